@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket options of the quic ULP (SOL_UDP, from QUIC_TX_KEY up): every
+ * field of every structure is checked before anything changes.
+ */
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/string.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+
+#include "quic.h"
+
+/* A structure from userspace: shorter is an error, longer must be zeros,
+ * so that the structures can grow.
+ */
+static int quic_copy_opt(void *dst, size_t size, sockptr_t optval,
+			 unsigned int optlen)
+{
+	int zeroed;
+
+	if (optlen < size)
+		return -EINVAL;
+	if (optlen > size) {
+		zeroed = check_zeroed_sockptr(optval, size, optlen - size);
+		if (zeroed <= 0)
+			return zeroed ?: -E2BIG;
+	}
+	if (copy_from_sockptr(dst, optval, size))
+		return -EFAULT;
+	return 0;
+}
+
+static bool quic_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static int quic_check_key(const struct quic_key *key,
+			  const struct quic_cipher **cipher,
+			  const struct quic_labels **labels)
+{
+	*cipher = quic_cipher_find(key->cipher);
+	*labels = quic_labels_find(key->version);
+	if (!*cipher || !*labels ||
+	    key->secret_len != (*cipher)->secret_len || key->flags ||
+	    key->key_updates > QUIC_MAX_KEY_UPDATES ||
+	    key->next_pn > QUIC_MAX_PN ||
+	    !quic_zero(key->secret + key->secret_len,
+		       sizeof(key->secret) - key->secret_len))
+		return -EINVAL;
+	return 0;
+}
+
+static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
+			unsigned int optlen, bool rx)
+{
+	const struct quic_labels *labels;
+	const struct quic_cipher *cipher;
+	struct quic_conn *conn;
+	struct quic_key key;
+	bool created = false;
+	int err;
+
+	err = quic_copy_opt(&key, sizeof(key), optval, optlen);
+	if (!err)
+		err = quic_check_key(&key, &cipher, &labels);
+	if (err)
+		goto out;
+
+	conn = quic_conn_lookup(qs, key.conn);
+	if (conn) {
+		/* Both directions of a connection use one suite and version */
+		const struct quic_dir *other = rx ? &conn->tx : &conn->rx;
+
+		if (other->cipher && (other->cipher != cipher ||
+				      other->labels != labels)) {
+			err = -EINVAL;
+			goto out;
+		}
+	} else {
+		conn = quic_conn_create(qs, key.conn);
+		if (IS_ERR(conn)) {
+			err = PTR_ERR(conn);
+			goto out;
+		}
+		created = true;
+	}
+
+	/* The receive path runs in softirq and cannot derive keys: it gets
+	 * the next generation now and after every update.
+	 */
+	err = quic_dir_install(rx ? &conn->rx : &conn->tx, cipher, labels,
+			       &key, rx);
+	if (err && created)
+		quic_conn_delete(qs, conn);
+out:
+	memzero_explicit(&key, sizeof(key));
+	return err;
+}
+
+/* The peer address of a zero-length ID: given, or the connected peer */
+static int quic_cid_peer(struct sock *sk, const struct quic_cid *opt,
+			 struct quic_cid_key *key)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)&opt->peer;
+	const struct sockaddr_in *sin = (const void *)&opt->peer;
+
+	switch (opt->peer.ss_family) {
+	case AF_UNSPEC:
+		if (!quic_zero(&opt->peer, sizeof(opt->peer)))
+			return -EINVAL;
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -EDESTADDRREQ;
+		if (sk->sk_family == AF_INET6)
+			key->addr = sk->sk_v6_daddr;
+		else
+			ipv6_addr_set_v4mapped(sk->sk_daddr, &key->addr);
+		key->port = sk->sk_dport;
+		return 0;
+	case AF_INET:
+		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, &key->addr);
+		key->port = sin->sin_port;
+		return 0;
+	case AF_INET6:
+		if (sk->sk_family != AF_INET6)
+			return -EAFNOSUPPORT;
+		key->addr = sin6->sin6_addr;
+		key->port = sin6->sin6_port;
+		return 0;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
+			unsigned int optlen, bool add)
+{
+	struct quic_cid_key key = {};
+	const u8 *token = NULL;
+	struct quic_conn *conn;
+	struct quic_cid opt;
+	int err;
+
+	err = quic_copy_opt(&opt, sizeof(opt), optval, optlen);
+	if (err)
+		return err;
+	if ((opt.dir != QUIC_DIR_TX && opt.dir != QUIC_DIR_RX) ||
+	    opt.len > QUIC_MAX_CID_LEN ||
+	    opt.flags & ~QUIC_CID_RESET_TOKEN ||
+	    !quic_zero(opt.id + opt.len, sizeof(opt.id) - opt.len))
+		return -EINVAL;
+	/* A token belongs to an ID of the peer's, given when it is added */
+	if (opt.flags & QUIC_CID_RESET_TOKEN) {
+		if (opt.dir != QUIC_DIR_TX || !add)
+			return -EINVAL;
+		token = opt.reset_token;
+	} else if (!quic_zero(opt.reset_token, sizeof(opt.reset_token))) {
+		return -EINVAL;
+	}
+	key.dir = opt.dir;
+	key.len = opt.len;
+	memcpy(key.id, opt.id, opt.len);
+	if (opt.len) {
+		if (!quic_zero(&opt.peer, sizeof(opt.peer)))
+			return -EINVAL;
+	} else {
+		err = quic_cid_peer(qs->sk, &opt, &key);
+		if (err)
+			return err;
+	}
+
+	conn = quic_conn_lookup(qs, opt.conn);
+	if (!conn)
+		return -ENOENT;
+	return add ? quic_cid_add(qs, conn, &key, token) :
+		     quic_cid_del(qs, conn, &key);
+}
+
+static int quic_del_conn(struct quic_sock *qs, sockptr_t optval,
+			 unsigned int optlen)
+{
+	struct quic_conn *conn;
+	u32 handle;
+
+	if (optlen != sizeof(handle))
+		return -EINVAL;
+	if (copy_from_sockptr(&handle, optval, sizeof(handle)))
+		return -EFAULT;
+	conn = quic_conn_lookup(qs, handle);
+	if (!conn)
+		return -ENOENT;
+	quic_conn_delete(qs, conn);
+	return 0;
+}
+
+static int quic_discard_old(struct quic_sock *qs, sockptr_t optval,
+			    unsigned int optlen)
+{
+	struct quic_discard opt;
+	struct quic_conn *conn;
+	int err;
+
+	err = quic_copy_opt(&opt, sizeof(opt), optval, optlen);
+	if (err)
+		return err;
+	if (!opt.dir || opt.dir & ~(QUIC_DIR_TX | QUIC_DIR_RX))
+		return -EINVAL;
+	conn = quic_conn_lookup(qs, opt.conn);
+	if (!conn)
+		return -ENOENT;
+	if (opt.dir & QUIC_DIR_TX)
+		quic_dir_discard_old(&conn->tx);
+	if (opt.dir & QUIC_DIR_RX)
+		quic_dir_discard_old(&conn->rx);
+	return 0;
+}
+
+/**
+ * quic_setsockopt() - set a quic ULP option
+ * @sk: the socket
+ * @optname: QUIC_TX_KEY and following
+ * @optval: value
+ * @optlen: its length
+ *
+ * Return: 0 or a negative errno: -EINVAL for a malformed value, -ENOENT
+ * for an unknown connection or ID, -EEXIST for an ID already in use,
+ * -ENOSPC past a limit, -ENOPROTOOPT for an unknown option.
+ */
+int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+		    unsigned int optlen)
+{
+	struct quic_sock *qs;
+	int err;
+
+	lock_sock(sk);
+	qs = quic_sk(sk);
+	switch (optname) {
+	case QUIC_TX_KEY:
+	case QUIC_RX_KEY:
+		err = quic_set_key(qs, optval, optlen, optname == QUIC_RX_KEY);
+		break;
+	case QUIC_ADD_CID:
+	case QUIC_DEL_CID:
+		err = quic_set_cid(qs, optval, optlen, optname == QUIC_ADD_CID);
+		break;
+	case QUIC_DEL_CONN:
+		err = quic_del_conn(qs, optval, optlen);
+		break;
+	case QUIC_DISCARD_OLD_KEY:
+		err = quic_discard_old(qs, optval, optlen);
+		break;
+	default:
+		err = -ENOPROTOOPT;
+		break;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static void quic_dir_info(struct quic_dir *dir, struct quic_dir_info *info)
+{
+	spin_lock_bh(&dir->lock);
+	info->largest_pn = dir->have_pn ? dir->largest_pn : U64_MAX;
+	info->packets = dir->packets;
+	info->bytes = dir->bytes;
+	info->auth_failures = dir->auth_failures;
+	info->old_key_packets = dir->old_key_packets;
+	info->cids = dir->cids;
+	if (dir->cur) {
+		info->key_packets = dir->cur->packets;
+		info->key_updates = dir->cur->number;
+		info->key_phase = quic_key_phase(dir->cur);
+		info->flags |= QUIC_INFO_KEY;
+	}
+	if (dir->old)
+		info->flags |= QUIC_INFO_OLD_KEY;
+	if (dir->next)
+		info->flags |= QUIC_INFO_NEXT_KEY;
+	if (dir->limit)
+		info->flags |= QUIC_INFO_LIMIT;
+	spin_unlock_bh(&dir->lock);
+}
+
+static int quic_get_conn_info(struct quic_sock *qs, char __user *optval,
+			      int __user *optlen)
+{
+	struct quic_conn_info info = {};
+	struct quic_conn *conn;
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < (int)sizeof(info))
+		return -EINVAL;
+	if (copy_from_user(&info.conn, optval, sizeof(info.conn)))
+		return -EFAULT;
+	conn = quic_conn_lookup(qs, info.conn);
+	if (!conn)
+		return -ENOENT;
+	info.cipher = (conn->tx.cipher ?: conn->rx.cipher)->suite;
+	quic_dir_info(&conn->tx, &info.tx);
+	quic_dir_info(&conn->rx, &info.rx);
+	if (put_user(sizeof(info), optlen) ||
+	    copy_to_user(optval, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * quic_getsockopt() - read a quic ULP option
+ * @sk: the socket
+ * @optname: QUIC_CONN_INFO
+ * @optval: value
+ * @optlen: its length
+ *
+ * Return: 0 or a negative errno.
+ */
+int quic_getsockopt(struct sock *sk, int optname, char __user *optval,
+		    int __user *optlen)
+{
+	int err;
+
+	if (optname != QUIC_CONN_INFO)
+		return -ENOPROTOOPT;
+	lock_sock(sk);
+	err = quic_get_conn_info(quic_sk(sk), optval, optlen);
+	release_sock(sk);
+	return err;
+}

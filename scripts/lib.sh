@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the scripts in this directory; sourced, never run.
+#
+# Variables a user may set:
+#   KERNEL_TREE  a kernel source tree of one's own to apply the series to
+#                (default: Debian's linux-source-6.12, unpacked under build/)
+#   BUILD        where everything generated goes (default: <repo>/build)
+#   JOBS         parallel make jobs (default: number of CPUs)
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+JOBS=${JOBS:-$(nproc)}
+BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+# The tree the series is applied to (a git work tree we own), the scratch
+# work tree `git am` runs in, and the kernel object directory.
+SRC=$BUILD/linux
+AM_TREE=$BUILD/linux-am
+OBJ=$BUILD/obj
+KSELFTEST_DIR=$BUILD/kselftest
+
+export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-2024-01-01}
+export KBUILD_BUILD_USER=quic KBUILD_BUILD_HOST=offload
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "==> $*" >&2
+}
+
+# Run as root, or through sudo when it is there without a password.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif sudo -n true 2>/dev/null; then
+		sudo -n "$@"
+	else
+		die "this step needs root (or password-less sudo): $*"
+	fi
+}
+
+# A stamp file records the hash of what a step was built from, so that a
+# re-run skips steps whose inputs did not change.
+stamp_ok() {	# name hash
+	[ -f "$BUILD/stamps/$1" ] && [ "$(cat "$BUILD/stamps/$1")" = "$2" ]
+}
+
+stamp_set() {	# name hash
+	mkdir -p "$BUILD/stamps"
+	echo "$2" >"$BUILD/stamps/$1"
+}
+
+hash_files() {
+	cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1
+}

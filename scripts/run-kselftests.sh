@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the net/quic kselftests on the host from the patched tree ($SRC),
+# install them with the kselftest install target into $KSELFTEST_DIR, then
+# boot the test kernel (scripts/boot.sh) and run them there through
+# run_kselftest.sh. The TAP goes to stdout and $BUILD/results/kselftest.tap;
+# counts and failing tests to $BUILD/results/kselftest.result. Exits
+# non-zero when a test failed or did not run.
+#
+# Variables:
+#   SELFTEST_SRC   a net/quic test directory to use instead of the patched
+#                  tree's, e.g. $TOP/tools/testing/selftests/net/quic before
+#                  the series carries it; the repository's include/uapi
+#                  headers are then installed over the tree's.
+#   KSFT_SANITIZE  1 (default): build with ASan + UBSan; 0: plain build
+#   KSFT_TESTS     only these collection:test entries (run_kselftest.sh -t)
+#   KSFT_BOOT_TIMEOUT  seconds for the whole VM run (default: the settings
+#                  timeout times the number of tests, plus 300)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results.sh"
+
+SUITE=kselftest
+TARGET=net/quic
+KSFT_SANITIZE=${KSFT_SANITIZE:-1}
+KSFT_OBJ=$BUILD/kselftest-obj	# O= of the headers and test objects
+SCRATCH=$BUILD/kselftest-src	# the tree used with SELFTEST_SRC
+TAP=$RESULTS/$SUITE.tap
+
+# The kernel tree whose tools/testing/selftests builds the tests: $SRC, or
+# with SELFTEST_SRC a scratch tree of symlinks into $SRC with net/quic
+# replaced by a copy of SELFTEST_SRC (lib.mk finds the tree root relative
+# to the test directory, so the test directory has to sit inside one).
+selftest_tree() {
+	if [ -z "${SELFTEST_SRC:-}" ]; then
+		[ -d "$SRC/tools/testing/selftests/$TARGET" ] ||
+			die "$SRC has no tools/testing/selftests/$TARGET (is the series in patches/ applied?); set SELFTEST_SRC to test a directory of your own"
+		TREE=$SRC
+		return
+	fi
+	[ -f "$SELFTEST_SRC/Makefile" ] || die "SELFTEST_SRC=$SELFTEST_SRC has no Makefile"
+	local t=$SCRATCH/tools/testing
+	rm -rf "$SCRATCH"
+	mkdir -p "$t"
+	ln -s "$SRC/scripts" "$SCRATCH/scripts"
+	ln -s "$SRC/tools/include" "$SCRATCH/tools/include"
+	cp -rs "$SRC/tools/testing/selftests" "$t/"
+	rm -rf "$t/selftests/$TARGET"
+	# A copy, not a symlink: make -C resolves a link, and lib.mk would then
+	# look for ../../lib.mk next to SELFTEST_SRC. rsync -a keeps mtimes, so
+	# the objects in $KSFT_OBJ stay up to date.
+	rsync -a "$SELFTEST_SRC/" "$t/selftests/$TARGET/"
+	TREE=$SCRATCH
+}
+
+# The uapi headers the tests include (KHDR_INCLUDES): installed from $SRC
+# into $KSFT_OBJ/usr/include, outside both the source and kernel object
+# trees. With SELFTEST_SRC the repository's own uapi headers go on top.
+install_headers() {
+	local h out
+	make -s -C "$SRC" O="$KSFT_OBJ" headers >"$BUILD/kselftest-headers.log" 2>&1 ||
+		die "make headers failed; see $BUILD/kselftest-headers.log"
+	[ -n "${SELFTEST_SRC:-}" ] || return 0
+	while IFS= read -r h; do
+		out=$KSFT_OBJ/usr/include/${h#"$TOP"/include/uapi/}
+		mkdir -p "$(dirname "$out")"
+		# It runs scripts/unifdef, which make headers built in $KSFT_OBJ.
+		(cd "$KSFT_OBJ" && "$SRC/scripts/headers_install.sh" "$h" "$out") ||
+			die "cannot install $h as a uapi header"
+	done < <(find "$TOP/include/uapi" -name '*.h' 2>/dev/null)
+}
+
+build_tests() {
+	note "kselftest: building $TARGET (SANITIZE=$KSFT_SANITIZE) from ${SELFTEST_SRC:-$SRC}"
+	if ! make -C "$TREE/tools/testing/selftests" TARGETS="$TARGET" \
+		O="$KSFT_OBJ" KSFT_INSTALL_PATH="$KSELFTEST_DIR" FORCE_TARGETS=1 \
+		SANITIZE="$KSFT_SANITIZE" -j"$JOBS" install \
+		>"$BUILD/kselftest-build.log" 2>&1; then
+		grep -E 'error|Error' "$BUILD/kselftest-build.log" | awk 'NR <= 20' >&2 || true
+		die "building the $TARGET selftests failed; see $BUILD/kselftest-build.log"
+	fi
+	# Show compiler warnings: the tests are built with -Wall -Wextra.
+	grep -E 'warning:' "$BUILD/kselftest-build.log" >&2 || true
+	if [ ! -x "$KSELFTEST_DIR/run_kselftest.sh" ] || [ ! -s "$KSELFTEST_DIR/kselftest-list.txt" ]; then
+		die "no tests installed in $KSELFTEST_DIR; see $BUILD/kselftest-build.log"
+	fi
+}
+
+# Enough for every test to use its whole per-test timeout, plus the boot.
+boot_timeout() {
+	local per n
+	per=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$KSELFTEST_DIR/$TARGET/settings" 2>/dev/null)
+	n=$(wc -l <"$KSELFTEST_DIR/kselftest-list.txt")
+	echo $((${per:-45} * n + 300))
+}
+
+run_tests() {
+	local args=() t
+	for t in ${KSFT_TESTS:-}; do
+		args+=(-t "$t")
+	done
+	# Sanitizer findings must fail the test that hit them. The runner
+	# starts each test through stdbuf, an LD_PRELOAD that ASan would
+	# otherwise refuse to run behind.
+	(cd "$KSELFTEST_DIR" &&
+		BOOT_TIMEOUT=${KSFT_BOOT_TIMEOUT:-$(boot_timeout)} \
+		"$TOP/scripts/boot.sh" --rwdir "$KSELFTEST_DIR" -- env \
+			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:verify_asan_link_order=0 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			./run_kselftest.sh "${args[@]}") | tee "$TAP"
+}
+
+# kselftest TAP to "pass|fail|skip NAME" lines. A program's result line is
+# "ok N selftests: DIR: PROG" (or "not ok", "# SKIP"); the results it printed
+# itself (kselftest_harness, ksft_test_result) come before it prefixed with
+# "# ". Those are the tests when there are any; the program's own result
+# then only counts when it failed without any of them failing (a crash, a
+# sanitizer report at exit, a timeout). Programs in kselftest-list.txt that
+# never reported (the VM died) fail.
+parse_tap() {	# tap list
+	awk -v listfile="$2" '
+		function directive(line) {
+			if (match(line, / # (SKIP|skip|XFAIL|TODO)/))
+				return toupper(substr(line, RSTART + 3, RLENGTH - 3))
+			return ""
+		}
+		function tname(line) {
+			sub(/^(not )?ok [0-9]+ /, "", line)
+			sub(/ # .*$/, "", line)
+			sub(/^- /, "", line)
+			return line
+		}
+		BEGIN {
+			while ((getline l < listfile) > 0)
+				if (l != "")
+					expect[++nexp] = l
+		}
+		/^# selftests: / {
+			prog = $0
+			sub(/^# selftests: /, "", prog)
+			sub(/: /, ":", prog)
+			np = nf = ns = 0
+			delete nested
+			next
+		}
+		prog != "" && /^#[ \t]+(not )?ok [0-9]+ / {
+			line = $0
+			sub(/^#[ \t]+/, "", line)
+			d = directive(line)
+			if (d == "SKIP" || d == "TODO")
+				k = "skip"
+			else if (line ~ /^not / && d != "XFAIL")
+				k = "fail"
+			else
+				k = "pass"
+			nested[++nn] = k " " prog ":" tname(line)
+			if (k == "fail") nf++
+			np++
+			next
+		}
+		/^(not )?ok [0-9]+ selftests: / {
+			if (prog == "")
+				next
+			reason = $0
+			if (!sub(/^.* # /, "", reason))
+				reason = ""
+			for (i = 1; i <= nn; i++)
+				print nested[i]
+			if ($0 ~ /^not ok/) {
+				if (np == 0 || nf == 0)
+					print "fail " prog (reason != "" ? " (" reason ")" : "")
+			} else if (np == 0) {
+				print (directive($0) == "SKIP" ? "skip " : "pass ") prog
+			}
+			seen[prog] = 1
+			prog = ""
+			nn = 0
+			next
+		}
+		END {
+			for (i = 1; i <= nn; i++)
+				print nested[i]
+			for (i = 1; i <= nexp; i++)
+				if (!(expect[i] in seen))
+					print "fail " expect[i] " (no result)"
+		}' "$1"
+}
+
+result_reset "$SUITE"
+selftest_tree
+start=$(date +%s)
+install_headers
+build_tests
+note "kselftest: built in $(($(date +%s) - start)) s; running $(wc -l <"$KSELFTEST_DIR/kselftest-list.txt") test programs in the VM"
+vm_rc=0
+run_tests || vm_rc=$?
+# boot.sh already said why the VM failed; the tests it did not reach are
+# counted as failed by parse_tap, the VM run itself as one more.
+{
+	parse_tap "$TAP" "$KSELFTEST_DIR/kselftest-list.txt"
+	[ "$vm_rc" = 0 ] || echo "fail $TARGET: the VM run (boot.sh exit $vm_rc)"
+} | result_write "$SUITE"
+result_print "$SUITE"
+[ "$(result_get "$SUITE" failed)" = 0 ]

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the sources of this repository into a git patch series, and check it.
+
+Layout (see README, "How the series is made"):
+  <kernel paths>         new files (net/quic/*, net/ipv4/udp_ulp.c, ...) in
+                         their final form: the one place their lines live
+  series/series          the patch directories, in order
+  series/<patch>/message commit message (subject, blank line, body)
+  series/<patch>/files   new files the patch introduces, one path per line
+  series/<patch>/*.diff  fragments: the patch's edits to files that existed
+                         before it (kernel files, or our own files that an
+                         earlier patch introduced), as unified diffs
+  series/cover-letter    subject and body of patch 0000
+
+Patch k's tree is derived backwards from the final one: start from the base
+tree with every kernel-file fragment applied and every new file copied in,
+then for k = n..1 remove what patch k introduced and reverse its fragments.
+The walk must end exactly at the base tree, which proves the fragments and
+the final files agree.
+
+Commands:
+  build    create the series as commits on top of tag "base" in $SRC
+  patches  build, then write patches/ with git format-patch
+  check    fail if patches/ is stale, if it does not `git am` onto the base,
+           or if checkpatch.pl --strict reports anything
+  bisect   build every prefix of the series (lean config) and net/quic as
+           a module at the end
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+SRC = os.path.join(BUILD, "linux")
+SERIES = os.path.join(TOP, "series")
+PATCHES = os.path.join(TOP, "patches")
+
+# Fixed identity and dates: the same sources always give the same patches.
+AUTHOR_FILE = os.path.join(SERIES, "author")
+DATE = "2026-11-23T12:00:00+00:00"
+
+
+def die(msg):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def run(args, cwd=None, input=None, env=None, check=True):
+    p = subprocess.run(args, cwd=cwd, input=input, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and p.returncode != 0:
+        die("%s failed:\n%s%s" % (" ".join(args), p.stdout.decode(errors="replace"),
+                                  p.stderr.decode(errors="replace")))
+    return p
+
+
+def git(*args, input=None, env=None, check=True):
+    return run(["git", "-C", SRC] + list(args), input=input, env=env,
+               check=check).stdout
+
+
+def author():
+    with open(AUTHOR_FILE) as f:
+        name, email = f.read().strip().rsplit(" ", 1)
+    return name, email.strip("<>")
+
+
+class Patch:
+    def __init__(self, name):
+        self.name = name
+        d = os.path.join(SERIES, name)
+        if not os.path.isdir(d):
+            die("series/series names %s, which does not exist" % name)
+        with open(os.path.join(d, "message")) as f:
+            self.message = f.read().rstrip("\n") + "\n"
+        self.files = []
+        fl = os.path.join(d, "files")
+        if os.path.exists(fl):
+            with open(fl) as f:
+                self.files = [l.strip() for l in f
+                              if l.strip() and not l.startswith("#")]
+        self.diffs = sorted(os.path.join(d, x) for x in os.listdir(d)
+                            if x.endswith(".diff"))
+
+
+def load_series():
+    with open(os.path.join(SERIES, "series")) as f:
+        names = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    return [Patch(n) for n in names]
+
+
+def diff_paths(diff):
+    """Paths a unified diff touches (from its +++ lines)."""
+    paths = []
+    with open(diff) as f:
+        for line in f:
+            if line.startswith("+++ "):
+                p = line[4:].split("\t")[0].strip()
+                if p.startswith("b/"):
+                    p = p[2:]
+                paths.append(p)
+    return paths
+
+
+def base_blob(path):
+    p = run(["git", "-C", SRC, "show", "base:" + path], check=False)
+    return p.stdout if p.returncode == 0 else None
+
+
+def apply_diff(work, diff, reverse=False):
+    args = ["patch", "-d", work, "-p1", "-s", "-f", "--no-backup-if-mismatch",
+            "-r", "-", "-i", diff]
+    if reverse:
+        args.insert(1, "-R")
+    p = run(args, check=False)
+    if p.returncode != 0:
+        die("%s does not %sapply:\n%s" % (os.path.relpath(diff, TOP),
+                                         "reverse-" if reverse else "",
+                                         p.stdout.decode(errors="replace")))
+
+
+def read_tree_dir(work, paths):
+    out = {}
+    for p in paths:
+        fp = os.path.join(work, p)
+        out[p] = open(fp, "rb").read() if os.path.exists(fp) else None
+    return out
+
+
+def derive_trees(patches):
+    """Return [state_1, ..., state_n]: {path: bytes or None} per patch."""
+    own = []
+    for p in patches:
+        for f in p.files:
+            if f in own:
+                die("%s is introduced twice" % f)
+            own.append(f)
+    touched = set(own)
+    for p in patches:
+        for d in p.diffs:
+            touched.update(diff_paths(d))
+
+    work = tempfile.mkdtemp(prefix="series-")
+    try:
+        # The final tree: base files with all their fragments, own files as
+        # they are in this repository.
+        for path in touched:
+            fp = os.path.join(work, path)
+            os.makedirs(os.path.dirname(fp), exist_ok=True)
+            if path in own:
+                src = os.path.join(TOP, path)
+                if not os.path.exists(src):
+                    die("%s is listed in a files list but missing" % path)
+                shutil.copyfile(src, fp)
+                shutil.copymode(src, fp)
+            else:
+                blob = base_blob(path)
+                if blob is not None:
+                    with open(fp, "wb") as f:
+                        f.write(blob)
+        introduced = set()
+        for p in patches:
+            for d in p.diffs:
+                for path in diff_paths(d):
+                    if path in own and path not in introduced:
+                        die("%s edits %s before a patch introduces it" %
+                            (os.path.relpath(d, TOP), path))
+            for d in p.diffs:
+                base_only = all(x not in own for x in diff_paths(d))
+                if base_only:
+                    apply_diff(work, d)
+                elif any(x not in own for x in diff_paths(d)):
+                    die("%s mixes kernel files and our own files" %
+                        os.path.relpath(d, TOP))
+            introduced.update(p.files)
+
+        states = [None] * len(patches)
+        for k in range(len(patches) - 1, -1, -1):
+            states[k] = read_tree_dir(work, sorted(touched))
+            p = patches[k]
+            for d in reversed(p.diffs):
+                apply_diff(work, d, reverse=True)
+            for f in p.files:
+                os.unlink(os.path.join(work, f))
+        base_state = read_tree_dir(work, sorted(touched))
+        for path, content in base_state.items():
+            if content != base_blob(path):
+                die("walking the series back does not reach the base at %s "
+                    "(a fragment and a final file disagree)" % path)
+        return states
+    finally:
+        shutil.rmtree(work)
+
+
+def build():
+    name, email = author()
+    env = dict(os.environ,
+               GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+               GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
+               GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE,
+               GIT_INDEX_FILE=os.path.join(BUILD, "series.index"))
+    patches = load_series()
+    states = derive_trees(patches)
+    parent = git("rev-parse", "base").decode().strip()
+    git("read-tree", parent, env=env)
+    for p, state in zip(patches, states):
+        for path, content in state.items():
+            if content is None:
+                git("update-index", "--force-remove", "--", path, env=env)
+                continue
+            mode = "100755" if os.access(os.path.join(TOP, path), os.X_OK) \
+                and path in p.files else "100644"
+            sha = git("hash-object", "-w", "--stdin", input=content).decode().strip()
+            git("update-index", "--add", "--cacheinfo",
+                "%s,%s,%s" % (mode, sha, path), env=env)
+        tree = git("write-tree", env=env).decode().strip()
+        msg = p.message + "\nSigned-off-by: %s <%s>\n" % (name, email)
+        parent = git("commit-tree", tree, "-p", parent, input=msg.encode(),
+                     env=env).decode().strip()
+    git("update-ref", "refs/heads/series", parent)
+    return parent, len(patches)
+
+
+def format_patches(outdir):
+    tip, n = build()
+    name, email = author()
+    with open(os.path.join(SERIES, "cover-letter")) as f:
+        subject, _, body = f.read().partition("\n")
+    os.makedirs(outdir, exist_ok=True)
+    for old in os.listdir(outdir):
+        if old.endswith(".patch"):
+            os.unlink(os.path.join(outdir, old))
+    git("-c", "user.name=" + name, "-c", "user.email=" + email,
+        "-c", "format.signature=", "-c", "diff.noprefix=false",
+        "-c", "diff.renames=false",
+        "format-patch", "-q", "--cover-letter", "--base=base",
+        "--subject-prefix=PATCH net-next", "-n",
+        "-o", outdir, "base.." + tip)
+    cover = os.path.join(outdir, "0000-cover-letter.patch")
+    with open(cover) as f:
+        text = f.read()
+    text = text.replace("*** SUBJECT HERE ***", subject.strip())
+    text = text.replace("*** BLURB HERE ***", body.strip("\n"))
+    # format-patch dates the cover letter "now"; pin it like the patches.
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("Date: "):
+            lines[i] = "Date: Mon, 23 Nov 2026 12:00:00 +0000"
+            break
+    with open(cover, "w") as f:
+        f.write("\n".join(lines))
+    return n
+
+
+def cmd_check():
+    if not os.path.isdir(PATCHES):
+        die("patches/ missing")
+    tmp = tempfile.mkdtemp(prefix="patches-")
+    bad = []
+    try:
+        format_patches(tmp)
+        fresh = sorted(os.listdir(tmp))
+        have = sorted(x for x in os.listdir(PATCHES) if x.endswith(".patch"))
+        if fresh != have:
+            bad.append("patches/ lists %s, the sources give %s" % (have, fresh))
+        else:
+            for x in fresh:
+                if open(os.path.join(tmp, x), "rb").read() != \
+                        open(os.path.join(PATCHES, x), "rb").read():
+                    bad.append("patches/%s is stale: run scripts/series.py patches" % x)
+    finally:
+        shutil.rmtree(tmp)
+
+    # git am onto a pristine base, in a throw-away work tree.
+    wt = os.path.join(BUILD, "linux-check")
+    run(["git", "-C", SRC, "worktree", "remove", "--force", wt], check=False)
+    shutil.rmtree(wt, ignore_errors=True)
+    git("worktree", "add", "-q", "--detach", wt, "base")
+    series = sorted(os.path.join(PATCHES, x) for x in os.listdir(PATCHES)
+                    if x.endswith(".patch") and not x.startswith("0000-"))
+    p = run(["git", "-C", wt, "-c", "user.name=check", "-c", "user.email=check@localhost",
+             "am", "-q"] + series, check=False)
+    if p.returncode != 0:
+        bad.append("the series does not git am onto the base:\n" +
+                   p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace"))
+    run(["git", "-C", SRC, "worktree", "remove", "--force", wt], check=False)
+
+    cp = os.path.join(SRC, "scripts", "checkpatch.pl")
+    for patch in series:
+        p = run(["perl", cp, "--strict", "--terse", "--show-types", patch],
+                cwd=SRC, check=False)
+        out = p.stdout.decode(errors="replace")
+        issues = [l for l in out.splitlines()
+                  if ": ERROR:" in l or ": WARNING:" in l or ": CHECK:" in l]
+        if issues:
+            bad.append("checkpatch --strict on %s:\n  %s" %
+                       (os.path.basename(patch), "\n  ".join(issues)))
+    if bad:
+        for b in bad:
+            print("FAIL: " + b, file=sys.stderr)
+        sys.exit(1)
+    print("series check: %d patches, fresh, apply with git am, checkpatch clean"
+          % len(series))
+
+
+def main():
+    if len(sys.argv) < 2:
+        die(__doc__)
+    if not os.path.exists(os.path.join(SRC, ".git")):
+        die("no base tree at %s; run scripts/prepare-tree.sh" % SRC)
+    cmd = sys.argv[1]
+    if cmd == "build":
+        tip, n = build()
+        print("%s (%d patches on base)" % (tip, n))
+    elif cmd == "patches":
+        n = format_patches(PATCHES)
+        print("patches/: cover letter and %d patches" % n)
+    elif cmd == "check":
+        cmd_check()
+    else:
+        die("unknown command %s\n%s" % (cmd, __doc__))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test command: set up the machine, apply the series to the base tree,
+# build the test kernel, then run the KUnit tests (UML) and the net/quic
+# kselftests (virtme-ng). Every stage is incremental, so a re-run after a
+# change rebuilds only what the change touches.
+#
+# A missing prerequisite (set-up, tree, kernel build) stops the run with
+# that stage's one-line explanation. Otherwise both suites run, the failing
+# tests are named, and the last line is "N passed, M failed, K skipped"
+# summed over both; the exit status is non-zero when any test failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results.sh"
+
+SUITES=(kunit kselftest)
+
+# Run one stage, report its wall time; return its status.
+stage() {	# script
+	local t0 rc=0
+	t0=$(date +%s)
+	"$TOP/scripts/$1" || rc=$?
+	if [ "$rc" = 0 ]; then
+		note "stage ${1%.sh}: $(($(date +%s) - t0)) s"
+	else
+		note "stage ${1%.sh}: $(($(date +%s) - t0)) s, failed (exit $rc)"
+	fi
+	return "$rc"
+}
+
+# A failed prerequisite has printed why (die); stop without a summary,
+# since no test ran.
+prerequisite() {	# script
+	local t0 rc=0
+	t0=$(date +%s)
+	"$TOP/scripts/$1" || rc=$?
+	[ "$rc" = 0 ] || exit "$rc"
+	note "stage ${1%.sh}: $(($(date +%s) - t0)) s"
+}
+
+start=$(date +%s)
+prerequisite setup.sh
+prerequisite prepare-tree.sh
+prerequisite build-kernel.sh
+for s in "${SUITES[@]}"; do
+	result_reset "$s"
+done
+stage kunit.sh || true
+stage run-kselftests.sh || true
+
+# A suite that stopped before recording anything (it said why) counts as
+# one failed test, so that it cannot pass unnoticed.
+passed=0 failed=0 skipped=0
+echo
+for s in "${SUITES[@]}"; do
+	if [ ! -f "$RESULTS/$s.result" ]; then
+		printf 'fail %s: did not run (see its error above)\n' "$s" | result_write "$s"
+	fi
+	result_print "$s"
+	passed=$((passed + $(result_get "$s" passed)))
+	failed=$((failed + $(result_get "$s" failed)))
+	skipped=$((skipped + $(result_get "$s" skipped)))
+done
+note "total: $(($(date +%s) - start)) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The example client's and server's common half: UDP with GSO and GRO,
+ * TLS, and the ngtcp2 + nghttp3 connection plumbing around quic_offload.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <gnutls/crypto.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+
+#include "common.h"
+
+bool quiet;
+static FILE *keylog;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NGTCP2_SECONDS + (uint64_t)ts.tv_nsec;
+}
+
+int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'G':
+		n <<= 10;
+		/* fall through */
+	case 'M':
+		n <<= 10;
+		/* fall through */
+	case 'K':
+		n <<= 10;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+void hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (; n; n--, p++) {
+		*out++ = d[*p >> 4];
+		*out++ = d[*p & 15];
+	}
+	*out = 0;
+}
+
+int common_opt(struct common_opts *o, const char *name, const char *arg)
+{
+	if (!strcmp(name, "offload")) {
+		if (!strcmp(arg, "off"))
+			o->offload = 0;
+		else if (!strcmp(arg, "tx"))
+			o->offload = QO_TX;
+		else if (!strcmp(arg, "rx"))
+			o->offload = QO_RX;
+		else if (!strcmp(arg, "both"))
+			o->offload = QO_TX | QO_RX;
+		else
+			return -1;
+	} else if (!strcmp(name, "keylog")) {
+		o->keylog = arg;
+	} else if (!strcmp(name, "ciphers")) {
+		o->ciphers = arg;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* UDP */
+
+int udp_open(const struct sockaddr *sa, socklen_t len, bool server)
+{
+	int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int one = 1, sz = 8 << 20;
+
+	if (fd < 0)
+		return -1;
+	/* Big buffers help at loopback speed; FORCE needs CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if ((server ? bind(fd, sa, len) : connect(fd, sa, len)) ||
+	    setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ssize_t udp_recv(int fd, uint8_t *buf, size_t cap,
+		 struct sockaddr_storage *from, socklen_t *fromlen,
+		 struct qo_rx *rx)
+{
+	union {
+		char buf[QO_CMSG_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = {
+		.msg_name = from, .msg_namelen = sizeof(*from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == ECONNREFUSED ? 0 : -1;
+	*fromlen = msg.msg_namelen;
+	qo_rx_parse(rx, &msg, (size_t)n);
+	return n;
+}
+
+static void udp_send(struct conn *c, const ngtcp2_addr *to,
+		     const uint8_t *p, size_t len, size_t gso)
+{
+	static bool no_gso;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = c->connected ? NULL : to->addr,
+		.msg_namelen = c->connected ? 0 : to->addrlen,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+	uint16_t seg = (uint16_t)gso;
+	ssize_t n;
+
+	if (len > gso && no_gso) {
+		while (len) {
+			n = (ssize_t)(len < gso ? len : gso);
+			udp_send(c, to, p, (size_t)n, gso);
+			p += n;
+			len -= (size_t)n;
+		}
+		return;
+	}
+	if (len > gso) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	do
+		n = sendmsg(c->fd, &msg, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EIO && len > gso && !no_gso) {
+		fprintf(stderr, "UDP GSO failed: sending segments one by one\n");
+		no_gso = true;
+		udp_send(c, to, p, len, gso);
+		return;
+	}
+	if (n < 0) {
+		if (!quiet && errno != ECONNREFUSED)
+			perror("sendmsg");
+		return;
+	}
+	c->tx_dgrams++;
+	c->tx_pkts += (len + gso - 1) / gso;
+	c->tx_bytes += len;
+}
+
+/* TLS */
+
+static int keylog_cb(gnutls_session_t session, const char *label,
+		     const gnutls_datum_t *secret)
+{
+	gnutls_datum_t crand, srand;
+	char r[2 * 32 + 1], s[2 * 64 + 1];
+
+	gnutls_session_get_random(session, &crand, &srand);
+	if (!keylog || crand.size > 32 || secret->size > 64)
+		return 0;
+	hex(r, crand.data, crand.size);
+	hex(s, secret->data, secret->size);
+	fprintf(keylog, "%s %s %s\n", label, r, s);
+	fflush(keylog);
+	return 0;
+}
+
+gnutls_session_t tls_session(const struct common_opts *o, bool server,
+			     gnutls_certificate_credentials_t cred,
+			     const char *sni)
+{
+	static const gnutls_datum_t alpn = { (unsigned char *)"h3", 2 };
+	char prio[512];
+	gnutls_session_t s;
+
+	if (o->keylog && !keylog) {
+		keylog = fopen(o->keylog, "a");
+		if (!keylog)
+			perror(o->keylog);
+	}
+	snprintf(prio, sizeof(prio),
+		 "%%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
+		 "-CIPHER-ALL:%s:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
+		 "+GROUP-SECP384R1",
+		 o->ciphers ? o->ciphers : "+AES-128-GCM:+AES-256-GCM:"
+		 "+CHACHA20-POLY1305:+AES-128-CCM");
+	if (gnutls_init(&s, server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET
+			: GNUTLS_CLIENT))
+		return NULL;
+	if (gnutls_priority_set_direct(s, prio, NULL) ||
+	    (server ? ngtcp2_crypto_gnutls_configure_server_session(s)
+		    : ngtcp2_crypto_gnutls_configure_client_session(s)) ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) ||
+	    gnutls_alpn_set_protocols(s, &alpn, 1, GNUTLS_ALPN_MANDATORY) ||
+	    (sni && gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni,
+					   strlen(sni)))) {
+		gnutls_deinit(s);
+		return NULL;
+	}
+	if (keylog)
+		gnutls_session_set_keylog_function(s, keylog_cb);
+	return s;
+}
+
+/* ngtcp2 callbacks */
+
+void h3_extend(struct conn *c, int64_t stream_id, size_t n)
+{
+	ngtcp2_conn_extend_max_stream_offset(c->q, stream_id, n);
+	ngtcp2_conn_extend_max_offset(c->q, n);
+}
+
+static int h3_fail(struct conn *c, int rv)
+{
+	ngtcp2_ccerr_set_application_error(&c->err,
+		nghttp3_err_infer_quic_app_error_code(rv), NULL, 0);
+	return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t id,
+			    uint64_t offset, const uint8_t *data, size_t len,
+			    void *user, void *stream_user)
+{
+	struct conn *c = user;
+	nghttp3_ssize n;
+
+	(void)q; (void)offset; (void)stream_user;
+	if (!c->h3)
+		return 0;
+	n = nghttp3_conn_read_stream(c->h3, id, data, len,
+				     flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+	if (n < 0)
+		return h3_fail(c, (int)n);
+	h3_extend(c, id, (size_t)n);
+	return 0;
+}
+
+static int acked_stream_data_offset(ngtcp2_conn *q, int64_t id,
+				    uint64_t offset, uint64_t len, void *user,
+				    void *stream_user)
+{
+	struct conn *c = user;
+	int rv;
+
+	(void)q; (void)offset; (void)stream_user;
+	if (!c->h3)
+		return 0;
+	rv = nghttp3_conn_add_ack_offset(c->h3, id, len);
+	return rv ? h3_fail(c, rv) : 0;
+}
+
+static int stream_close(ngtcp2_conn *q, uint32_t flags, int64_t id,
+			uint64_t code, void *user, void *stream_user)
+{
+	struct conn *c = user;
+	int rv;
+
+	(void)q; (void)stream_user;
+	if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET))
+		code = NGHTTP3_H3_NO_ERROR;
+	if (!c->h3)
+		return 0;
+	rv = nghttp3_conn_close_stream(c->h3, id, code);
+	if (rv && rv != NGHTTP3_ERR_STREAM_NOT_FOUND)
+		return h3_fail(c, rv);
+	if (c->server && ngtcp2_is_bidi_stream(id))
+		ngtcp2_conn_extend_max_streams_bidi(c->q, 1);
+	return 0;
+}
+
+static int stream_shut_read(ngtcp2_conn *q, int64_t id, uint64_t code,
+			    void *user, void *stream_user)
+{
+	struct conn *c = user;
+
+	(void)q; (void)code; (void)stream_user;
+	if (c->h3 && nghttp3_conn_shutdown_stream_read(c->h3, id))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+static int stream_reset(ngtcp2_conn *q, int64_t id, uint64_t final_size,
+			uint64_t code, void *user, void *stream_user)
+{
+	(void)final_size;
+	return stream_shut_read(q, id, code, user, stream_user);
+}
+
+static int extend_max_remote_streams_bidi(ngtcp2_conn *q, uint64_t max,
+					  void *user)
+{
+	struct conn *c = user;
+
+	(void)q;
+	if (c->h3)
+		nghttp3_conn_set_max_client_streams_bidi(c->h3, max);
+	return 0;
+}
+
+static int extend_max_stream_data(ngtcp2_conn *q, int64_t id, uint64_t max,
+				  void *user, void *stream_user)
+{
+	struct conn *c = user;
+
+	(void)q; (void)max; (void)stream_user;
+	if (c->h3 && nghttp3_conn_unblock_stream(c->h3, id))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+static void rand_cb(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
+{
+	(void)ctx;
+	gnutls_rnd(GNUTLS_RND_RANDOM, dest, len);
+}
+
+static int get_new_connection_id(ngtcp2_conn *q, ngtcp2_cid *cid,
+				 uint8_t *token, size_t cidlen, void *user)
+{
+	struct conn *c = user;
+
+	(void)q;
+	cid->datalen = cidlen;
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) ||
+	    gnutls_rnd(GNUTLS_RND_RANDOM, token,
+		       NGTCP2_STATELESS_RESET_TOKENLEN))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	if (c->server && cidlen >= sizeof(c->route))
+		memcpy(cid->data, c->route, sizeof(c->route));
+	return 0;
+}
+
+static int h3_stop_sending(nghttp3_conn *h3, int64_t id, uint64_t code,
+			   void *user, void *stream_user)
+{
+	struct conn *c = user;
+
+	(void)h3; (void)stream_user;
+	if (ngtcp2_conn_shutdown_stream_read(c->q, 0, id, code))
+		return NGHTTP3_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+static int h3_reset_stream(nghttp3_conn *h3, int64_t id, uint64_t code,
+			   void *user, void *stream_user)
+{
+	struct conn *c = user;
+
+	(void)h3; (void)stream_user;
+	if (ngtcp2_conn_shutdown_stream_write(c->q, 0, id, code))
+		return NGHTTP3_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+static int h3_deferred_consume(nghttp3_conn *h3, int64_t id, size_t n,
+			       void *user, void *stream_user)
+{
+	(void)h3; (void)stream_user;
+	h3_extend(user, id, n);
+	return 0;
+}
+
+void h3_callbacks_init(nghttp3_callbacks *cb)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->stop_sending = h3_stop_sending;
+	cb->reset_stream = h3_reset_stream;
+	cb->deferred_consume = h3_deferred_consume;
+}
+
+static int h3_open(struct conn *c)
+{
+	nghttp3_settings s;
+	int64_t ctrl, qenc, qdec;
+	int rv;
+
+	nghttp3_settings_default(&s);
+	s.qpack_max_dtable_capacity = 4096;
+	s.qpack_blocked_streams = 100;
+	rv = c->server ?
+		nghttp3_conn_server_new(&c->h3, c->ops->h3, &s, NULL, c) :
+		nghttp3_conn_client_new(&c->h3, c->ops->h3, &s, NULL, c);
+	if (rv)
+		return -1;
+	if (c->server)
+		nghttp3_conn_set_max_client_streams_bidi(c->h3,
+			ngtcp2_conn_get_local_transport_params(c->q)
+				->initial_max_streams_bidi);
+	if (ngtcp2_conn_open_uni_stream(c->q, &ctrl, NULL) ||
+	    nghttp3_conn_bind_control_stream(c->h3, ctrl) ||
+	    ngtcp2_conn_open_uni_stream(c->q, &qenc, NULL) ||
+	    ngtcp2_conn_open_uni_stream(c->q, &qdec, NULL) ||
+	    nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec))
+		return -1;
+	return 0;
+}
+
+static int handshake_completed(ngtcp2_conn *q, void *user)
+{
+	struct conn *c = user;
+
+	(void)q;
+	if (!quiet)
+		fprintf(stderr, "handshake completed: %s\n",
+			gnutls_ciphersuite_get(c->tls));
+	if (h3_open(c) || c->ops->ready(c))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+/* The connection */
+
+int conn_init(struct conn *c, const struct conn_ops *ops, int fd,
+	      unsigned int offload, gnutls_session_t tls,
+	      const ngtcp2_path *path, const ngtcp2_cid *dcid,
+	      const ngtcp2_cid *scid, const ngtcp2_cid *odcid,
+	      uint32_t version)
+{
+	ngtcp2_callbacks cb = {
+		.client_initial = ngtcp2_crypto_client_initial_cb,
+		.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
+		.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+		.handshake_completed = handshake_completed,
+		.encrypt = ngtcp2_crypto_encrypt_cb,
+		.decrypt = ngtcp2_crypto_decrypt_cb,
+		.hp_mask = ngtcp2_crypto_hp_mask_cb,
+		.recv_stream_data = recv_stream_data,
+		.acked_stream_data_offset = acked_stream_data_offset,
+		.stream_close = stream_close,
+		.recv_retry = ngtcp2_crypto_recv_retry_cb,
+		.rand = rand_cb,
+		.get_new_connection_id = get_new_connection_id,
+		.update_key = ngtcp2_crypto_update_key_cb,
+		.stream_reset = stream_reset,
+		.extend_max_remote_streams_bidi = extend_max_remote_streams_bidi,
+		.extend_max_stream_data = extend_max_stream_data,
+		.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+		.delete_crypto_cipher_ctx =
+			ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+		.get_path_challenge_data =
+			ngtcp2_crypto_get_path_challenge_data_cb,
+		.stream_stop_sending = stream_shut_read,
+		.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+	};
+	ngtcp2_settings settings;
+	ngtcp2_transport_params params;
+	uint32_t pn;
+	int rv;
+
+	c->ops = ops;
+	c->fd = fd;
+	c->tls = tls;
+	c->server = odcid != NULL;
+	ngtcp2_ccerr_default(&c->err);
+	ngtcp2_path_storage_init(&c->ps, path->local.addr, path->local.addrlen,
+				 path->remote.addr, path->remote.addrlen, NULL);
+	if (c->server) {
+		cb.client_initial = NULL;
+		cb.recv_retry = NULL;
+		c->odcid = *odcid;
+	} else {
+		cb.recv_client_initial = NULL;
+	}
+
+	ngtcp2_settings_default(&settings);
+	settings.initial_ts = now_ns();
+	gnutls_rnd(GNUTLS_RND_NONCE, &pn, sizeof(pn));
+	settings.initial_pkt_num = pn & 0x7fffffff;	/* as ngtcp2 does */
+	settings.max_window = 64 << 20;
+	settings.max_stream_window = 32 << 20;
+
+	ngtcp2_transport_params_default(&params);
+	params.initial_max_stream_data_bidi_local = 8 << 20;
+	params.initial_max_stream_data_bidi_remote = 8 << 20;
+	params.initial_max_stream_data_uni = 1 << 20;
+	params.initial_max_data = 16 << 20;
+	params.initial_max_streams_bidi = c->server ? 100 : 0;
+	params.initial_max_streams_uni = 100;
+	params.max_idle_timeout = 30 * NGTCP2_SECONDS;
+	params.active_connection_id_limit = 7;
+	params.grease_quic_bit = 1;
+	if (c->server) {
+		params.original_dcid = *odcid;
+		params.original_dcid_present = 1;
+		params.stateless_reset_token_present = 1;
+		gnutls_rnd(GNUTLS_RND_RANDOM, params.stateless_reset_token,
+			   sizeof(params.stateless_reset_token));
+	}
+
+	c->qo = qo_conn_new(fd, offload);
+	if (!c->qo)
+		return -1;
+	qo_conn_callbacks(c->qo, &cb);
+	rv = c->server ?
+		ngtcp2_conn_server_new(&c->q, dcid, scid, &c->ps.path, version,
+				       &cb, &settings, &params, NULL, c) :
+		ngtcp2_conn_client_new(&c->q, dcid, scid, &c->ps.path, version,
+				       &cb, &settings, &params, NULL, c);
+	if (rv) {
+		fprintf(stderr, "ngtcp2_conn_new: %s\n", ngtcp2_strerror(rv));
+		return -1;
+	}
+	qo_conn_bind(c->qo, c->q, tls);
+	return 0;
+}
+
+void conn_free(struct conn *c)
+{
+	qo_conn_del(c->qo);
+	nghttp3_conn_del(c->h3);
+	ngtcp2_conn_del(c->q);
+	if (c->tls)
+		gnutls_deinit(c->tls);
+}
+
+int conn_read(struct conn *c, const ngtcp2_addr *remote, const uint8_t *pkt,
+	      size_t len, const struct quic_rx_info *info)
+{
+	ngtcp2_path path = { .local = c->ps.path.local, .remote = *remote };
+	ngtcp2_pkt_info pi = { 0 };
+	int rv;
+
+	c->rx_pkts++;
+	c->rx_bytes += len;
+	rv = qo_conn_read_pkt(c->qo, &path, &pi, pkt, len, info, now_ns());
+	switch (rv) {
+	case 0:
+		return 0;
+	case NGTCP2_ERR_DRAINING:	/* the peer closed */
+	case NGTCP2_ERR_DROP_CONN:
+	case NGTCP2_ERR_CLOSING:
+		c->closed = true;
+		return -1;
+	case NGTCP2_ERR_CRYPTO:
+		ngtcp2_ccerr_set_tls_alert(&c->err,
+			ngtcp2_conn_get_tls_alert(c->q), NULL, 0);
+		break;
+	default:
+		if (!c->err.error_code)
+			ngtcp2_ccerr_set_liberr(&c->err, rv, NULL, 0);
+	}
+	fprintf(stderr, "ngtcp2_conn_read_pkt: %s\n", ngtcp2_strerror(rv));
+	conn_close(c);
+	return -1;
+}
+
+static bool same_addr(const ngtcp2_addr *a, const ngtcp2_addr *b)
+{
+	return a->addrlen == b->addrlen && !memcmp(a->addr, b->addr, a->addrlen);
+}
+
+int conn_write(struct conn *c)
+{
+	size_t pathmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->q);
+	size_t quantum = ngtcp2_conn_get_send_quantum(c->q);
+	size_t len = 0, gso = 0, nseg = 0, sent = 0;
+	struct sockaddr_storage to_ss;
+	ngtcp2_addr to = { .addr = (ngtcp2_sockaddr *)&to_ss };
+	ngtcp2_tstamp ts = now_ns();
+	ngtcp2_path_storage ps;
+	ngtcp2_pkt_info pi;
+
+	if (c->closed)
+		return 0;
+	if (quantum < pathmax)
+		quantum = pathmax;
+	qo_conn_write_begin(c->qo);
+	ngtcp2_path_storage_zero(&ps);
+	for (;;) {
+		nghttp3_vec hv[16];
+		ngtcp2_vec v[16];
+		nghttp3_ssize nv = 0;
+		ngtcp2_ssize n, ndata;
+		int64_t sid = -1;
+		int fin = 0, rv;
+		uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+
+		if (c->h3 && ngtcp2_conn_get_max_data_left(c->q)) {
+			nv = nghttp3_conn_writev_stream(c->h3, &sid, &fin, hv, 16);
+			if (nv < 0) {
+				h3_fail(c, (int)nv);
+				goto fail;
+			}
+		}
+		for (n = 0; n < nv; n++) {
+			v[n].base = hv[n].base;
+			v[n].len = hv[n].len;
+		}
+		if (fin)
+			flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+		n = ngtcp2_conn_writev_stream(c->q, &ps.path, &pi,
+					      c->txbuf + len, gso ? gso : pathmax,
+					      &ndata, flags, sid, v, (size_t)nv,
+					      ts);
+		if (n < 0) {
+			switch (n) {
+			case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+				nghttp3_conn_block_stream(c->h3, sid);
+				continue;
+			case NGTCP2_ERR_STREAM_SHUT_WR:
+				nghttp3_conn_shutdown_stream_write(c->h3, sid);
+				continue;
+			case NGTCP2_ERR_WRITE_MORE:
+				rv = nghttp3_conn_add_write_offset(c->h3, sid,
+							(size_t)ndata);
+				if (rv) {
+					h3_fail(c, rv);
+					goto fail;
+				}
+				continue;
+			}
+			ngtcp2_ccerr_set_liberr(&c->err, (int)n, NULL, 0);
+			goto fail;
+		}
+		rv = ndata < 0 ? 0 :
+			nghttp3_conn_add_write_offset(c->h3, sid, (size_t)ndata);
+		if (rv) {
+			h3_fail(c, rv);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (nseg && !same_addr(&to, &ps.path.remote)) {
+			udp_send(c, &to, c->txbuf, len, gso);
+			memmove(c->txbuf, c->txbuf + len, (size_t)n);
+			len = nseg = 0;
+		}
+		if (!nseg) {
+			gso = (size_t)n;
+			to.addrlen = ps.path.remote.addrlen;
+			memcpy(to.addr, ps.path.remote.addr, to.addrlen);
+		}
+		len += (size_t)n;
+		nseg++;
+		if ((size_t)n < gso || nseg == MAX_GSO_SEGS ||
+		    TXBUF_SIZE - len < gso) {
+			udp_send(c, &to, c->txbuf, len, gso);
+			sent += len;
+			len = nseg = gso = 0;
+			if (sent >= quantum)
+				break;
+		}
+	}
+	if (len)
+		udp_send(c, &to, c->txbuf, len, gso);
+	ngtcp2_conn_update_pkt_tx_time(c->q, ts);
+	return 0;
+fail:
+	if (len)
+		udp_send(c, &to, c->txbuf, len, gso);
+	conn_close(c);
+	return -1;
+}
+
+int conn_timer(struct conn *c)
+{
+	int rv = ngtcp2_conn_handle_expiry(c->q, now_ns());
+
+	if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+		if (!quiet)
+			fprintf(stderr, "idle timeout\n");
+		c->closed = true;
+		return -1;
+	}
+	if (rv) {
+		ngtcp2_ccerr_set_liberr(&c->err, rv, NULL, 0);
+		conn_close(c);
+		return -1;
+	}
+	return conn_write(c);
+}
+
+void conn_close(struct conn *c)
+{
+	ngtcp2_path_storage ps;
+	ngtcp2_pkt_info pi;
+	ngtcp2_ssize n;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	if (ngtcp2_conn_in_closing_period(c->q) ||
+	    ngtcp2_conn_in_draining_period(c->q))
+		return;
+	ngtcp2_path_storage_zero(&ps);
+	qo_conn_write_begin(c->qo);
+	n = ngtcp2_conn_write_connection_close(c->q, &ps.path, &pi, c->txbuf,
+					       sizeof(c->txbuf), &c->err,
+					       now_ns());
+	if (n > 0)
+		udp_send(c, &ps.path.remote, c->txbuf, (size_t)n, (size_t)n);
+}
+
+/* The summary */
+
+static void print_dir(const char *who, const char *name,
+		      const struct quic_dir_info *d)
+{
+	printf("%s: kernel %s: %llu packets %llu bytes, largest pn %lld, "
+	       "auth failures %llu, key updates %u (phase %u), old-key "
+	       "packets %llu, flags 0x%x, cids %u\n", who, name,
+	       (unsigned long long)d->packets, (unsigned long long)d->bytes,
+	       (long long)d->largest_pn, (unsigned long long)d->auth_failures,
+	       d->key_updates, d->key_phase,
+	       (unsigned long long)d->old_key_packets, d->flags, d->cids);
+}
+
+void conn_summary(struct conn *c, const char *who)
+{
+	double secs = c->t_end > c->t_begin ?
+		(double)(c->t_end - c->t_begin) / NGTCP2_SECONDS : 0;
+	struct quic_conn_info ki;
+	struct qo_stats st;
+	ngtcp2_conn_info ci;
+	char line[256];
+	FILE *f;
+
+	qo_conn_stats(c->qo, &st);
+	ngtcp2_conn_get_conn_info(c->q, &ci);
+	printf("%s: %" PRIu64 " bytes in %.3f s: %.1f Mbit/s\n", who, c->body,
+	       secs, secs > 0 ? (double)c->body * 8 / secs / 1e6 : 0.0);
+	printf("%s: sent %" PRIu64 " datagrams, %" PRIu64 " packets, %" PRIu64
+	       " bytes; received %" PRIu64 " datagrams, %" PRIu64
+	       " packets, %" PRIu64 " bytes; srtt %.3f ms, cwnd %" PRIu64 "\n",
+	       who, c->tx_dgrams, c->tx_pkts, c->tx_bytes, c->rx_dgrams,
+	       c->rx_pkts, c->rx_bytes,
+	       (double)ci.smoothed_rtt / NGTCP2_MILLISECONDS, ci.cwnd);
+	printf("%s: offload %s%s: 1-RTT tx %" PRIu64 " by kernel, %" PRIu64
+	       " in userspace; rx %" PRIu64 " by kernel, %" PRIu64
+	       " in userspace, %" PRIu64 " refused; key generation tx %u rx %u",
+	       who, st.mode & QO_TX ? "tx" : "", st.mode & QO_RX ? "rx" :
+	       st.mode ? "" : "off", st.tx_kernel, st.tx_user, st.rx_kernel,
+	       st.rx_user, st.rx_refused, st.tx_gen, st.rx_gen);
+	if (st.mode)
+		printf("; switch-on next_pn tx %" PRIu64 " rx %" PRIu64,
+		       st.tx_on_pn, st.rx_on_pn);
+	printf("\n");
+	if (!qo_conn_info(c->qo, &ki)) {
+		printf("%s: kernel conn %u cipher 0x%04x\n", who, ki.conn,
+		       ki.cipher);
+		print_dir(who, "tx", &ki.tx);
+		print_dir(who, "rx", &ki.rx);
+	}
+	f = fopen("/proc/net/quic_stat", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			printf("%s: quic_stat: %s", who, line);
+		fclose(f);
+	}
+	fflush(stdout);
+}
