@@ -428,3 +428,64 @@ int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	return crypto_wait_req(seal ? crypto_aead_encrypt(req) :
 			       crypto_aead_decrypt(req), &c->wait);
 }
+
+/**
+ * quic_hp_apply() - apply or remove header protection (RFC 9001, 5.4.1)
+ * @hdr: the short header: first byte, DCID, packet number
+ * @pn_off: offset of the packet number
+ * @pn_len: its length, from the unprotected first byte
+ * @mask: the mask of the packet's sample
+ *
+ * XOR is its own inverse: the same call protects and unprotects, once the
+ * caller knows the packet number length.
+ */
+void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
+		   const u8 *mask)
+{
+	unsigned int i;
+
+	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
+	for (i = 0; i < pn_len; i++)
+		hdr[pn_off + i] ^= mask[1 + i];
+}
+
+/**
+ * quic_seal() - protect one short-header packet in place in an skb
+ * @c: AEAD state of the skb
+ * @skb: the datagram
+ * @off: offset of the packet
+ * @len: its length, 16-byte tag space included
+ * @hdr: its header, as read from the skb, DCID and packet number included
+ * @pn_off: offset of the packet number: 1 + DCID length
+ * @gen: the generation of keys
+ * @cipher: the suite
+ * @hp: the header protection key
+ * @pn: the full packet number
+ *
+ * AEAD first, with the header as associated data, then header protection
+ * from a sample of the ciphertext (RFC 9001, section 5). Process context.
+ *
+ * Return: 0 or a negative errno.
+ */
+int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
+	      unsigned int len, u8 *hdr, unsigned int pn_off,
+	      const struct quic_gen *gen, const struct quic_cipher *cipher,
+	      const struct quic_hp_key *hp, u64 pn)
+{
+	unsigned int pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
+	unsigned int hdr_len = pn_off + pn_len;
+	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
+	int err;
+
+	err = quic_crypt(c, skb, off, hdr_len, len - hdr_len - QUIC_TAG_LEN,
+			 gen, cipher, pn, true, NULL, NULL);
+	if (err)
+		return err;
+	if (skb_copy_bits(skb, off + pn_off + QUIC_PN_MAX_LEN, sample,
+			  sizeof(sample)))
+		return -EFAULT;
+	quic_hp_mask(hp, cipher, sample, mask);
+	quic_hp_apply(hdr, pn_off, pn_len, mask);
+	memzero_explicit(mask, sizeof(mask));
+	return skb_store_bits(skb, off, hdr, hdr_len);
+}

@@ -348,6 +348,12 @@ int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	       unsigned int hdr_len, unsigned int text_len,
 	       const struct quic_gen *gen, const struct quic_cipher *cipher,
 	       u64 pn, bool seal, crypto_completion_t done, void *data);
+void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
+		   const u8 *mask);
+int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
+	      unsigned int len, u8 *hdr, unsigned int pn_off,
+	      const struct quic_gen *gen, const struct quic_cipher *cipher,
+	      const struct quic_hp_key *hp, u64 pn);
 
 /* keys.c: generations of keys, selection and rotation */
 struct quic_gen *quic_gen_next(const struct quic_cipher *cipher,

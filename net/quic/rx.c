@@ -200,14 +200,15 @@ static int quic_rx_start(struct quic_rx *rx)
 			  sample, sizeof(sample)))
 		return QUIC_RX_KEEP;
 	quic_hp_mask(&dir->hp, dir->cipher, sample, mask);
+	/* The low bits of the first byte give the packet number length */
 	pkt->hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
 	pn_len = (pkt->hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	pkt->hdr_len = 1 + cid_len + pn_len;
-	for (i = 0; i < pn_len; i++) {
-		pkt->hdr[1 + cid_len + i] ^= mask[1 + i];
-		truncated = truncated << 8 | pkt->hdr[1 + cid_len + i];
-	}
+	pkt->hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
+	quic_hp_apply(pkt->hdr, 1 + cid_len, pn_len, mask);
 	memzero_explicit(mask, sizeof(mask));
+	pkt->hdr_len = 1 + cid_len + pn_len;
+	for (i = 0; i < pn_len; i++)
+		truncated = truncated << 8 | pkt->hdr[1 + cid_len + i];
 
 	pkt->gen = quic_rx_choose(dir, truncated, pn_len,
 				  pkt->hdr[0] & QUIC_HDR_KEY_PHASE,

@@ -149,9 +149,8 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 			   const struct quic_tx_seg *seg, struct net *net)
 {
 	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
-	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
 	struct quic_dir *dir = &seg->conn->tx;
-	unsigned int pn_len, hdr_len, i;
+	unsigned int pn_len, i;
 	u64 truncated = 0, pn;
 	struct quic_gen *gen;
 	int err;
@@ -159,7 +158,6 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 	if (skb_copy_bits(skb, seg->off, hdr, seg->pn_off + QUIC_PN_MAX_LEN))
 		return -EFAULT;
 	pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	hdr_len = seg->pn_off + pn_len;
 	for (i = 0; i < pn_len; i++)
 		truncated = truncated << 8 | hdr[seg->pn_off + i];
 
@@ -170,23 +168,10 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 			QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_KEY_EXPIRED);
 		return PTR_ERR(gen);
 	}
-
-	err = quic_crypt(&tx->crypt, skb, seg->off, hdr_len,
-			 seg->len - hdr_len - QUIC_TAG_LEN, gen, dir->cipher,
-			 pn, true, NULL, NULL);
+	err = quic_seal(&tx->crypt, skb, seg->off, seg->len, hdr, seg->pn_off,
+			gen, dir->cipher, &dir->hp, pn);
 	quic_gen_put(gen);
-	if (err)
-		return err;
-
-	/* Header protection samples the ciphertext (RFC 9001, 5.4.2) */
-	if (skb_copy_bits(skb, seg->off + seg->pn_off + QUIC_PN_MAX_LEN,
-			  sample, sizeof(sample)))
-		return -EFAULT;
-	quic_hp_mask(&dir->hp, dir->cipher, sample, mask);
-	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	for (i = 0; i < pn_len; i++)
-		hdr[seg->pn_off + i] ^= mask[1 + i];
-	return skb_store_bits(skb, seg->off, hdr, hdr_len);
+	return err;
 }
 
 /* UDP summed the plaintext as it copied it; without checksum offload the

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * quic_ref: QUIC 1-RTT packet protection (RFC 9001, section 5) with
- * OpenSSL 3, as a reference to check the kernel's "quic" UDP ULP against.
+ * quic_ref: QUIC 1-RTT packet protection (RFC 9001, section 5, and RFC 9369
+ * for version 2) with OpenSSL 3, as a reference to check the kernel's "quic"
+ * UDP ULP against.
  *
  * It favours being obviously right over being fast, with one exception:
  * the per-packet path reuses the OpenSSL contexts held in the key state,
@@ -55,10 +56,39 @@ static const struct quic_ref_suite suites[] = {
 	  "AES-128-CCM", "AES-128-ECB", "SHA256", 16, 32, true, false },
 };
 
-/* RFC 9001, section 5.2: the salt of QUIC version 1 Initial secrets. */
-static const uint8_t initial_salt_v1[] = {
-	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+#define INITIAL_SALT_LEN	20
+
+/**
+ * struct quic_ref_version - what changes from one QUIC version to another
+ * @version: the Version field of long headers
+ * @name: a name to print
+ * @salt: salt of the Initial secrets
+ * @key: label of the AEAD key
+ * @iv: label of the AEAD IV
+ * @hp: label of the header protection key
+ * @ku: label of the next generation's secret, at a key update
+ */
+struct quic_ref_version {
+	uint32_t version;
+	const char *name;
+	uint8_t salt[INITIAL_SALT_LEN];
+	const char *key;
+	const char *iv;
+	const char *hp;
+	const char *ku;
+};
+
+static const struct quic_ref_version versions[] = {
+	/* RFC 9001, sections 5.1, 5.2 and 6.1 */
+	{ QUIC_REF_VERSION_1, "QUICv1",
+	  { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+	    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a },
+	  "quic key", "quic iv", "quic hp", "quic ku" },
+	/* RFC 9369, sections 3.3.1 and 3.3.2 */
+	{ QUIC_REF_VERSION_2, "QUICv2",
+	  { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+	    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 },
+	  "quicv2 key", "quicv2 iv", "quicv2 hp", "quicv2 ku" },
 };
 
 static const struct quic_ref_suite *suite_find(uint16_t cipher)
@@ -83,6 +113,23 @@ size_t quic_ref_secret_len(uint16_t cipher)
 	const struct quic_ref_suite *s = suite_find(cipher);
 
 	return s ? s->secret_len : 0;
+}
+
+static const struct quic_ref_version *version_find(uint32_t version)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(versions); i++)
+		if (versions[i].version == version)
+			return &versions[i];
+	return NULL;
+}
+
+const char *quic_ref_version_name(uint32_t version)
+{
+	const struct quic_ref_version *v = version_find(version);
+
+	return v ? v->name : NULL;
 }
 
 /* One HKDF step; @salt and @info are left out when NULL. */
@@ -167,15 +214,19 @@ int quic_ref_hkdf_expand_label(uint16_t cipher, const uint8_t *secret,
 	return s ? expand_label(s, secret, label, out, out_len) : -EINVAL;
 }
 
-int quic_ref_initial_secrets(const uint8_t *dcid, size_t dcid_len,
-			     uint8_t *client, uint8_t *server)
+/* The Initial labels are the same in both versions: only the salt changes. */
+int quic_ref_initial_secrets_version(uint32_t version, const uint8_t *dcid,
+				     size_t dcid_len, uint8_t *client,
+				     uint8_t *server)
 {
 	const struct quic_ref_suite *s = suite_find(QUIC_REF_AES_128_GCM_SHA256);
+	const struct quic_ref_version *v = version_find(version);
 	uint8_t initial[32];
 	int err;
 
-	err = hkdf(s, EVP_KDF_HKDF_MODE_EXTRACT_ONLY,
-		   initial_salt_v1, sizeof(initial_salt_v1),
+	if (!v)
+		return -EINVAL;
+	err = hkdf(s, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, v->salt, sizeof(v->salt),
 		   dcid, dcid_len, NULL, 0, initial, sizeof(initial));
 	if (!err)
 		err = expand_label(s, initial, "client in", client, 32);
@@ -183,6 +234,13 @@ int quic_ref_initial_secrets(const uint8_t *dcid, size_t dcid_len,
 		err = expand_label(s, initial, "server in", server, 32);
 	OPENSSL_cleanse(initial, sizeof(initial));
 	return err;
+}
+
+int quic_ref_initial_secrets(const uint8_t *dcid, size_t dcid_len,
+			     uint8_t *client, uint8_t *server)
+{
+	return quic_ref_initial_secrets_version(QUIC_REF_VERSION_1, dcid,
+						dcid_len, client, server);
 }
 
 /*
@@ -230,13 +288,15 @@ static int cipher_ctx_new(EVP_CIPHER_CTX **ctxp, const char *name,
  * derives from the secret. On failure @k is wiped.
  */
 static int key_setup(struct quic_ref_key *k, const struct quic_ref_suite *s,
-		     const uint8_t *secret, const uint8_t *hp,
-		     uint32_t generation)
+		     const struct quic_ref_version *v, const uint8_t *secret,
+		     const uint8_t *hp, uint32_t generation)
 {
 	int err;
 
 	memset(k, 0, sizeof(*k));
 	k->suite = s;
+	k->vers = v;
+	k->version = v->version;
 	k->cipher = s->cipher;
 	k->secret_len = s->secret_len;
 	k->key_len = s->key_len;
@@ -244,10 +304,9 @@ static int key_setup(struct quic_ref_key *k, const struct quic_ref_suite *s,
 	memcpy(k->secret, secret, s->secret_len);
 	memcpy(k->hp, hp, s->key_len);
 
-	err = expand_label(s, k->secret, "quic key", k->key, s->key_len);
+	err = expand_label(s, k->secret, v->key, k->key, s->key_len);
 	if (!err)
-		err = expand_label(s, k->secret, "quic iv", k->iv,
-				   QUIC_REF_IV_LEN);
+		err = expand_label(s, k->secret, v->iv, k->iv, QUIC_REF_IV_LEN);
 	if (!err)
 		err = cipher_ctx_new(&k->seal_ctx, s->aead, k->key, 1, true,
 				     s->ccm);
@@ -261,34 +320,46 @@ static int key_setup(struct quic_ref_key *k, const struct quic_ref_suite *s,
 	return err;
 }
 
-int quic_ref_key_init(struct quic_ref_key *k, uint16_t cipher,
-		      const uint8_t *secret, size_t secret_len)
+int quic_ref_key_init_version(struct quic_ref_key *k, uint32_t version,
+			      uint16_t cipher, const uint8_t *secret,
+			      size_t secret_len)
 {
 	const struct quic_ref_suite *s = suite_find(cipher);
+	const struct quic_ref_version *v = version_find(version);
 	uint8_t hp[QUIC_REF_MAX_KEY_LEN];
 	int err;
 
 	memset(k, 0, sizeof(*k));
-	if (!s || secret_len != s->secret_len)
+	if (!s || !v || secret_len != s->secret_len)
 		return -EINVAL;
-	err = expand_label(s, secret, "quic hp", hp, s->key_len);
+	err = expand_label(s, secret, v->hp, hp, s->key_len);
 	if (!err)
-		err = key_setup(k, s, secret, hp, 0);
+		err = key_setup(k, s, v, secret, hp, 0);
 	OPENSSL_cleanse(hp, sizeof(hp));
 	return err;
 }
 
-/* RFC 9001, section 6.1: the next secret is the current one's "quic ku". */
+int quic_ref_key_init(struct quic_ref_key *k, uint16_t cipher,
+		      const uint8_t *secret, size_t secret_len)
+{
+	return quic_ref_key_init_version(k, QUIC_REF_VERSION_1, cipher, secret,
+					 secret_len);
+}
+
+/*
+ * RFC 9001, section 6.1: the next secret is the current one's "quic ku"
+ * ("quicv2 ku" in version 2, RFC 9369, section 3.3.2).
+ */
 int quic_ref_key_init_next(struct quic_ref_key *next,
 			   const struct quic_ref_key *cur)
 {
 	uint8_t secret[QUIC_REF_MAX_SECRET_LEN];
 	int err;
 
-	err = expand_label(cur->suite, cur->secret, "quic ku", secret,
+	err = expand_label(cur->suite, cur->secret, cur->vers->ku, secret,
 			   cur->secret_len);
 	if (!err)
-		err = key_setup(next, cur->suite, secret, cur->hp,
+		err = key_setup(next, cur->suite, cur->vers, secret, cur->hp,
 				cur->generation + 1);
 	else
 		memset(next, 0, sizeof(*next));

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * quic_ref: a small reference implementation of QUIC 1-RTT packet protection
- * (RFC 9001, section 5) on top of OpenSSL 3, independent of the kernel's.
+ * (RFC 9001, section 5) on top of OpenSSL 3, independent of the kernel's,
+ * for QUIC versions 1 and 2 (RFC 9369).
  *
  * The selftests, examples and benchmarks use it to check what the "quic"
  * UDP ULP does to packets, and to time the same work done in userspace the
  * way QUIC stacks do it today. It knows short-header packets only.
  *
  * Functions that can fail return 0 or a negative errno:
- *   -EINVAL      bad argument (unknown suite, wrong length, long header, ...)
+ *   -EINVAL      bad argument (unknown suite or version, wrong length, long
+ *                header, ...)
  *   -EMSGSIZE    packet too short to carry a header protection sample
  *   -ERANGE      packet number out of range
  *   -EBADMSG     authentication failed
@@ -42,6 +44,15 @@
 #define QUIC_REF_KEY_PHASE		0x04
 #define QUIC_REF_PN_LEN_MASK		0x03
 
+/*
+ * QUIC versions, as in the Version field of long headers. Version 2 (RFC
+ * 9369, section 3.3) protects packets as version 1 does, but derives its
+ * keys with other labels ("quicv2 key" for "quic key", and so on) and its
+ * Initial secrets from another salt.
+ */
+#define QUIC_REF_VERSION_1		0x00000001U
+#define QUIC_REF_VERSION_2		0x6b3343cfU
+
 /* Cipher suites, by their TLS 1.3 code points. */
 #define QUIC_REF_AES_128_GCM_SHA256		0x1301
 #define QUIC_REF_AES_256_GCM_SHA384		0x1302
@@ -49,19 +60,22 @@
 #define QUIC_REF_AES_128_CCM_SHA256		0x1304
 
 struct quic_ref_suite;
+struct quic_ref_version;
 
 /**
  * struct quic_ref_key - packet protection keys of one direction
  * @suite: the cipher suite (private)
- * @cipher: its TLS code point
+ * @vers: the QUIC version's labels (private)
+ * @version: the QUIC version, QUIC_REF_VERSION_1 or QUIC_REF_VERSION_2
+ * @cipher: the suite's TLS code point
  * @secret_len: hash length of the suite: 32 or 48
  * @key_len: AEAD and header protection key length: 16 or 32
  * @generation: key updates applied to the secret given at init; the
  *	Key Phase bit of packets protected with these keys is its low bit
  * @secret: the traffic secret of this generation
- * @key: AEAD key ("quic key")
- * @iv: AEAD IV ("quic iv")
- * @hp: header protection key ("quic hp"); key updates keep it
+ * @key: AEAD key ("quic key", or "quicv2 key" in version 2)
+ * @iv: AEAD IV ("quic iv", "quicv2 iv")
+ * @hp: header protection key ("quic hp", "quicv2 hp"); key updates keep it
  * @seal_ctx: OpenSSL context that encrypts with @key (private)
  * @open_ctx: OpenSSL context that decrypts with @key (private)
  * @hp_ctx: OpenSSL context keyed with @hp (private)
@@ -70,6 +84,8 @@ struct quic_ref_suite;
  */
 struct quic_ref_key {
 	const struct quic_ref_suite *suite;
+	const struct quic_ref_version *vers;
+	uint32_t version;
 	uint16_t cipher;
 	uint8_t secret_len;
 	uint8_t key_len;
@@ -102,6 +118,8 @@ struct quic_ref_rx {
 /* Cipher suites: name and secret length of a suite, NULL or 0 if unknown. */
 const char *quic_ref_cipher_name(uint16_t cipher);
 size_t quic_ref_secret_len(uint16_t cipher);
+/* QUIC versions: "QUICv1" or "QUICv2", NULL if unknown. */
+const char *quic_ref_version_name(uint32_t version);
 
 /*
  * Key schedule, with the hash of @cipher. @secret and @prk are
@@ -111,21 +129,31 @@ int quic_ref_hkdf_extract(uint16_t cipher, const uint8_t *salt, size_t salt_len,
 			  const uint8_t *ikm, size_t ikm_len, uint8_t *prk);
 int quic_ref_hkdf_expand_label(uint16_t cipher, const uint8_t *secret,
 			       const char *label, uint8_t *out, size_t out_len);
-/* QUIC v1 Initial secrets (RFC 9001, section 5.2): 32 bytes each. */
+/*
+ * Initial secrets (RFC 9001, section 5.2): 32 bytes each, from the salt of
+ * @version; quic_ref_initial_secrets() is for version 1.
+ */
 int quic_ref_initial_secrets(const uint8_t *dcid, size_t dcid_len,
 			     uint8_t *client, uint8_t *server);
+int quic_ref_initial_secrets_version(uint32_t version, const uint8_t *dcid,
+				     size_t dcid_len, uint8_t *client,
+				     uint8_t *server);
 
 /*
- * Key state. quic_ref_key_init() derives generation 0 from a traffic
- * secret. quic_ref_key_init_next() makes @next the generation after @cur,
- * which stays as it is (@next must be another structure); it is how a
- * receiver prepares for the peer's key update. quic_ref_key_update() moves
- * @k itself to the next generation and leaves it unchanged if it fails.
- * quic_ref_key_free() wipes all key material; it is safe on a zeroed
- * structure and after a failed init.
+ * Key state. quic_ref_key_init_version() derives generation 0 from a
+ * traffic secret with the labels of @version; quic_ref_key_init() does it
+ * for version 1. quic_ref_key_init_next() makes @next the generation after
+ * @cur, of the same version, and leaves @cur as it is (@next must be
+ * another structure); it is how a receiver prepares for the peer's key
+ * update. quic_ref_key_update() moves @k itself to the next generation and
+ * leaves it unchanged if it fails. quic_ref_key_free() wipes all key
+ * material; it is safe on a zeroed structure and after a failed init.
  */
 int quic_ref_key_init(struct quic_ref_key *k, uint16_t cipher,
 		      const uint8_t *secret, size_t secret_len);
+int quic_ref_key_init_version(struct quic_ref_key *k, uint32_t version,
+			      uint16_t cipher, const uint8_t *secret,
+			      size_t secret_len);
 int quic_ref_key_init_next(struct quic_ref_key *next,
 			   const struct quic_ref_key *cur);
 int quic_ref_key_update(struct quic_ref_key *k);

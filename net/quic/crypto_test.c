@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of QUIC packet protection against the test vectors of
+ * RFC 9001, Appendix A: key derivation (A.1), header protection masks
+ * (A.2, A.5) and a ChaCha20-Poly1305 short-header packet, byte for byte
+ * (A.5), with its next-generation secret.
+ */
+
+#include <crypto/aes.h>
+#include <crypto/hash.h>
+#include <kunit/test.h>
+#include <linux/skbuff.h>
+#include <linux/unaligned.h>
+
+#include "quic.h"
+
+/* RFC 9001, A.1 */
+#define A1_INITIAL	"7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44"
+#define A1_CLIENT	"c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea"
+#define A1_CLIENT_IV	"fa044b2f42a3fd3b46fb255c"
+#define A1_CLIENT_HP	"9f50449e04a0e810283a1e9933adedd2"
+#define A1_SERVER	"3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b"
+#define A1_SERVER_IV	"0ac1493ca1905853b0bba03e"
+#define A1_SERVER_HP	"c206b8d9b9f0f37644430b490eeaa314"
+
+/* RFC 9001, A.2: the client Initial's sample and mask */
+#define A2_SAMPLE	"d1b1c98dd7689fb8ec11d242b123dc9b"
+#define A2_MASK		"437b9aec36"
+
+/* RFC 9001, A.5 */
+#define A5_SECRET	"9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"
+#define A5_IV		"e0459b3474bdd0e44a41c144"
+#define A5_HP		"25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4"
+#define A5_KU		"1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9"
+#define A5_PN		654360564
+#define A5_PLAIN	"4200bff401"
+#define A5_SAMPLE	"5e5cd55c41f69080575d7999c25a5bfb"
+#define A5_MASK		"aefefe7d03"
+#define A5_PACKET	"4cfe4189655e5cd55c41f69080575d7999c25a5bfb"
+
+static void unhex(struct kunit *test, u8 *out, const char *hex)
+{
+	KUNIT_ASSERT_EQ(test, hex2bin(out, hex, strlen(hex) / 2), 0);
+}
+
+static void expect_hex(struct kunit *test, const u8 *got, const char *hex)
+{
+	u8 want[64];
+
+	unhex(test, want, hex);
+	KUNIT_EXPECT_MEMEQ(test, got, want, strlen(hex) / 2);
+}
+
+static struct crypto_shash *hkdf(struct kunit *test, u16 suite)
+{
+	struct crypto_shash *tfm = quic_hkdf_alloc(quic_cipher_find(suite));
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tfm);
+	return tfm;
+}
+
+/* The v1 Initial secrets come out of HKDF-Expand-Label "client in" and
+ * "server in"; their IVs and header protection keys are "quic iv" and
+ * "quic hp" (A.1).
+ */
+static void quic_test_a1_derivation(struct kunit *test)
+{
+	struct crypto_shash *tfm = hkdf(test, QUIC_CIPHER_AES_128_GCM_SHA256);
+	u8 initial[32], secret[32], out[32];
+
+	unhex(test, initial, A1_INITIAL);
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, initial, "client in",
+						     secret, 32), 0);
+	expect_hex(test, secret, A1_CLIENT);
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic iv",
+						     out, 12), 0);
+	expect_hex(test, out, A1_CLIENT_IV);
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic hp",
+						     out, 16), 0);
+	expect_hex(test, out, A1_CLIENT_HP);
+
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, initial, "server in",
+						     secret, 32), 0);
+	expect_hex(test, secret, A1_SERVER);
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic iv",
+						     out, 12), 0);
+	expect_hex(test, out, A1_SERVER_IV);
+	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic hp",
+						     out, 16), 0);
+	expect_hex(test, out, A1_SERVER_HP);
+	crypto_free_shash(tfm);
+}
+
+/* AES header protection (A.2) */
+static void quic_test_aes_hp_mask(struct kunit *test)
+{
+	const struct quic_cipher *cipher =
+		quic_cipher_find(QUIC_CIPHER_AES_128_GCM_SHA256);
+	u8 key[16], sample[16], mask[QUIC_HP_MASK_LEN];
+	struct quic_hp_key hp;
+
+	unhex(test, key, A1_CLIENT_HP);
+	KUNIT_ASSERT_EQ(test, aes_expandkey(&hp.aes, key, sizeof(key)), 0);
+	unhex(test, sample, A2_SAMPLE);
+	quic_hp_mask(&hp, cipher, sample, mask);
+	expect_hex(test, mask, A2_MASK);
+}
+
+/* A direction holding the A.5 secret, as QUIC_TX_KEY would install it */
+static void a5_install(struct kunit *test, struct quic_dir *dir, u32 version)
+{
+	const struct quic_cipher *cipher =
+		quic_cipher_find(QUIC_CIPHER_CHACHA20_POLY1305_SHA256);
+	struct quic_key key = {
+		.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		.secret_len = 32,
+		.version = version,
+		.next_pn = A5_PN,
+	};
+
+	memset(dir, 0, sizeof(*dir));
+	spin_lock_init(&dir->lock);
+	unhex(test, key.secret, A5_SECRET);
+	KUNIT_ASSERT_EQ(test, quic_dir_install(dir, cipher,
+					       quic_labels_find(version),
+					       &key, true), 0);
+}
+
+/* ChaCha20 header protection and the next generation (A.5) */
+static void quic_test_a5_keys(struct kunit *test)
+{
+	u8 hp[32], sample[16], mask[QUIC_HP_MASK_LEN];
+	struct quic_dir dir;
+	unsigned int i;
+
+	a5_install(test, &dir, QUIC_VERSION_1);
+	expect_hex(test, dir.cur->iv, A5_IV);
+	unhex(test, hp, A5_HP);
+	for (i = 0; i < ARRAY_SIZE(dir.hp.chacha); i++)
+		KUNIT_EXPECT_EQ(test, dir.hp.chacha[i],
+				get_unaligned_le32(hp + 4 * i));
+	unhex(test, sample, A5_SAMPLE);
+	quic_hp_mask(&dir.hp, dir.cipher, sample, mask);
+	expect_hex(test, mask, A5_MASK);
+
+	/* "quic ku", derived ahead for the receive side */
+	KUNIT_ASSERT_NOT_NULL(test, dir.next);
+	expect_hex(test, dir.next->secret, A5_KU);
+	KUNIT_EXPECT_EQ(test, dir.next->number, 1);
+	KUNIT_EXPECT_TRUE(test, quic_key_phase(dir.next));
+	quic_dir_clear(&dir);
+}
+
+static struct sk_buff *a5_skb(struct kunit *test, const char *hex)
+{
+	unsigned int len = strlen(hex) / 2;
+	struct sk_buff *skb = alloc_skb(len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	unhex(test, skb_put_zero(skb, len), hex);
+	return skb;
+}
+
+/* The A.5 packet, sealed the way the send path does it: header 4200bff4,
+ * a PING frame and the tag's space
+ */
+static void quic_test_a5_seal(struct kunit *test)
+{
+	struct quic_crypt crypt = {};
+	struct sk_buff *skb;
+	struct quic_dir dir;
+	u8 hdr[4];
+
+	a5_install(test, &dir, QUIC_VERSION_1);
+	skb = a5_skb(test, A5_PLAIN "00000000000000000000000000000000");
+	memcpy(hdr, skb->data, sizeof(hdr));
+	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, quic_seal(&crypt, skb, 0, skb->len, hdr, 1,
+					dir.cur, dir.cipher, &dir.hp, A5_PN), 0);
+	KUNIT_ASSERT_EQ(test, skb->len, 21);
+	expect_hex(test, skb->data, A5_PACKET);
+	quic_crypt_free(&crypt);
+	kfree_skb(skb);
+	quic_dir_clear(&dir);
+}
+
+/* And back: header protection off, packet number recovered, AEAD open */
+static void quic_test_a5_open(struct kunit *test)
+{
+	u8 sample[16], mask[QUIC_HP_MASK_LEN], *p;
+	struct quic_crypt crypt = {};
+	unsigned int pn_len;
+	struct sk_buff *skb;
+	struct quic_dir dir;
+	u64 truncated;
+
+	a5_install(test, &dir, QUIC_VERSION_1);
+	skb = a5_skb(test, A5_PACKET);
+	p = skb->data;
+	memcpy(sample, p + 1 + QUIC_PN_MAX_LEN, sizeof(sample));
+	quic_hp_mask(&dir.hp, dir.cipher, sample, mask);
+	pn_len = ((p[0] ^ mask[0]) & QUIC_HDR_PN_LEN) + 1;
+	KUNIT_ASSERT_EQ(test, pn_len, 3);
+	quic_hp_apply(p, 1, pn_len, mask);
+	truncated = p[1] << 16 | p[2] << 8 | p[3];
+	KUNIT_EXPECT_EQ(test, quic_pn_decode(A5_PN - 1, truncated, pn_len),
+			(u64)A5_PN);
+
+	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, quic_crypt(&crypt, skb, 0, 4, 1, dir.cur,
+					 dir.cipher, A5_PN, false, NULL, NULL),
+			0);
+	expect_hex(test, p, A5_PLAIN);
+
+	/* One bit off in the tag: refused */
+	quic_crypt_free(&crypt);
+	kfree_skb(skb);
+	skb = a5_skb(test, A5_PACKET);
+	skb->data[20] ^= 1;
+	quic_hp_apply(skb->data, 1, pn_len, mask);
+	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, quic_crypt(&crypt, skb, 0, 4, 1, dir.cur,
+					 dir.cipher, A5_PN, false, NULL, NULL),
+			-EBADMSG);
+	quic_crypt_free(&crypt);
+	kfree_skb(skb);
+	quic_dir_clear(&dir);
+}
+
+/* The AEAD nonce: the IV with the packet number XORed into its low bytes,
+ * and for CCM, the counter block around it
+ */
+static void quic_test_nonce(struct kunit *test)
+{
+	u8 iv[QUIC_IV_LEN], nonce[16], want[16];
+
+	unhex(test, iv, A5_IV);
+	quic_nonce(nonce, iv, A5_PN, false);
+	unhex(test, want, "e0459b3474bdd0e46d417eb0");
+	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
+
+	quic_nonce(nonce, iv, A5_PN, true);
+	KUNIT_EXPECT_EQ(test, nonce[0], 2);
+	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
+	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
+}
+
+/* Key updates at installation: generation N from the first secret, with
+ * generation N - 1 kept for late packets and the header protection key
+ * of the first
+ */
+static void quic_test_install_updated(struct kunit *test)
+{
+	const struct quic_cipher *cipher =
+		quic_cipher_find(QUIC_CIPHER_CHACHA20_POLY1305_SHA256);
+	struct quic_key key = {
+		.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		.secret_len = 32,
+		.version = QUIC_VERSION_1,
+		.key_updates = 1,
+		.next_pn = 1000,
+	};
+	struct quic_dir dir = {}, first;
+
+	a5_install(test, &first, QUIC_VERSION_1);
+	spin_lock_init(&dir.lock);
+	unhex(test, key.secret, A5_SECRET);
+	KUNIT_ASSERT_EQ(test, quic_dir_install(&dir, cipher,
+					       quic_labels_find(QUIC_VERSION_1),
+					       &key, false), 0);
+	KUNIT_EXPECT_EQ(test, dir.cur->number, 1);
+	expect_hex(test, dir.cur->secret, A5_KU);
+	KUNIT_ASSERT_NOT_NULL(test, dir.old);
+	KUNIT_EXPECT_MEMEQ(test, dir.old->secret, first.cur->secret, 32);
+	KUNIT_EXPECT_MEMEQ(test, &dir.hp, &first.hp, sizeof(dir.hp));
+	KUNIT_EXPECT_EQ(test, dir.cur->first_pn, 1000);
+	KUNIT_EXPECT_NULL(test, dir.next);
+	KUNIT_EXPECT_EQ(test, quic_dir_expected_pn(&dir), 1000);
+	quic_dir_clear(&dir);
+	quic_dir_clear(&first);
+}
+
+/* QUIC version 2 derives with its own labels: other keys, same secret */
+static void quic_test_v2_labels(struct kunit *test)
+{
+	struct quic_dir v1, v2;
+
+	a5_install(test, &v1, QUIC_VERSION_1);
+	a5_install(test, &v2, QUIC_VERSION_2);
+	KUNIT_EXPECT_MEMNEQ(test, v1.cur->iv, v2.cur->iv, QUIC_IV_LEN);
+	KUNIT_EXPECT_MEMNEQ(test, &v1.hp, &v2.hp, sizeof(v1.hp));
+	KUNIT_EXPECT_MEMNEQ(test, v1.next->secret, v2.next->secret, 32);
+	KUNIT_EXPECT_NULL(test, quic_labels_find(0));
+	KUNIT_EXPECT_NULL(test, quic_labels_find(0xff00001d));
+	quic_dir_clear(&v1);
+	quic_dir_clear(&v2);
+}
+
+static void quic_test_ciphers(struct kunit *test)
+{
+	static const u16 suites[] = {
+		QUIC_CIPHER_AES_128_GCM_SHA256, QUIC_CIPHER_AES_256_GCM_SHA384,
+		QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_CIPHER_AES_128_CCM_SHA256,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(suites); i++)
+		KUNIT_EXPECT_NOT_NULL(test, quic_cipher_find(suites[i]));
+	/* TLS_AES_128_CCM_8_SHA256 is not allowed in QUIC */
+	KUNIT_EXPECT_NULL(test, quic_cipher_find(0x1305));
+	KUNIT_EXPECT_NULL(test, quic_cipher_find(0));
+	KUNIT_EXPECT_EQ(test, quic_cipher_find(suites[1])->secret_len, 48);
+	KUNIT_EXPECT_EQ(test, quic_cipher_find(suites[3])->confidentiality_limit,
+			2965820);
+}
+
+static struct kunit_case quic_crypto_cases[] = {
+	KUNIT_CASE(quic_test_a1_derivation),
+	KUNIT_CASE(quic_test_aes_hp_mask),
+	KUNIT_CASE(quic_test_a5_keys),
+	KUNIT_CASE(quic_test_a5_seal),
+	KUNIT_CASE(quic_test_a5_open),
+	KUNIT_CASE(quic_test_nonce),
+	KUNIT_CASE(quic_test_install_updated),
+	KUNIT_CASE(quic_test_v2_labels),
+	KUNIT_CASE(quic_test_ciphers),
+	{}
+};
+
+static struct kunit_suite quic_crypto_suite = {
+	.name = "quic_crypto",
+	.test_cases = quic_crypto_cases,
+};
+
+kunit_test_suite(quic_crypto_suite);
