@@ -46,7 +46,7 @@ run_one() {	# harness
 
 	mkdir -p "$work" "$regress"
 	# Regression inputs: every one must pass.
-	if ! "$bin" -runs=0 -artifact_prefix="$ART/$h-replay-" "$regress" >"$log" 2>	if ! "$bin" -runs=0 "$regress" >"$log" 2>&1; then1; then
+	if ! "$bin" -runs=0 -artifact_prefix="$ART/$h-replay-" "$regress" >"$log" 2>&1; then
 		echo "fail fuzz:$h regressions: $(reason "$log")"
 		return
 	fi
