@@ -24,8 +24,8 @@ Commands:
   patches  build, then write patches/ with git format-patch
   check    fail if patches/ is stale, if it does not `git am` onto the base,
            or if checkpatch.pl --strict reports anything
-  bisect   build every prefix of the series (lean config) and net/quic as
-           a module at the end
+  state P F   print file F as the series leaves it just before patch P
+           (to write a fragment: edit a copy, then diff -u against it)
 """
 
 import os
@@ -322,6 +322,15 @@ def main():
         print("patches/: cover letter and %d patches" % n)
     elif cmd == "check":
         cmd_check()
+    elif cmd == "state" and len(sys.argv) == 4:
+        tip, n = build()
+        names = [p.name for p in load_series()]
+        if sys.argv[2] not in names:
+            die("no patch %s in series/series" % sys.argv[2])
+        commits = git("rev-list", "--reverse", "base.." + tip).decode().split()
+        k = names.index(sys.argv[2])
+        rev = commits[k - 1] if k else "base"
+        sys.stdout.buffer.write(git("show", "%s:%s" % (rev, sys.argv[3])))
     else:
         die("unknown command %s\n%s" % (cmd, __doc__))
 

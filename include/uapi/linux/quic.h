@@ -196,7 +196,7 @@ struct quic_conn_info {
  * struct quic_rx_info - what the kernel did with one received packet
  * @pn: the full packet number, for a decrypted packet
  * @conn: the connection handle, for a decrypted packet
- * @status: QUIC_RX_DECRYPTED, QUIC_RX_NONE or QUIC_RX_LIMIT
+ * @status: QUIC_RX_DECRYPTED or QUIC_RX_NONE
  * @flags: QUIC_RX_* flags, for a decrypted packet
  * @reserved: zero
  *
@@ -222,9 +222,6 @@ struct quic_rx_info {
 
 #define QUIC_RX_NONE		0	/* not ours: untouched */
 #define QUIC_RX_DECRYPTED	1	/* authenticated and decrypted */
-#define QUIC_RX_LIMIT		2	/* not decrypted: the connection reached
-					 * its AEAD integrity limit
-					 */
 
 #define QUIC_RX_KEY_PHASE	0x01	/* the packet's Key Phase bit */
 #define QUIC_RX_KEY_UPDATE	0x02	/* this packet started a new key phase */
