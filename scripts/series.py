@@ -22,8 +22,10 @@ the final files agree.
 Commands:
   build    create the series as commits on top of tag "base" in $SRC
   patches  build, then write patches/ with git format-patch
-  check    fail if patches/ is stale, if it does not `git am` onto the base,
-           or if checkpatch.pl --strict reports anything
+  check [F] fail if patches/ is stale, if it does not `git am` onto the base,
+           if checkpatch.pl --strict reports anything, or kernel-doc, or
+           the documentation is not valid reStructuredText; with F, write
+           "pass|fail NAME" lines there
   state P F   print file F as the series leaves it just before patch P
            (to write a fragment: edit a copy, then diff -u against it)
 """
@@ -257,22 +259,26 @@ def format_patches(outdir):
     return n
 
 
-def cmd_check():
+def series_checks():
+    """Yield (name, problem or None) for each check of the series."""
     if not os.path.isdir(PATCHES):
-        die("patches/ missing")
+        yield "fresh", "patches/ missing"
+        return
     tmp = tempfile.mkdtemp(prefix="patches-")
-    bad = []
     try:
         format_patches(tmp)
         fresh = sorted(os.listdir(tmp))
         have = sorted(x for x in os.listdir(PATCHES) if x.endswith(".patch"))
+        problem = None
         if fresh != have:
-            bad.append("patches/ lists %s, the sources give %s" % (have, fresh))
+            problem = "patches/ lists %s, the sources give %s" % (have, fresh)
         else:
-            for x in fresh:
-                if open(os.path.join(tmp, x), "rb").read() != \
-                        open(os.path.join(PATCHES, x), "rb").read():
-                    bad.append("patches/%s is stale: run scripts/series.py patches" % x)
+            stale = [x for x in fresh
+                     if open(os.path.join(tmp, x), "rb").read() !=
+                     open(os.path.join(PATCHES, x), "rb").read()]
+            if stale:
+                problem = "stale: %s; run scripts/series.py patches" % " ".join(stale)
+        yield "fresh", problem
     finally:
         shutil.rmtree(tmp)
 
@@ -285,9 +291,9 @@ def cmd_check():
                     if x.endswith(".patch") and not x.startswith("0000-"))
     p = run(["git", "-C", wt, "-c", "user.name=check", "-c", "user.email=check@localhost",
              "am", "-q"] + series, check=False)
-    if p.returncode != 0:
-        bad.append("the series does not git am onto the base:\n" +
-                   p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace"))
+    yield "git-am", None if p.returncode == 0 else \
+        "does not git am onto the base: " + \
+        (p.stdout + p.stderr).decode(errors="replace").strip().splitlines()[0]
     run(["git", "-C", SRC, "worktree", "remove", "--force", wt], check=False)
 
     cp = os.path.join(SRC, "scripts", "checkpatch.pl")
@@ -297,15 +303,51 @@ def cmd_check():
         out = p.stdout.decode(errors="replace")
         issues = [l for l in out.splitlines()
                   if ": ERROR:" in l or ": WARNING:" in l or ": CHECK:" in l]
-        if issues:
-            bad.append("checkpatch --strict on %s:\n  %s" %
-                       (os.path.basename(patch), "\n  ".join(issues)))
+        yield "checkpatch:" + os.path.basename(patch)[:4], \
+            "; ".join(issues) if issues else None
+
+    # kernel-doc on the uAPI and every file of ours that has any
+    kd = os.path.join(SRC, "scripts", "kernel-doc")
+    files = [f for f in own_kernel_files() if f.endswith((".c", ".h"))]
+    p = run(["perl", kd, "-none", "-Wall"] + files, cwd=TOP, check=False)
+    out = (p.stdout + p.stderr).decode(errors="replace").strip()
+    yield "kernel-doc", out.splitlines()[0] + " ..." if out else None
+
+    # The documentation is valid reStructuredText
+    rst = [f for f in own_kernel_files() if f.endswith(".rst")]
+    bad = []
+    for f in rst:
+        p = run(["/usr/bin/python3", "-m", "docutils", "--halt=warning",
+                 "--report=warning", os.path.join(TOP, f), "/dev/null"],
+                check=False)
+        if p.returncode:
+            bad.append("%s: %s" % (f, p.stderr.decode(errors="replace").strip()))
+    yield "rst", "; ".join(bad) if bad else None
+
+
+def own_kernel_files():
+    files = []
+    for p in load_series():
+        files.extend(p.files)
+    return files
+
+
+def cmd_check(results=None):
+    lines, bad = [], 0
+    for name, problem in series_checks():
+        if problem:
+            bad += 1
+            print("FAIL series:%s: %s" % (name, problem), file=sys.stderr)
+            lines.append("fail series:%s" % name)
+        else:
+            lines.append("pass series:%s" % name)
+    if results:
+        with open(results, "w") as f:
+            f.write("\n".join(lines) + "\n")
     if bad:
-        for b in bad:
-            print("FAIL: " + b, file=sys.stderr)
         sys.exit(1)
-    print("series check: %d patches, fresh, apply with git am, checkpatch clean"
-          % len(series))
+    print("series check: %d checks passed (fresh, git am, checkpatch --strict "
+          "per patch, kernel-doc, rst)" % len(lines))
 
 
 def main():
@@ -321,7 +363,7 @@ def main():
         n = format_patches(PATCHES)
         print("patches/: cover letter and %d patches" % n)
     elif cmd == "check":
-        cmd_check()
+        cmd_check(sys.argv[2] if len(sys.argv) > 2 else None)
     elif cmd == "state" and len(sys.argv) == 4:
         tip, n = build()
         names = [p.name for p in load_series()]

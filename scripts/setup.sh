@@ -23,7 +23,7 @@ PACKAGES=(
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev ngtcp2-client
 	ngtcp2-server libgnutls28-dev pkg-config
 	# fuzzing and sanitizers, plots
-	clang libclang-rt-14-dev gnuplot-nox jq
+	clang libclang-rt-14-dev gnuplot-nox jq python3-docutils
 )
 APT_SOURCES=/etc/apt/sources.list.d/quic-offload.sources
 APT_PREFS=/etc/apt/preferences.d/quic-offload

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The test command: set up the machine, apply the series to the base tree,
-# build the test kernel, then run the KUnit tests (UML) and the net/quic
+# build the test kernel, then check the series itself (fresh, git am,
+# checkpatch, kernel-doc), run the KUnit tests (UML) and the net/quic
 # kselftests (virtme-ng). Every stage is incremental, so a re-run after a
 # change rebuilds only what the change touches.
 #
@@ -14,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
 
-SUITES=(kunit kselftest)
+SUITES=(series kunit kselftest)
 
 # Run one stage, report its wall time; return its status.
 stage() {	# script
@@ -46,6 +47,7 @@ prerequisite build-kernel.sh
 for s in "${SUITES[@]}"; do
 	result_reset "$s"
 done
+stage check-series.sh || true
 stage kunit.sh || true
 stage run-kselftests.sh || true
 
