@@ -55,7 +55,10 @@
 
 struct qo_cid {
 	uint8_t len;
+	bool has_token;			/* Tx: the peer's reset token known */
+	bool refused;			/* the kernel would not take it */
 	uint8_t id[QUIC_MAX_CID_LEN];
+	uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];
 	struct sockaddr_storage peer;	/* zero-length IDs only */
 };
 
@@ -69,6 +72,7 @@ struct qo_dir {
 	uint32_t gen;			/* ... and its key generation */
 	bool seen;
 	bool on;			/* the kernel has this direction */
+	bool kernel_seen;		/* Rx: the kernel decrypted a packet */
 };
 
 struct qo_conn {
@@ -253,7 +257,7 @@ static bool tx_cid_known(const struct qo_conn *qc, const uint8_t *aad,
 	for (i = 0; i < qc->ntx_cids; i++)
 		if (qc->tx_cids[i].len == len &&
 		    !memcmp(qc->tx_cids[i].id, aad + 1, len))
-			return true;
+			return !qc->tx_cids[i].refused;
 	return false;
 }
 
@@ -286,7 +290,10 @@ static int qo_encrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 			qc->st.tx_kernel++;
 			return 0;
 		}
-		qc->st.tx_user++;
+		if (qc->tx.on)
+			qc->st.tx_user_late++;
+		else
+			qc->st.tx_user++;
 	}
 	return ngtcp2_crypto_encrypt_cb(dest, aead, aead_ctx, plaintext,
 					plaintextlen, nonce, noncelen, aad,
@@ -323,6 +330,7 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 		}
 		memmove(dest, ciphertext, ciphertextlen - QUIC_TAG_LEN);
 		dir_seen(&qc->rx, pn, gen);
+		qc->rx.kernel_seen = true;
 		qc->st.rx_kernel++;
 		return 0;
 	}
@@ -333,7 +341,12 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 	if (!rv) {
 		if (rx_gen_of(qc, nonce, noncelen, NULL, &pn, &gen))
 			dir_seen(&qc->rx, pn, gen);
-		qc->st.rx_user++;
+		if (qc->rx.kernel_seen)
+			qc->st.rx_user_late++;
+		else if (qc->rx.on)
+			qc->st.rx_user_queued++;
+		else
+			qc->st.rx_user++;
 	}
 	return rv;
 }
@@ -386,17 +399,35 @@ static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
 	q.len = c->len;
 	memcpy(q.id, c->id, c->len);
 	memcpy(&q.peer, &c->peer, sizeof(q.peer));
+	if (opt == QUIC_ADD_CID && dir == QUIC_DIR_TX && c->has_token) {
+		q.flags = QUIC_CID_RESET_TOKEN;
+		memcpy(q.reset_token, c->token, sizeof(q.reset_token));
+	}
 	return setsockopt(qc->fd, SOL_UDP, opt, &q, sizeof(q)) ? -errno : 0;
+}
+
+static void cid_refused(struct qo_conn *qc, const char *what, int err)
+{
+	static bool said_exist, said_other;
+
+	qc->st.cid_refused++;
+	if (err == -EEXIST)
+		say_once(&said_exist, "%s: %s (an ID and another one on the "
+			 "socket are prefixes of each other): its packets use "
+			 "userspace crypto", what, -err);
+	else
+		say_once(&said_other, "%s: %s: its packets use userspace crypto",
+			 what, -err);
 }
 
 static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
 {
-	static bool said;
 	struct qo_cid *c;
 	int rv = -ENOSPC;
 
 	if (qc->nrx_cids < QO_RX_CIDS && cid->datalen <= QUIC_MAX_CID_LEN) {
 		c = &qc->rx_cids[qc->nrx_cids];
+		memset(c, 0, sizeof(*c));
 		c->len = (uint8_t)cid->datalen;
 		memcpy(c->id, cid->data, cid->datalen);
 		set_peer(c, &ngtcp2_conn_get_path(qc->conn)->remote);
@@ -405,8 +436,7 @@ static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
 			qc->nrx_cids++;
 	}
 	if (rv)
-		say_once(&said, "%s: %s (its packets: userspace)",
-			 "QUIC_ADD_CID (Rx)", -rv);
+		cid_refused(qc, "QUIC_ADD_CID (Rx)", rv);
 }
 
 static void rx_cid_del(struct qo_conn *qc, const ngtcp2_cid *cid)
@@ -424,13 +454,22 @@ static void rx_cid_del(struct qo_conn *qc, const ngtcp2_cid *cid)
 	}
 }
 
-/* Make the kernel's Tx IDs ngtcp2's active DCIDs. Nothing is unsent. */
+static bool same_cid(const struct qo_cid *c, const ngtcp2_cid *id)
+{
+	return c->len == id->datalen && !memcmp(c->id, id->data, c->len);
+}
+
+/*
+ * Make the kernel's Tx IDs ngtcp2's active DCIDs, each with the peer's
+ * Stateless Reset Token when ngtcp2 has it. Nothing is unsent. An ID the
+ * kernel refuses stays listed, marked, so that its packets are encrypted
+ * here and it is not offered again.
+ */
 static void tx_cids_sync(struct qo_conn *qc)
 {
-	static bool said;
 	ngtcp2_cid_token act[QO_TX_CIDS];
 	size_t n = ngtcp2_conn_get_active_dcid(qc->conn, NULL), i, j;
-	struct qo_cid c;
+	struct qo_cid *c;
 	int rv;
 
 	if (n > QO_TX_CIDS)
@@ -439,36 +478,41 @@ static void tx_cids_sync(struct qo_conn *qc)
 		ngtcp2_conn_get_active_dcid(qc->conn, act);
 
 	for (i = 0; i < qc->ntx_cids;) {
+		c = &qc->tx_cids[i];
 		for (j = 0; j < n; j++)
-			if (act[j].cid.datalen == qc->tx_cids[i].len &&
-			    !memcmp(act[j].cid.data, qc->tx_cids[i].id,
-				    qc->tx_cids[i].len))
+			if (same_cid(c, &act[j].cid) &&
+			    c->has_token == !!act[j].token_present)
 				break;
 		if (j < n) {
 			i++;
 			continue;
 		}
-		cid_op(qc, QUIC_DEL_CID, QUIC_DIR_TX, &qc->tx_cids[i]);
-		qc->tx_cids[i] = qc->tx_cids[--qc->ntx_cids];
+		if (!c->refused)
+			cid_op(qc, QUIC_DEL_CID, QUIC_DIR_TX, c);
+		*c = qc->tx_cids[--qc->ntx_cids];
 	}
 	for (j = 0; j < n; j++) {
 		if (act[j].cid.datalen > QUIC_MAX_CID_LEN)
 			continue;
-		c.len = (uint8_t)act[j].cid.datalen;
-		memcpy(c.id, act[j].cid.data, c.len);
 		for (i = 0; i < qc->ntx_cids; i++)
-			if (qc->tx_cids[i].len == c.len &&
-			    !memcmp(qc->tx_cids[i].id, c.id, c.len))
+			if (same_cid(&qc->tx_cids[i], &act[j].cid))
 				break;
 		if (i < qc->ntx_cids)
 			continue;
-		set_peer(&c, &act[j].ps.path.remote);
-		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_TX, &c);
-		if (!rv)
-			qc->tx_cids[qc->ntx_cids++] = c;
-		else
-			say_once(&said, "%s: %s (its packets: userspace)",
-				 "QUIC_ADD_CID (Tx)", -rv);
+		c = &qc->tx_cids[qc->ntx_cids++];
+		memset(c, 0, sizeof(*c));
+		c->len = (uint8_t)act[j].cid.datalen;
+		memcpy(c->id, act[j].cid.data, c->len);
+		if (act[j].token_present) {
+			c->has_token = true;
+			memcpy(c->token, act[j].token, sizeof(c->token));
+		}
+		set_peer(c, &act[j].ps.path.remote);
+		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_TX, c);
+		if (rv) {
+			c->refused = true;
+			cid_refused(qc, "QUIC_ADD_CID (Tx)", rv);
+		}
 	}
 	qc->tx_cids_dirty = false;
 }
@@ -482,13 +526,25 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 {
 	static bool said;
 	struct quic_key k;
+	uint32_t version;
 	int rv;
 
 	if (!(qc->mode & bit) || d->on || !qc->confirmed || !d->seen ||
 	    !d->secret_len || !qc->cipher)
 		return false;
-	if (ngtcp2_conn_get_negotiated_version(qc->conn) != NGTCP2_PROTO_VER_V1) {
-		qc->mode = 0;	/* the kernel derives keys the v1 way */
+	switch (ngtcp2_conn_get_negotiated_version(qc->conn)) {
+	case NGTCP2_PROTO_VER_V1:
+		version = QUIC_VERSION_1;
+		break;
+	case NGTCP2_PROTO_VER_V2:
+		version = QUIC_VERSION_2;
+		break;
+	default:
+		qc->mode = 0;	/* the kernel knows only these two */
+		return false;
+	}
+	if (d->gen > QUIC_MAX_KEY_UPDATES) {
+		qc->mode &= ~bit;
 		return false;
 	}
 	memset(&k, 0, sizeof(k));
@@ -496,6 +552,7 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 	k.cipher = qc->cipher;
 	k.secret_len = d->secret_len;
 	k.key_updates = d->gen;
+	k.version = version;
 	k.next_pn = d->largest + 1;
 	memcpy(k.secret, d->secret, d->secret_len);
 	rv = setsockopt(qc->fd, SOL_UDP,

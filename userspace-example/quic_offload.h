@@ -20,7 +20,7 @@
  * for everything not offloaded) and chains the application's handshake and
  * connection ID callbacks.
  *
- * Only 1-RTT packets of QUIC version 1 are offloaded. An offload failure
+ * Only 1-RTT packets of QUIC versions 1 and 2 are offloaded. An offload failure
  * never fails the connection: it falls back to userspace crypto and says
  * so on stderr.
  */
@@ -78,12 +78,27 @@ const struct quic_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i);
 
 /**
  * struct qo_stats - what happened to the 1-RTT packets of a connection
+ *
+ * Every 1-RTT AEAD operation of the connection is counted once, by who did
+ * it and when: userspace counts are ngtcp2_crypto calls made by the
+ * library's encrypt and decrypt callbacks.
+ *
  * @tx_kernel: sent in plaintext, for the kernel to protect
- * @tx_user: protected in userspace
+ * @tx_user: protected in userspace before Tx switch-on
+ * @tx_user_late: protected in userspace after Tx switch-on (a DCID the
+ *	kernel refused): 0 normally
  * @rx_kernel: unprotected by the kernel
- * @rx_user: unprotected in userspace
+ * @rx_user: unprotected in userspace before Rx switch-on
+ * @rx_user_queued: unprotected in userspace after Rx switch-on but before
+ *	the first packet the kernel decrypted: datagrams that were already
+ *	queued on the socket when the key went in
+ * @rx_user_late: unprotected in userspace after the kernel had decrypted
+ *	one: packets the kernel left alone (no next key yet, out of memory,
+ *	a refused ID): 0 normally
  * @rx_refused: unprotected by the kernel, but refused here (packet number
  *	or connection disagreed with ngtcp2's): dropped
+ * @cid_refused: connection IDs the kernel would not take (-EEXIST: an ID
+ *	and another one of the socket are prefixes of each other)
  * @tx_gen: key generation of the last packet sent (key updates so far)
  * @rx_gen: key generation of the largest packet number received
  * @tx_on_pn: next_pn given to the kernel at Tx switch-on
@@ -91,7 +106,9 @@ const struct quic_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i);
  * @mode: QO_TX / QO_RX: what the kernel does now
  */
 struct qo_stats {
-	uint64_t tx_kernel, tx_user, rx_kernel, rx_user, rx_refused;
+	uint64_t tx_kernel, tx_user, tx_user_late;
+	uint64_t rx_kernel, rx_user, rx_user_queued, rx_user_late, rx_refused;
+	uint64_t cid_refused;
 	uint32_t tx_gen, rx_gen;
 	uint64_t tx_on_pn, rx_on_pn;
 	unsigned int mode;
