@@ -21,8 +21,6 @@ static struct {
 	struct common_opts co;
 	const char *host, *port, *path, *output;
 	bool sha256;
-	uint64_t ku_bytes;	/* initiate a key update every ku_bytes */
-	uint64_t ku_since, ku_done;
 	uint64_t offload_after;	/* body bytes before offloading */
 	unsigned int mode;
 	FILE *out;
@@ -84,12 +82,7 @@ static int recv_data(nghttp3_conn *h3, int64_t id, const uint8_t *data,
 		cli.offload_after = 0;
 	}
 	h3_extend(c, id, len);
-	cli.ku_since += len;
-	if (cli.ku_bytes && cli.ku_since >= cli.ku_bytes &&
-	    !ngtcp2_conn_initiate_key_update(c->q, now_ns())) {
-		cli.ku_done++;	/* else: one is still under way; retry */
-		cli.ku_since = 0;
-	}
+	conn_key_update_tick(c, len);
 	return 0;
 }
 
@@ -220,7 +213,7 @@ int main(int argc, char **argv)
 			cli.sha256 = true;
 			break;
 		case 'u':
-			if (parse_size(optarg, &cli.ku_bytes))
+			if (parse_size(optarg, &cli.c.ku_every))
 				usage();
 			break;
 		case 'a':
@@ -299,8 +292,8 @@ int main(int argc, char **argv)
 	if (!c->t_end)
 		c->t_end = now_ns();
 	conn_summary(c, "client");
-	printf("client: status %d%s, key updates initiated %" PRIu64 "\n",
-	       cli.status, cli.done ? "" : " (incomplete)", cli.ku_done);
+	printf("client: status %d%s\n", cli.status,
+	       cli.done ? "" : " (incomplete)");
 	if (cli.hash) {
 		gnutls_hash_deinit(cli.hash, digest);
 		hex(digest_hex, digest, sizeof(digest));

@@ -698,6 +698,23 @@ fail:
 	return -1;
 }
 
+void conn_key_update_tick(struct conn *c, uint64_t n)
+{
+	c->ku_since += n;
+	/* ngtcp2 refuses while the previous update is not confirmed (and
+	 * 3 PTOs have not passed): then retry with the next data. The bytes
+	 * beyond ku_every count towards the next one, so that a slow path
+	 * still gets about one update per ku_every bytes.
+	 */
+	if (c->ku_every && c->ku_since >= c->ku_every &&
+	    !ngtcp2_conn_initiate_key_update(c->q, now_ns())) {
+		c->ku_done++;
+		c->ku_since -= c->ku_every;
+		if (c->ku_since > c->ku_every)
+			c->ku_since = c->ku_every;
+	}
+}
+
 int conn_timer(struct conn *c)
 {
 	int rv = ngtcp2_conn_handle_expiry(c->q, now_ns());
@@ -765,6 +782,9 @@ void conn_summary(struct conn *c, const char *who)
 	ngtcp2_conn_get_conn_info(c->q, &ci);
 	printf("%s: %" PRIu64 " bytes in %.3f s: %.1f Mbit/s\n", who, c->body,
 	       secs, secs > 0 ? (double)c->body * 8 / secs / 1e6 : 0.0);
+	if (c->ku_every)
+		printf("%s: key updates initiated: %" PRIu64 "\n", who,
+		       c->ku_done);
 	printf("%s: sent %" PRIu64 " datagrams, %" PRIu64 " packets, %" PRIu64
 	       " bytes; received %" PRIu64 " datagrams, %" PRIu64
 	       " packets, %" PRIu64 " bytes; srtt %.3f ms, cwnd %" PRIu64 "\n",
@@ -772,11 +792,16 @@ void conn_summary(struct conn *c, const char *who)
 	       c->rx_pkts, c->rx_bytes,
 	       (double)ci.smoothed_rtt / NGTCP2_MILLISECONDS, ci.cwnd);
 	printf("%s: offload %s%s: 1-RTT tx %" PRIu64 " by kernel, %" PRIu64
-	       " in userspace; rx %" PRIu64 " by kernel, %" PRIu64
-	       " in userspace, %" PRIu64 " refused; key generation tx %u rx %u",
+	       " in userspace (+%" PRIu64 " after switch-on); rx %" PRIu64
+	       " by kernel, %" PRIu64 " in userspace (+%" PRIu64
+	       " queued at switch-on, +%" PRIu64 " after), %" PRIu64
+	       " refused; key generation tx %u rx %u",
 	       who, st.mode & QO_TX ? "tx" : "", st.mode & QO_RX ? "rx" :
-	       st.mode ? "" : "off", st.tx_kernel, st.tx_user, st.rx_kernel,
-	       st.rx_user, st.rx_refused, st.tx_gen, st.rx_gen);
+	       st.mode ? "" : "off", st.tx_kernel, st.tx_user,
+	       st.tx_user_late, st.rx_kernel, st.rx_user, st.rx_user_queued,
+	       st.rx_user_late, st.rx_refused, st.tx_gen, st.rx_gen);
+	if (st.cid_refused)
+		printf("; %" PRIu64 " IDs refused", st.cid_refused);
 	if (st.mode)
 		printf("; switch-on next_pn tx %" PRIu64 " rx %" PRIu64,
 		       st.tx_on_pn, st.rx_on_pn);

@@ -79,6 +79,9 @@ struct conn {
 	uint64_t rx_dgrams, rx_pkts, rx_bytes;
 	uint64_t body;			/* response body bytes */
 	uint64_t t_begin, t_end;	/* the transfer, for the summary */
+
+	/* initiate a key update after every ku_every bytes of body */
+	uint64_t ku_every, ku_since, ku_done;
 };
 
 /*
@@ -96,6 +99,8 @@ void conn_free(struct conn *c);
 int conn_read(struct conn *c, const ngtcp2_addr *remote, const uint8_t *pkt,
 	      size_t len, const struct quic_rx_info *info);
 int conn_write(struct conn *c);
+/* @n more bytes of body went through: initiate a key update if it is time */
+void conn_key_update_tick(struct conn *c, uint64_t n);
 int conn_timer(struct conn *c);		/* at ngtcp2_conn_get_expiry() */
 void conn_close(struct conn *c);	/* send CONNECTION_CLOSE (err) */
 

@@ -45,6 +45,7 @@ static struct {
 	struct common_opts co;
 	const char *htdocs;
 	uint64_t max_dyn;
+	uint64_t ku_every;	/* initiate a key update every ku_every bytes */
 	unsigned int offload;
 	int fd;
 	gnutls_certificate_credentials_t cred;
@@ -220,6 +221,7 @@ static int acked_stream_data(nghttp3_conn *h3, int64_t id, uint64_t len,
 		return 0;
 	s->acked += len;
 	c->body += len;
+	conn_key_update_tick(c, len);
 	if (s->acked == s->len)
 		c->t_end = now_ns();
 	if (s->blocked && s->sent - s->acked < INFLIGHT) {
@@ -310,6 +312,7 @@ static struct sconn *accept_conn(const uint8_t *pkt, size_t len,
 		free(sc);
 		return NULL;
 	}
+	sc->c.ku_every = srv.ku_every;
 	sc->c.next = (struct conn *)srv.conns;
 	srv.conns = sc;
 	return sc;
@@ -434,6 +437,8 @@ static void usage(void)
 		"usage: qo-server [options] ADDR PORT KEY CERT\n"
 		"  --htdocs=DIR              serve files from DIR (.)\n"
 		"  --max-dyn-length=SIZE     longest generated body (1T)\n"
+		"  --key-update=SIZE         initiate a key update after every\n"
+		"                            SIZE bytes of body acknowledged\n"
 		COMMON_OPTS_HELP);
 	exit(2);
 }
@@ -443,6 +448,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "htdocs", required_argument, NULL, 'd' },
 		{ "max-dyn-length", required_argument, NULL, 'm' },
+		{ "key-update", required_argument, NULL, 'u' },
 		{ "offload", required_argument, NULL, 'o' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ciphers", required_argument, NULL, 'c' },
@@ -463,6 +469,10 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_size(optarg, &srv.max_dyn))
+				usage();
+			break;
+		case 'u':
+			if (parse_size(optarg, &srv.ku_every))
 				usage();
 			break;
 		case 'o': case 'k': case 'c':
