@@ -1,0 +1,1022 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * API fuzzer of the quic ULP: several threads issue random and boundary
+ * sequences of socket, setsockopt (every QUIC_* option, UDP_ULP, UDP_GRO,
+ * UDP_SEGMENT), getsockopt, bind, connect, sendmsg and sendmmsg (random
+ * UDP_SEGMENT and junk control messages, short-header packets to the IDs
+ * the threads register), recvmsg (with and without UDP_GRO, MSG_PEEK,
+ * short buffers), shutdown and close on ULP sockets in the two namespaces,
+ * sharing the sockets so that every call races with every other, close
+ * included.
+ *
+ * Beside them an oracle thread keeps a connection of its own and checks
+ * that the ULP still works while all that goes on: packets it sends through
+ * the ULP decrypt at a plain socket with the OpenSSL reference, across key
+ * updates it makes by flipping the Key Phase bit, and packets protected by
+ * the reference arrive decrypted. At the end, with every socket closed,
+ * no connection may be left in either namespace's QuicCurrConns.
+ *
+ * It reports how many calls of each kind it made and the errnos they
+ * returned. FUZZ_SECONDS (default 60) bounds the run, FUZZ_THREADS (4)
+ * sets the number of fuzzing threads, FUZZ_SEED replays a run.
+ *
+ * The kernel must survive whatever it does: the test fails on an oracle
+ * mismatch or a connection leak; a kernel crash, or a report in the log
+ * of a debug kernel, fails the run around it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../kselftest_harness.h"
+#include "quic_common.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104
+#endif
+#ifndef UDP_ULP
+#define UDP_ULP		105
+#endif
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE	136
+#endif
+
+#define NSLOTS		16
+/* Fuzzed sockets bind BASE .. BASE + NPORTS - 1, below the ephemeral
+ * ports that the oracle's sockets get, so that only the oracle talks to them.
+ */
+#define PORT_BASE	20100
+#define NPORTS		6
+#define NCONNS		6	/* handles 1 .. NCONNS, mostly */
+#define NCIDS		8
+#define MAX_DGRAM	65536
+#define MAX_MMSG	8
+
+static const char *const local_addr[2] = { "10.71.0.1", "fd71::1" };
+static const char *const peer_addr[2] = { "10.71.0.2", "fd71::2" };
+
+/* What was called, how often, and which errnos came back */
+enum call {
+	C_SOCKET, C_ATTACH, C_BIND, C_TX_KEY, C_RX_KEY, C_ADD_CID, C_DEL_CID,
+	C_DEL_CONN, C_DISCARD, C_SET_OTHER, C_SET_UDP, C_CONN_INFO, C_GET_ULP,
+	C_GET_OTHER, C_CONNECT, C_SENDMSG, C_SENDMMSG, C_RECVMSG, C_SHUTDOWN,
+	C_CLOSE, C_MAX
+};
+
+static const char *const call_name[C_MAX] = {
+	"socket", "setsockopt(UDP_ULP)", "bind", "setsockopt(QUIC_TX_KEY)",
+	"setsockopt(QUIC_RX_KEY)", "setsockopt(QUIC_ADD_CID)",
+	"setsockopt(QUIC_DEL_CID)", "setsockopt(QUIC_DEL_CONN)",
+	"setsockopt(QUIC_DISCARD_OLD_KEY)", "setsockopt(other SOL_UDP)",
+	"setsockopt(UDP_GRO/UDP_SEGMENT)", "getsockopt(QUIC_CONN_INFO)",
+	"getsockopt(UDP_ULP)", "getsockopt(other SOL_UDP)", "connect",
+	"sendmsg", "sendmmsg", "recvmsg", "shutdown", "close",
+};
+
+static struct {
+	atomic_ullong calls;
+	atomic_ullong ok;
+	atomic_ullong errnos[4];	/* bit n: errno n seen (n < 256) */
+} stats[C_MAX];
+
+static atomic_int slots[NSLOTS];
+static atomic_bool stop;
+static uint8_t cids[NCIDS][QUIC_MAX_CID_LEN];
+static const uint8_t cid_lens[NCIDS] = { 0, 1, 4, 8, 8, 12, 20, 20 };
+
+static void record(enum call c, long ret)
+{
+	int e = errno;
+
+	atomic_fetch_add(&stats[c].calls, 1);
+	if (ret >= 0) {
+		atomic_fetch_add(&stats[c].ok, 1);
+		return;
+	}
+	if (e > 0 && e < 256)
+		atomic_fetch_or(&stats[c].errnos[e / 64], 1ULL << (e % 64));
+}
+
+/* xorshift64*, one state per thread */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned int below(uint64_t *s, unsigned int n)
+{
+	return n ? rnd(s) % n : 0;
+}
+
+static bool chance(uint64_t *s, unsigned int one_in)
+{
+	return below(s, one_in) == 0;
+}
+
+static void fill(uint64_t *s, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len--)
+		*p++ = rnd(s);
+}
+
+/* A boundary value, or a random one */
+static uint64_t pick(uint64_t *s, const uint64_t *vals, unsigned int n)
+{
+	return chance(s, 6) ? rnd(s) : vals[below(s, n)];
+}
+
+#define PICK(s, ...) ({							\
+	static const uint64_t _v[] = { __VA_ARGS__ };			\
+	pick(s, _v, sizeof(_v) / sizeof(_v[0]));			\
+})
+
+static uint32_t pick_conn(uint64_t *s)
+{
+	return chance(s, 10) ? (uint32_t)PICK(s, 0, UINT32_MAX, 1U << 31) :
+			       1 + below(s, NCONNS);
+}
+
+static void fill_addr(uint64_t *s, struct sockaddr_storage *ss,
+		      socklen_t *len, int family, bool peer, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (void *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, peer_addr[0], &sin->sin_addr);
+		if (!peer)
+			inet_pton(AF_INET, local_addr[0], &sin->sin_addr);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+		char mapped[64];
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (chance(s, 4)) {
+			/* v4-mapped: a dual-stack socket's IPv4 peer */
+			snprintf(mapped, sizeof(mapped), "::ffff:%s",
+				 peer ? peer_addr[0] : local_addr[0]);
+			inet_pton(AF_INET6, mapped, &sin6->sin6_addr);
+		} else {
+			inet_pton(AF_INET6, peer ? peer_addr[1] : local_addr[1],
+				  &sin6->sin6_addr);
+		}
+		*len = sizeof(*sin6);
+	}
+}
+
+/* Some address a fuzzed socket may be at, or garbage */
+static void any_addr(uint64_t *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int family = chance(s, 2) ? AF_INET : AF_INET6;
+
+	fill_addr(s, ss, len, family, chance(s, 2), PORT_BASE + below(s, NPORTS));
+	if (chance(s, 20)) {
+		fill(s, ss, sizeof(*ss));
+		*len = below(s, sizeof(*ss) + 1);
+	} else if (chance(s, 20)) {
+		ss->ss_family = AF_UNSPEC;
+	}
+}
+
+static int slot_fd(uint64_t *s)
+{
+	return atomic_load(&slots[below(s, NSLOTS)]);
+}
+
+/* A new socket for a slot: bound, usually with the ULP */
+static void op_socket(uint64_t *s)
+{
+	int family = chance(s, 2) ? AF_INET : AF_INET6, type = SOCK_DGRAM;
+	int proto = 0, expected = -1, fd, slot = below(s, NSLOTS);
+	bool peer = slot & 1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (chance(s, 30))
+		type = SOCK_STREAM;
+	else if (chance(s, 30))
+		proto = IPPROTO_UDPLITE;
+	fd = peer ? quic_peer_socket(family, type, proto) :
+		    socket(family, type, proto);
+	record(C_SOCKET, fd);
+	if (fd < 0)
+		return;
+	if (!chance(s, 8)) {
+		fill_addr(s, &ss, &len, family, peer,
+			  PORT_BASE + below(s, NPORTS));
+		if (chance(s, 4)) {
+			int one = 1;
+
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		}
+		record(C_BIND, bind(fd, (void *)&ss, len));
+	}
+	if (!chance(s, 10))
+		record(C_ATTACH, setsockopt(fd, SOL_UDP, UDP_ULP, "quic", 5));
+	if (!atomic_compare_exchange_strong(&slots[slot], &expected, fd))
+		close(fd);
+}
+
+static void op_close(uint64_t *s)
+{
+	int fd = atomic_exchange(&slots[below(s, NSLOTS)], -1);
+
+	if (fd >= 0)
+		record(C_CLOSE, close(fd));
+}
+
+static void op_attach(uint64_t *s, int fd)
+{
+	char name[40];
+	socklen_t len;
+
+	if (chance(s, 2)) {
+		memcpy(name, "quic\0junk", 10);
+		len = PICK(s, 5, 4, 9, 16, 17, 40);
+	} else {
+		fill(s, name, sizeof(name));
+		len = below(s, sizeof(name) + 1);
+	}
+	record(C_ATTACH, setsockopt(fd, SOL_UDP, UDP_ULP,
+				    chance(s, 50) ? NULL : name, len));
+}
+
+/* An option's length: right, short, long with a zero or non-zero tail */
+static socklen_t opt_len(uint64_t *s, size_t size, uint8_t *buf, size_t room)
+{
+	socklen_t len = size;
+
+	switch (below(s, 12)) {
+	case 0:
+		len = below(s, size);
+		break;
+	case 1:
+		len = size + 1 + below(s, room - size - 1);
+		memset(buf + size, 0, len - size);
+		break;
+	case 2:
+		len = size + 1 + below(s, room - size - 1);
+		fill(s, buf + size, len - size);
+		break;
+	case 3:
+		len = chance(s, 4) ? room : PICK(s, 0, 1, 4);
+		break;
+	}
+	return len;
+}
+
+static uint16_t pick_cipher(uint64_t *s)
+{
+	return PICK(s, QUIC_CIPHER_AES_128_GCM_SHA256,
+		    QUIC_CIPHER_AES_256_GCM_SHA384,
+		    QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		    QUIC_CIPHER_AES_128_CCM_SHA256,
+		    QUIC_CIPHER_AES_128_GCM_SHA256, 0, 0x1305, 0x1300);
+}
+
+/*
+ * Half of the structures are valid, so that calls get deep into the state
+ * they build; the other half have one field or the length at a boundary.
+ */
+static void op_key(uint64_t *s, int fd, bool rx)
+{
+	uint8_t buf[512] = {};
+	struct quic_key *key = (void *)buf;
+	socklen_t len = sizeof(*key);
+
+	key->conn = 1 + below(s, NCONNS);
+	key->cipher = QUIC_CIPHER_AES_128_GCM_SHA256 + below(s, 4);
+	key->secret_len = quic_ref_secret_len(key->cipher);
+	key->key_updates = below(s, 4);
+	key->version = chance(s, 4) ? QUIC_VERSION_2 : QUIC_VERSION_1;
+	key->next_pn = chance(s, 2) ? 0 : rnd(s) & 0xffffff;
+	/* Mostly one secret per connection, which peers can agree on */
+	if (chance(s, 3))
+		fill(s, key->secret, key->secret_len);
+	else
+		memset(key->secret, key->conn, key->secret_len);
+
+	switch (chance(s, 2) ? 0 : 1 + below(s, 9)) {
+	case 1:
+		key->conn = pick_conn(s);
+		break;
+	case 2:
+		key->cipher = pick_cipher(s);
+		break;
+	case 3:
+		key->secret_len = PICK(s, 0, 31, 32, 47, 48, 49, 255);
+		break;
+	case 4:
+		key->flags = rnd(s);
+		break;
+	case 5:
+		/* Deriving 65535 generations is slow: seldom */
+		key->key_updates = chance(s, 20) ?
+			PICK(s, QUIC_MAX_KEY_UPDATES, QUIC_MAX_KEY_UPDATES + 1,
+			     UINT32_MAX) : below(s, 100);
+		break;
+	case 6:
+		key->version = PICK(s, 0, 3, QUIC_VERSION_2, UINT32_MAX);
+		break;
+	case 7:
+		key->next_pn = PICK(s, 1, 1ULL << 32, QUIC_MAX_PN - 1,
+				    QUIC_MAX_PN, QUIC_MAX_PN + 1, UINT64_MAX);
+		break;
+	case 8:
+		fill(s, key->secret, sizeof(key->secret));
+		break;
+	case 9:
+		len = opt_len(s, sizeof(*key), buf, sizeof(buf));
+		break;
+	}
+	record(rx ? C_RX_KEY : C_TX_KEY,
+	       setsockopt(fd, SOL_UDP, rx ? QUIC_RX_KEY : QUIC_TX_KEY,
+			  chance(s, 200) ? NULL : buf, len));
+}
+
+static void op_cid(uint64_t *s, int fd, bool add)
+{
+	uint8_t buf[512] = {};
+	struct quic_cid *cid = (void *)buf;
+	unsigned int i = below(s, NCIDS);
+	socklen_t len = sizeof(*cid), alen;
+
+	cid->conn = 1 + below(s, NCONNS);
+	cid->dir = chance(s, 2) ? QUIC_DIR_TX : QUIC_DIR_RX;
+	cid->len = cid_lens[i];
+	memcpy(cid->id, cids[i], cid->len);
+	if (add && cid->dir == QUIC_DIR_TX && chance(s, 4)) {
+		cid->flags = QUIC_CID_RESET_TOKEN;
+		fill(s, cid->reset_token, sizeof(cid->reset_token));
+	}
+	if (!cid->len && !chance(s, 3))
+		any_addr(s, (struct sockaddr_storage *)&cid->peer, &alen);
+
+	switch (chance(s, 2) ? 0 : 1 + below(s, 8)) {
+	case 1:
+		cid->conn = pick_conn(s);
+		break;
+	case 2:
+		cid->dir = PICK(s, 0, 3, 255);
+		break;
+	case 3:
+		cid->len = PICK(s, 21, 255, 2, 0);
+		break;
+	case 4:
+		fill(s, cid->id, sizeof(cid->id));
+		break;
+	case 5:
+		cid->flags = chance(s, 2) ? rnd(s) : QUIC_CID_RESET_TOKEN;
+		fill(s, cid->reset_token, sizeof(cid->reset_token));
+		break;
+	case 6:
+		fill(s, &cid->peer, sizeof(cid->peer));
+		break;
+	case 7:
+		any_addr(s, (struct sockaddr_storage *)&cid->peer, &alen);
+		break;
+	case 8:
+		len = opt_len(s, sizeof(*cid), buf, sizeof(buf));
+		break;
+	}
+	record(add ? C_ADD_CID : C_DEL_CID,
+	       setsockopt(fd, SOL_UDP, add ? QUIC_ADD_CID : QUIC_DEL_CID,
+			  buf, len));
+}
+
+static void op_del_conn(uint64_t *s, int fd)
+{
+	uint32_t buf[4] = { pick_conn(s) };
+
+	record(C_DEL_CONN, setsockopt(fd, SOL_UDP, QUIC_DEL_CONN, buf,
+				      chance(s, 10) ? below(s, 17) : 4));
+}
+
+static void op_discard(uint64_t *s, int fd)
+{
+	uint8_t buf[64] = {};
+	struct quic_discard *d = (void *)buf;
+
+	d->conn = pick_conn(s);
+	d->dir = PICK(s, QUIC_DIR_TX, QUIC_DIR_RX, QUIC_DIR_TX | QUIC_DIR_RX,
+		      0, 4, UINT32_MAX);
+	record(C_DISCARD, setsockopt(fd, SOL_UDP, QUIC_DISCARD_OLD_KEY, buf,
+				     opt_len(s, sizeof(*d), buf, sizeof(buf))));
+}
+
+static void op_set_other(uint64_t *s, int fd)
+{
+	uint8_t buf[256];
+	int val;
+
+	if (chance(s, 2)) {
+		val = PICK(s, 0, 1, 2, 20, 21, 1200, 1452, 65535, 65536, -1);
+		record(C_SET_UDP, setsockopt(fd, SOL_UDP,
+					     chance(s, 2) ? UDP_GRO : UDP_SEGMENT,
+					     &val, chance(s, 10) ? below(s, 8) : 4));
+		return;
+	}
+	fill(s, buf, sizeof(buf));
+	record(C_SET_OTHER, setsockopt(fd, SOL_UDP,
+				       PICK(s, 199, 207, 208, 255, 1000, INT32_MAX),
+				       buf, below(s, sizeof(buf) + 1)));
+}
+
+static void op_getsockopt(uint64_t *s, int fd)
+{
+	uint8_t buf[512];
+	struct quic_conn_info *info = (void *)buf;
+	socklen_t len;
+
+	switch (below(s, 3)) {
+	case 0:
+		memset(buf, 0, sizeof(buf));
+		info->conn = pick_conn(s);
+		len = PICK(s, sizeof(*info), sizeof(*info) - 1, sizeof(*info) + 8,
+			   0, 4, (socklen_t)-1, sizeof(buf));
+		record(C_CONN_INFO, getsockopt(fd, SOL_UDP, QUIC_CONN_INFO,
+					       chance(s, 100) ? NULL : buf, &len));
+		break;
+	case 1:
+		len = PICK(s, 0, 1, 4, 5, 16, 100, (socklen_t)-1);
+		record(C_GET_ULP, getsockopt(fd, SOL_UDP, UDP_ULP, buf, &len));
+		break;
+	default:
+		len = below(s, sizeof(buf) + 1);
+		record(C_GET_OTHER,
+		       getsockopt(fd, SOL_UDP,
+				  PICK(s, 200, 201, 202, 203, 204, 205, 207,
+				       208, 1000, UDP_GRO, UDP_SEGMENT),
+				  buf, &len));
+		break;
+	}
+}
+
+static void op_connect(uint64_t *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	any_addr(s, &ss, &len);
+	record(C_CONNECT, connect(fd, (void *)&ss, len));
+}
+
+/* A datagram: short-header packets to known IDs (or junk), maybe GSO */
+static size_t make_dgram(uint64_t *s, uint8_t *buf, size_t room,
+			 uint16_t *gso)
+{
+	size_t seg, len, off, n, i;
+	unsigned int id;
+
+	seg = PICK(s, 1, 20, 21, 40, 41, 100, 1200, 1452, 1500);
+	if (seg > room)
+		seg = room;
+	n = chance(s, 3) ? 1 + below(s, chance(s, 4) ? 70 : 8) : 1;
+	len = seg * n;
+	if (n > 1 && chance(s, 2))
+		len -= below(s, seg);	/* a shorter last segment */
+	if (len > room)
+		len = room;
+	for (off = 0; off < len; off += seg) {
+		size_t plen = len - off < seg ? len - off : seg;
+		uint8_t *p = buf + off;
+
+		if (chance(s, 10)) {
+			fill(s, p, plen);
+			continue;
+		}
+		/* First byte: fixed bit, random Key Phase and length */
+		p[0] = 0x40 | (rnd(s) & 0x07);
+		if (chance(s, 20))
+			p[0] |= 0x80;
+		id = below(s, NCIDS);
+		for (i = 1; i < plen; i++)
+			p[i] = i - 1 < cid_lens[id] ? cids[id][i - 1] : rnd(s);
+	}
+	*gso = 0;
+	if (n > 1 || chance(s, 5))
+		*gso = !chance(s, 5) ? seg : chance(s, 2) ? seg - 1 :
+		       PICK(s, 0, 1, 8, 20, 65535);
+	return len;
+}
+
+static size_t add_cmsgs(uint64_t *s, uint8_t *control, size_t room,
+			uint16_t gso)
+{
+	struct msghdr msg = { .msg_control = control, .msg_controllen = room };
+	struct cmsghdr *cm;
+	size_t used = 0;
+
+	memset(control, 0, room);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (gso) {
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+		if (chance(s, 20))	/* too short, or too long */
+			cm->cmsg_len = CMSG_LEN(below(s, 8));
+		used += CMSG_SPACE(sizeof(uint16_t));
+		cm = (void *)(control + used);
+	}
+	if (chance(s, 8) && used + CMSG_SPACE(16) <= room) {
+		cm->cmsg_level = PICK(s, SOL_UDP, SOL_IP, SOL_IPV6, SOL_SOCKET);
+		cm->cmsg_type = PICK(s, QUIC_RX_INFO, UDP_SEGMENT, UDP_GRO, 200,
+				     1, 0);
+		cm->cmsg_len = CMSG_LEN(below(s, 17));
+		fill(s, CMSG_DATA(cm), 16);
+		used += CMSG_SPACE(16);
+	}
+	return used;
+}
+
+static void op_send(uint64_t *s, int fd, uint8_t *buf)
+{
+	uint8_t control[MAX_MMSG][CMSG_SPACE(2) + CMSG_SPACE(16)];
+	struct sockaddr_storage to[MAX_MMSG];
+	struct mmsghdr mm[MAX_MMSG] = {};
+	struct iovec iov[MAX_MMSG][2];
+	unsigned int n = 1, i;
+	size_t chunk = MAX_DGRAM / MAX_MMSG, len;
+	socklen_t alen;
+	uint16_t gso;
+	bool mmsg = chance(s, 3);
+
+	if (mmsg)
+		n = 1 + below(s, MAX_MMSG);
+	for (i = 0; i < n; i++) {
+		struct msghdr *msg = &mm[i].msg_hdr;
+
+		len = make_dgram(s, buf + i * chunk, mmsg ? chunk : MAX_DGRAM,
+				 &gso);
+		/* Sometimes split across two iovecs */
+		iov[i][0].iov_base = buf + i * chunk;
+		iov[i][0].iov_len = len;
+		msg->msg_iov = iov[i];
+		msg->msg_iovlen = 1;
+		if (len > 1 && chance(s, 4)) {
+			iov[i][0].iov_len = below(s, len);
+			iov[i][1].iov_base = buf + i * chunk + iov[i][0].iov_len;
+			iov[i][1].iov_len = len - iov[i][0].iov_len;
+			msg->msg_iovlen = 2;
+		}
+		if (!chance(s, 4)) {
+			any_addr(s, &to[i], &alen);
+			msg->msg_name = &to[i];
+			msg->msg_namelen = alen;
+		}
+		msg->msg_controllen = add_cmsgs(s, control[i], sizeof(control[i]),
+						gso);
+		msg->msg_control = msg->msg_controllen ? control[i] : NULL;
+	}
+	if (mmsg)
+		record(C_SENDMMSG, sendmmsg(fd, mm, n, MSG_DONTWAIT));
+	else
+		record(C_SENDMSG, sendmsg(fd, &mm[0].msg_hdr, MSG_DONTWAIT));
+}
+
+static void op_recv(uint64_t *s, int fd, uint8_t *buf)
+{
+	uint8_t control[CMSG_SPACE(64 * sizeof(struct quic_rx_info)) + 64];
+	struct iovec iov = { .iov_base = buf,
+			     .iov_len = PICK(s, MAX_DGRAM, 0, 1, 20, 1200) };
+	struct sockaddr_storage from;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_control = control,
+		.msg_controllen = PICK(s, sizeof(control), 0, CMSG_SPACE(16),
+				       CMSG_SPACE(32), CMSG_LEN(0)),
+	};
+	int flags = MSG_DONTWAIT, one = !chance(s, 3);
+
+	if (chance(s, 4))
+		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	if (chance(s, 5))
+		flags |= MSG_PEEK;
+	if (chance(s, 10))
+		flags |= MSG_TRUNC;
+	if (chance(s, 20))
+		flags |= MSG_ERRQUEUE;
+	record(C_RECVMSG, recvmsg(fd, &msg, flags));
+}
+
+static void *fuzz_thread(void *arg)
+{
+	uint64_t s = (uintptr_t)arg;
+	uint8_t *buf = malloc(MAX_DGRAM);
+	int fd;
+
+	if (!buf)
+		return NULL;
+	while (!atomic_load(&stop)) {
+		unsigned int op = below(&s, 100);
+
+		if (op < 6) {
+			op_socket(&s);
+			continue;
+		}
+		if (op < 9) {
+			op_close(&s);
+			continue;
+		}
+		fd = slot_fd(&s);
+		if (fd < 0)
+			continue;
+		if (op < 11)
+			op_attach(&s, fd);
+		else if (op < 19)
+			op_key(&s, fd, false);
+		else if (op < 27)
+			op_key(&s, fd, true);
+		else if (op < 37)
+			op_cid(&s, fd, true);
+		else if (op < 41)
+			op_cid(&s, fd, false);
+		else if (op < 43)
+			op_del_conn(&s, fd);
+		else if (op < 46)
+			op_discard(&s, fd);
+		else if (op < 49)
+			op_set_other(&s, fd);
+		else if (op < 54)
+			op_getsockopt(&s, fd);
+		else if (op < 57)
+			op_connect(&s, fd);
+		else if (op < 80)
+			op_send(&s, fd, buf);
+		else if (op < 98)
+			op_recv(&s, fd, buf);
+		else
+			record(C_SHUTDOWN, shutdown(fd, below(&s, 4)));
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * The oracle: a connection of its own, on sockets bound to ports the
+ * fuzzing threads never use. Checks stop at the first mismatch, which
+ * is kept in oracle.err.
+ */
+struct oracle {
+	uint16_t cipher;
+	uint8_t cid[8];
+	int ulp, peer;
+	struct sockaddr_storage ulp_addr, peer_addr;
+	struct quic_ref_key tx, rx;	/* the peer's view of each direction */
+	uint64_t tx_pn, tx_largest, rx_pn;
+	unsigned long packets, tx_updates, rx_updates;
+	char err[256];
+};
+
+#define ORACLE_FAIL(o, ...) ({						\
+	snprintf((o)->err, sizeof((o)->err), __VA_ARGS__);		\
+	-1;								\
+})
+
+static int oracle_setup(struct oracle *o, uint64_t *s)
+{
+	uint8_t secret_tx[QUIC_MAX_SECRET_LEN], secret_rx[QUIC_MAX_SECRET_LEN];
+	socklen_t len;
+
+	o->cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256 - below(s, 3);
+	fill(s, o->cid, sizeof(o->cid));
+	o->cid[0] = 0xee;	/* no prefix of the fuzzers' IDs: different byte */
+	fill(s, secret_tx, sizeof(secret_tx));
+	fill(s, secret_rx, sizeof(secret_rx));
+	o->ulp = quic_udp_socket(AF_INET6, false, &o->ulp_addr, &len);
+	o->peer = quic_udp_socket(AF_INET6, true, &o->peer_addr, &len);
+	if (o->ulp < 0 || o->peer < 0)
+		return ORACLE_FAIL(o, "sockets: %s", strerror(errno));
+	quic_set_timeout(o->peer, 3000);
+	quic_set_timeout(o->ulp, 3000);
+	if (quic_attach(o->ulp) ||
+	    quic_set_key(o->ulp, false, 1, o->cipher, secret_tx, 0, 0) ||
+	    quic_set_key(o->ulp, true, 1, o->cipher, secret_rx, 0, 0) ||
+	    quic_cid(o->ulp, true, 1, QUIC_DIR_TX, o->cid, sizeof(o->cid), NULL) ||
+	    quic_cid(o->ulp, true, 1, QUIC_DIR_RX, o->cid, sizeof(o->cid), NULL))
+		return ORACLE_FAIL(o, "installing the oracle's connection failed");
+	if (quic_ref_key_init(&o->tx, o->cipher, secret_tx,
+			      quic_ref_secret_len(o->cipher)) ||
+	    quic_ref_key_init(&o->rx, o->cipher, secret_rx,
+			      quic_ref_secret_len(o->cipher)))
+		return ORACLE_FAIL(o, "reference keys");
+	o->tx_largest = QUIC_REF_PN_NONE;
+	return 0;
+}
+
+/* Through the ULP, then unprotected by the reference at the peer */
+static int oracle_tx(struct oracle *o, uint64_t *s, uint8_t *plain,
+		     uint8_t *wire)
+{
+	size_t seg = 64 + below(s, 1300), n = 1 + below(s, 16), len, i;
+	struct quic_ref_rx info;
+	uint64_t first = o->tx_pn;
+	ssize_t got;
+
+	len = seg * n;
+	if (chance(s, 20)) {
+		/* A key update: the reference follows */
+		if (quic_ref_key_update(&o->tx))
+			return ORACLE_FAIL(o, "reference key update");
+		o->tx_updates++;
+	}
+	for (i = 0; i < n; i++)
+		quic_build(plain + i * seg, seg, o->cid, sizeof(o->cid),
+			   o->tx_pn++, 1 + below(s, 4), quic_ref_key_phase(&o->tx),
+			   rnd(s));
+	got = quic_send(o->ulp, plain, len, n > 1 ? seg : 0, &o->peer_addr);
+	if (got != (ssize_t)len)
+		return ORACLE_FAIL(o, "oracle send of %zu x %zu: %s", n, seg,
+				   strerror(errno));
+	for (i = 0; i < n; i++) {
+		got = recv(o->peer, wire, MAX_DGRAM, 0);
+		if (got != (ssize_t)seg)
+			return ORACLE_FAIL(o, "peer got %zd bytes, not %zu: %s",
+					   got, seg, strerror(errno));
+		if (quic_ref_unprotect(&o->tx, wire, seg, sizeof(o->cid),
+				       o->tx_largest, &info))
+			return ORACLE_FAIL(o, "packet %llu from the ULP does not decrypt (generation %u)",
+					   (unsigned long long)(first + i),
+					   o->tx.generation);
+		if (info.pn != first + i ||
+		    memcmp(wire, plain + i * seg, seg - QUIC_TAG_LEN))
+			return ORACLE_FAIL(o, "packet %llu from the ULP decrypts to something else",
+					   (unsigned long long)(first + i));
+		o->tx_largest = info.pn;
+		o->packets++;
+	}
+	return 0;
+}
+
+/* Protected by the reference, decrypted by the ULP */
+static int oracle_rx(struct oracle *o, uint64_t *s, uint8_t *plain,
+		     uint8_t *wire)
+{
+	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+	size_t len = 64 + below(s, 1300);
+	struct iovec iov = { .iov_base = wire, .iov_len = MAX_DGRAM };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct quic_rx_info rec = {};
+	struct cmsghdr *cm;
+	uint64_t pn = o->rx_pn++;
+	ssize_t got;
+
+	if (chance(s, 20)) {
+		/* As a peer would, only once the ULP is ready for it: the
+		 * next keys are derived in the background after an update
+		 */
+		struct quic_conn_info ci;
+		int tries;
+
+		for (tries = 0; tries < 500; tries++) {
+			if (quic_conn_info(o->ulp, 1, &ci))
+				return ORACLE_FAIL(o, "QUIC_CONN_INFO: %s",
+						   strerror(errno));
+			if (ci.rx.flags & QUIC_INFO_NEXT_KEY)
+				break;
+			usleep(10000);
+		}
+		if (tries == 500)
+			return ORACLE_FAIL(o, "next Rx keys not derived within 5 s of an update");
+		if (quic_ref_key_update(&o->rx))
+			return ORACLE_FAIL(o, "reference key update");
+		o->rx_updates++;
+	}
+	quic_build(plain, len, o->cid, sizeof(o->cid), pn, 2,
+		   quic_ref_key_phase(&o->rx), rnd(s));
+	memcpy(wire, plain, len);
+	if (quic_ref_protect(&o->rx, wire, len, sizeof(o->cid), pn))
+		return ORACLE_FAIL(o, "reference protect");
+	if (sendto(o->peer, wire, len, 0, (void *)&o->ulp_addr,
+		   sizeof(struct sockaddr_in6)) != (ssize_t)len)
+		return ORACLE_FAIL(o, "peer send: %s", strerror(errno));
+	got = recvmsg(o->ulp, &msg, 0);
+	if (got != (ssize_t)len)
+		return ORACLE_FAIL(o, "ULP got %zd bytes, not %zu: %s", got, len,
+				   strerror(errno));
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == QUIC_RX_INFO)
+			memcpy(&rec, CMSG_DATA(cm), sizeof(rec));
+	if (rec.status != QUIC_RX_DECRYPTED || rec.pn != pn || rec.conn != 1)
+		return ORACLE_FAIL(o, "packet %llu to the ULP: status %u pn %llu (generation %u)",
+				   (unsigned long long)pn, rec.status,
+				   (unsigned long long)rec.pn, o->rx.generation);
+	if (memcmp(wire, plain, len - QUIC_TAG_LEN))
+		return ORACLE_FAIL(o, "packet %llu to the ULP decrypted to something else",
+				   (unsigned long long)pn);
+	o->packets++;
+	return 0;
+}
+
+static void *oracle_thread(void *arg)
+{
+	struct oracle *o = arg;
+	uint64_t s = 0x9e3779b97f4a7c15ULL ^ (uintptr_t)o;
+	uint8_t *plain = malloc(MAX_DGRAM), *wire = malloc(MAX_DGRAM);
+
+	if (!plain || !wire) {
+		ORACLE_FAIL(o, "out of memory");
+	} else {
+		while (!atomic_load(&stop))
+			if ((chance(&s, 2) ? oracle_tx : oracle_rx)(o, &s, plain, wire))
+				break;
+	}
+	free(plain);
+	free(wire);
+	return NULL;
+}
+
+/* QuicCurrConns of the local or the peer namespace */
+static long long conns_in(bool peer)
+{
+	int back = -1, ns = -1;
+	char path[64];
+	long long n;
+
+	if (peer) {
+		snprintf(path, sizeof(path), "/run/netns/quic-peer-%d", getpid());
+		back = open("/proc/self/ns/net", O_RDONLY);
+		ns = open(path, O_RDONLY);
+		if (back < 0 || ns < 0 || setns(ns, CLONE_NEWNET)) {
+			close(back);
+			close(ns);
+			return -1;
+		}
+	}
+	n = quic_counter("QuicCurrConns");
+	if (peer) {
+		if (back < 0 || ns < 0 || setns(back, CLONE_NEWNET))
+			n = -2;
+		close(back);
+		close(ns);
+	}
+	return n;
+}
+
+static void print_stats(void)
+{
+	unsigned long long total = 0;
+	char line[1024];
+	int c, e;
+
+	for (c = 0; c < C_MAX; c++) {
+		int n = snprintf(line, sizeof(line), "%-34s %9llu calls, %9llu ok, errnos:",
+				 call_name[c],
+				 (unsigned long long)atomic_load(&stats[c].calls),
+				 (unsigned long long)atomic_load(&stats[c].ok));
+
+		total += atomic_load(&stats[c].calls);
+		for (e = 1; e < 256; e++)
+			if (atomic_load(&stats[c].errnos[e / 64]) & (1ULL << (e % 64)))
+				n += snprintf(line + n, sizeof(line) - n, " %s",
+					      strerrorname_np(e) ?: "?");
+		printf("# %s\n", line);
+	}
+	printf("# %llu calls in all\n", total);
+}
+
+static int env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? atoi(v) : def;
+}
+
+FIXTURE(fuzz)
+{
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	ASSERT_EQ(quic_topo_setup(), 0);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	quic_topo_cleanup();
+}
+
+TEST_F_TIMEOUT(fuzz, api, 1800)
+{
+	int seconds = env_int("FUZZ_SECONDS", 60);
+	int nthreads = env_int("FUZZ_THREADS", 4);
+	uint64_t seed = getenv("FUZZ_SEED") ? strtoull(getenv("FUZZ_SEED"), NULL, 0) :
+			(uint64_t)time(NULL) * 2654435761ULL ^ getpid();
+	pthread_t threads[64], oracle_tid;
+	struct oracle o = {};
+	uint64_t s = seed | 1;
+	int i, fd;
+
+	if (nthreads < 1 || nthreads > 64)
+		nthreads = 4;
+	printf("# FUZZ_SEED=%#llx FUZZ_SECONDS=%d FUZZ_THREADS=%d\n",
+	       (unsigned long long)seed, seconds, nthreads);
+	for (i = 0; i < NCIDS; i++)
+		fill(&s, cids[i], QUIC_MAX_CID_LEN);
+	for (i = 0; i < NSLOTS; i++)
+		atomic_store(&slots[i], -1);
+	ASSERT_EQ(oracle_setup(&o, &s), 0) TH_LOG("%s", o.err);
+
+	ASSERT_EQ(pthread_create(&oracle_tid, NULL, oracle_thread, &o), 0);
+	for (i = 0; i < nthreads; i++)
+		ASSERT_EQ(pthread_create(&threads[i], NULL, fuzz_thread,
+					 (void *)(uintptr_t)(rnd(&s) | 1)), 0);
+	for (i = 0; i < seconds * 10 && !o.err[0]; i++)
+		usleep(100000);
+	atomic_store(&stop, true);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	pthread_join(oracle_tid, NULL);
+
+	for (i = 0; i < NSLOTS; i++) {
+		fd = atomic_exchange(&slots[i], -1);
+		if (fd >= 0)
+			close(fd);
+	}
+	print_stats();
+	printf("# oracle: %lu packets checked, %lu Tx and %lu Rx key updates\n",
+	       o.packets, o.tx_updates, o.rx_updates);
+	close(o.ulp);
+	close(o.peer);
+	quic_ref_key_free(&o.tx);
+	quic_ref_key_free(&o.rx);
+
+	EXPECT_EQ(o.err[0], 0) TH_LOG("oracle: %s", o.err);
+	EXPECT_GT(o.packets, 0UL);
+	/* Every socket is closed: no connection may be left */
+	EXPECT_EQ(conns_in(false), 0);
+	EXPECT_EQ(conns_in(true), 0);
+}
+
+/*
+ * Packet numbers end at 2^62 - 1 (RFC 9000, 12.3). Once that number went
+ * out, the expected next one is 2^62, and a 1-byte packet number field
+ * must still recover a number within the space, never 2^62 itself.
+ */
+TEST_F(fuzz, pn_space_end)
+{
+	uint8_t secret[QUIC_MAX_SECRET_LEN] = { 7 }, cid[8] = { 0xee, 1 };
+	uint8_t pkt[200], got[200];
+	struct sockaddr_storage a, b;
+	struct quic_conn_info info;
+	socklen_t len;
+	int ulp, peer;
+
+	ulp = quic_udp_socket(AF_INET, false, &a, &len);
+	peer = quic_udp_socket(AF_INET, true, &b, &len);
+	ASSERT_GE(ulp, 0);
+	ASSERT_GE(peer, 0);
+	quic_set_timeout(peer, 3000);
+	ASSERT_EQ(quic_attach(ulp), 0);
+	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_CIPHER_AES_128_GCM_SHA256,
+			       secret, 0, QUIC_MAX_PN), 0);
+	ASSERT_EQ(quic_cid(ulp, true, 1, QUIC_DIR_TX, cid, sizeof(cid), NULL), 0);
+
+	/* The last packet number there is */
+	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_MAX_PN, 1, false, 1);
+	ASSERT_EQ(quic_send(ulp, pkt, sizeof(pkt), 0, &b), (ssize_t)sizeof(pkt));
+	ASSERT_EQ(recv(peer, got, sizeof(got), 0), (ssize_t)sizeof(pkt));
+	ASSERT_EQ(quic_conn_info(ulp, 1, &info), 0);
+	ASSERT_EQ(info.tx.largest_pn, QUIC_MAX_PN);
+
+	/* One more: whatever the kernel does, no number beyond the space */
+	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), 0, 1, false, 2);
+	if (quic_send(ulp, pkt, sizeof(pkt), 0, &b) == (ssize_t)sizeof(pkt))
+		recv(peer, got, sizeof(got), 0);
+	ASSERT_EQ(quic_conn_info(ulp, 1, &info), 0);
+	EXPECT_LE(info.tx.largest_pn, QUIC_MAX_PN)
+		TH_LOG("largest packet number sent: %#llx",
+		       (unsigned long long)info.tx.largest_pn);
+	close(ulp);
+	close(peer);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races of the quic ULP, best run on a debug kernel (KASAN, lockdep,
+ * kmemleak), whose log then tells what a test alone cannot:
+ *  - senders on one socket while its keys rotate (Key Phase flips) and its
+ *    connection is deleted and installed again, every packet checked at
+ *    the peer: it decrypts with the generation it was built for, or, while
+ *    the connection is gone, arrives as the plaintext it was;
+ *  - close (and shutdown) while other threads are in sendmsg, sendmmsg,
+ *    recvmsg and setsockopt on the socket, with traffic arriving;
+ *  - network namespaces torn down with live ULP sockets in them, their
+ *    queues full of decrypted datagrams, killed in the middle of traffic,
+ *    and one whose socket outlives its creator in another process;
+ *  - unloading the module while sockets use it: refused while they exist,
+ *    and safe against sockets coming and going meanwhile.
+ *
+ * RACE_SECONDS (default 10) bounds each timed test, RACE_ROUNDS (default
+ * 40) the rounds of the others.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../kselftest_harness.h"
+#include "quic_common.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104
+#endif
+
+#define AES128		QUIC_CIPHER_AES_128_GCM_SHA256
+#define MAX_DGRAM	65536
+#define PKT_LEN		200
+#define MAGIC		"QUICRACE"
+#define MAX_GEN		256
+
+static int env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? atoi(v) : def;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+FIXTURE(race)
+{
+};
+
+FIXTURE_SETUP(race)
+{
+	ASSERT_EQ(quic_topo_setup(), 0);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	quic_topo_cleanup();
+}
+
+/*
+ * Senders, key rotation and connection deletion on one socket.
+ *
+ * Packet numbers and Key Phase are handed out together under a lock, as a
+ * QUIC stack does, and a key update waits until no packet of the phase
+ * before the current one is still being sent (RFC 9001, 6.1 lets an
+ * endpoint update only after its current keys were acknowledged). Within
+ * those rules the kernel must protect every packet with the generation its
+ * Key Phase and number say, however the sends interleave.
+ */
+struct rotate {
+	int ulp, peer;
+	struct sockaddr_storage peer_addr;
+	uint8_t cid[8];
+	uint8_t secret[QUIC_MAX_SECRET_LEN];
+	struct quic_ref_key keys[MAX_GEN];
+	pthread_mutex_t lock;
+	uint64_t next_pn;
+	uint32_t gen;
+	atomic_int inflight[4];	/* packets being sent, by generation & 3 */
+	atomic_uint sent_gen;	/* newest generation a packet went out with */
+	atomic_bool stop;
+	atomic_ulong sent, send_errors, updates, reinstalls, discards;
+	unsigned long decrypted, plaintext;
+	char err[256];
+};
+
+static void *rotate_sender(void *arg)
+{
+	struct rotate *r = arg;
+	uint64_t s = (uintptr_t)&s ^ 0x1234567;
+	uint8_t buf[16 * PKT_LEN];
+	unsigned int n, i;
+	uint32_t gen;
+	uint64_t pn;
+
+	while (!atomic_load(&r->stop)) {
+		n = 1 + rnd(&s) % 16;
+		pthread_mutex_lock(&r->lock);
+		pn = r->next_pn;
+		r->next_pn += n;
+		gen = r->gen;
+		atomic_fetch_add(&r->inflight[gen & 3], 1);
+		pthread_mutex_unlock(&r->lock);
+
+		for (i = 0; i < n; i++) {
+			uint8_t *p = buf + i * PKT_LEN;
+			size_t hdr = quic_build(p, PKT_LEN, r->cid, sizeof(r->cid),
+						pn + i, 4, gen & 1, (uint8_t)(pn + i));
+
+			memcpy(p + hdr, MAGIC, 8);
+			memcpy(p + hdr + 8, &gen, sizeof(gen));
+		}
+		if (rnd(&s) % 4 == 0)
+			sched_yield();	/* let others overtake */
+		if (quic_send(r->ulp, buf, n * PKT_LEN, n > 1 ? PKT_LEN : 0,
+			      &r->peer_addr) < 0)
+			atomic_fetch_add(&r->send_errors, 1);
+		else
+			atomic_fetch_add(&r->sent, n);
+		/* Only a packet that went out tells the kernel of an update */
+		for (i = atomic_load(&r->sent_gen); i < gen &&
+		     !atomic_compare_exchange_weak(&r->sent_gen, &i, gen);)
+			;
+		atomic_fetch_sub(&r->inflight[gen & 3], 1);
+	}
+	return NULL;
+}
+
+static void *rotate_control(void *arg)
+{
+	struct rotate *r = arg;
+	uint64_t s = 0xfeedface;
+	uint32_t conn = 1;
+
+	while (!atomic_load(&r->stop)) {
+		unsigned int op = rnd(&s) % 8;
+
+		usleep(1000 + rnd(&s) % 5000);
+		pthread_mutex_lock(&r->lock);
+		if (op < 4) {
+			/* Key update: once a packet of the current generation
+			 * went out (and would have been acknowledged), and
+			 * nothing of the generation before it is still on its
+			 * way out
+			 */
+			if (r->gen + 1 < MAX_GEN &&
+			    atomic_load(&r->sent_gen) == r->gen) {
+				while (r->gen &&
+				       atomic_load(&r->inflight[(r->gen - 1) & 3]))
+					sched_yield();
+				__atomic_store_n(&r->gen, r->gen + 1,
+						 __ATOMIC_RELAXED);
+				atomic_fetch_add(&r->updates, 1);
+			}
+		} else if (op < 7) {
+			/* Delete the connection and install it again where
+			 * it was: packets sent meanwhile go out as they are
+			 */
+			if (quic_del_conn(r->ulp, conn) ||
+			    quic_set_key(r->ulp, false, conn, AES128, r->secret,
+					 r->gen, r->next_pn) ||
+			    quic_cid(r->ulp, true, conn, QUIC_DIR_TX, r->cid,
+				     sizeof(r->cid), NULL))
+				snprintf(r->err, sizeof(r->err),
+					 "reinstalling the connection: %s",
+					 strerror(errno));
+			atomic_fetch_add(&r->reinstalls, 1);
+		} else if (!r->gen || !atomic_load(&r->inflight[(r->gen - 1) & 3])) {
+			/* Old keys go once nothing needs them */
+			if (quic_discard_old(r->ulp, conn, QUIC_DIR_TX))
+				snprintf(r->err, sizeof(r->err),
+					 "discarding old keys: %s", strerror(errno));
+			atomic_fetch_add(&r->discards, 1);
+		}
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+/* One packet at the peer: the generation it names, or its plaintext */
+static void rotate_check(struct rotate *r, const uint8_t *pkt, size_t len,
+			 uint64_t *largest)
+{
+	uint8_t copy[PKT_LEN];
+	struct quic_ref_rx rx;
+	uint32_t gen, cur = __atomic_load_n(&r->gen, __ATOMIC_RELAXED);
+	int g, low = cur > 4 ? cur - 4 : 0;
+
+	if (len != PKT_LEN) {
+		snprintf(r->err, sizeof(r->err), "%zu-byte datagram", len);
+		return;
+	}
+	/* Sent while the connection was gone: as it was built */
+	if (!memcmp(pkt + 1 + sizeof(r->cid) + 4, MAGIC, 8)) {
+		r->plaintext++;
+		return;
+	}
+	/* A packet is at most a few generations older than the newest */
+	for (g = cur + 1 < MAX_GEN ? cur + 1 : cur; g >= low; g--) {
+		memcpy(copy, pkt, len);
+		if (quic_ref_unprotect_header(&r->keys[g], copy, len,
+					      sizeof(r->cid), *largest, &rx))
+			break;
+		if (rx.key_phase != (g & 1))
+			continue;
+		if (quic_ref_open_payload(&r->keys[g], copy, &rx))
+			continue;
+		memcpy(&gen, copy + rx.header_len + 8, sizeof(gen));
+		if (memcmp(copy + rx.header_len, MAGIC, 8) || gen != (uint32_t)g) {
+			snprintf(r->err, sizeof(r->err),
+				 "packet %llu built for generation %u went out with generation %d",
+				 (unsigned long long)rx.pn, gen, g);
+			return;
+		}
+		if (*largest == QUIC_REF_PN_NONE || rx.pn > *largest)
+			*largest = rx.pn;
+		r->decrypted++;
+		return;
+	}
+	memcpy(copy, pkt, len);
+	quic_ref_unprotect_header(&r->keys[0], copy, len, sizeof(r->cid),
+				  *largest, &rx);
+	snprintf(r->err, sizeof(r->err),
+		 "packet %llu (Key Phase %d) decrypts with no generation",
+		 (unsigned long long)rx.pn, rx.key_phase);
+}
+
+TEST_F_TIMEOUT(race, senders_rotate_delete, 600)
+{
+	int seconds = env_int("RACE_SECONDS", 10), i, nsend = 3;
+	pthread_t senders[3], control;
+	uint64_t largest = QUIC_REF_PN_NONE;
+	struct sockaddr_storage a;
+	uint8_t buf[MAX_DGRAM];
+	struct rotate *r;
+	socklen_t len;
+	double end;
+	ssize_t n;
+
+	r = calloc(1, sizeof(*r));
+	ASSERT_NE(r, NULL);
+	pthread_mutex_init(&r->lock, NULL);
+	quic_random(r->cid, sizeof(r->cid));
+	quic_random(r->secret, sizeof(r->secret));
+	ASSERT_EQ(quic_ref_key_init(&r->keys[0], AES128, r->secret, 32), 0);
+	for (i = 1; i < MAX_GEN; i++)
+		ASSERT_EQ(quic_ref_key_init_next(&r->keys[i], &r->keys[i - 1]), 0);
+
+	r->ulp = quic_udp_socket(AF_INET, false, &a, &len);
+	r->peer = quic_udp_socket(AF_INET, true, &r->peer_addr, &len);
+	ASSERT_GE(r->ulp, 0);
+	ASSERT_GE(r->peer, 0);
+	quic_set_timeout(r->peer, 1000);
+	ASSERT_EQ(quic_attach(r->ulp), 0);
+	ASSERT_EQ(quic_set_key(r->ulp, false, 1, AES128, r->secret, 0, 0), 0);
+	ASSERT_EQ(quic_cid(r->ulp, true, 1, QUIC_DIR_TX, r->cid, sizeof(r->cid),
+			   NULL), 0);
+
+	for (i = 0; i < nsend; i++)
+		ASSERT_EQ(pthread_create(&senders[i], NULL, rotate_sender, r), 0);
+	ASSERT_EQ(pthread_create(&control, NULL, rotate_control, r), 0);
+	end = now() + seconds;
+	while (!r->err[0]) {
+		if (now() > end)
+			atomic_store(&r->stop, true);
+		n = recv(r->peer, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (atomic_load(&r->stop))
+				break;	/* drained */
+			continue;
+		}
+		rotate_check(r, buf, n, &largest);
+	}
+	atomic_store(&r->stop, true);
+	for (i = 0; i < nsend; i++)
+		pthread_join(senders[i], NULL);
+	pthread_join(control, NULL);
+
+	printf("# %lu packets sent (%lu send errors), %lu decrypted and %lu plaintext at the peer; %lu key updates, %lu reinstallations, %lu discards\n",
+	       atomic_load(&r->sent), atomic_load(&r->send_errors), r->decrypted,
+	       r->plaintext, atomic_load(&r->updates),
+	       atomic_load(&r->reinstalls), atomic_load(&r->discards));
+	EXPECT_EQ(r->err[0], 0) TH_LOG("%s", r->err);
+	EXPECT_EQ(atomic_load(&r->send_errors), 0UL);
+	EXPECT_GT(r->decrypted, 0UL);
+	close(r->ulp);
+	close(r->peer);
+	for (i = 0; i < MAX_GEN; i++)
+		quic_ref_key_free(&r->keys[i]);
+	free(r);
+	EXPECT_EQ(quic_counter("QuicCurrConns"), 0);
+}
+
+/*
+ * Close while others are inside calls on the socket. close() only drops
+ * the descriptor: calls under way keep the file and finish, and the
+ * socket, with its ULP state, goes when the last of them returns.
+ */
+struct victim {
+	int fd;			/* the ULP socket */
+	int peer;		/* plain socket sending to it */
+	struct sockaddr_storage addr, peer_addr;
+	uint8_t cid[8];
+	uint8_t secret[QUIC_MAX_SECRET_LEN];
+	struct quic_ref_key ref;
+	atomic_bool stop;
+	atomic_ulong calls, decrypted;
+};
+
+static bool gone(int err)
+{
+	return err == EBADF || err == ENOTSOCK;
+}
+
+static void *victim_recv(void *arg)
+{
+	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+	struct victim *v = arg;
+	uint8_t *buf = malloc(MAX_DGRAM);
+	int one = 1;
+
+	setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	while (buf && !atomic_load(&v->stop)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = MAX_DGRAM };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control,
+			.msg_controllen = sizeof(control),
+		};
+		ssize_t n = recvmsg(v->fd, &msg, atomic_fetch_add(&v->calls, 1) % 3 ?
+				    0 : MSG_PEEK);
+
+		if (n < 0 && gone(errno))
+			break;
+		if (n > 0 && msg.msg_controllen)
+			atomic_fetch_add(&v->decrypted, 1);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void *victim_send(void *arg)
+{
+	struct victim *v = arg;
+	uint8_t buf[8 * PKT_LEN];
+	struct mmsghdr mm[2] = {};
+	struct iovec iov[2];
+	uint64_t pn = 0;
+	unsigned int i;
+
+	while (!atomic_load(&v->stop)) {
+		for (i = 0; i < 8; i++)
+			quic_build(buf + i * PKT_LEN, PKT_LEN, v->cid,
+				   sizeof(v->cid), pn++, 2, false, i);
+		for (i = 0; i < 2; i++) {
+			iov[i].iov_base = buf + i * 4 * PKT_LEN;
+			iov[i].iov_len = 4 * PKT_LEN;
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &v->peer_addr;
+			mm[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+		}
+		atomic_fetch_add(&v->calls, 1);
+		if ((pn & 8 ? quic_send(v->fd, buf, sizeof(buf), PKT_LEN,
+					&v->peer_addr) :
+			      sendmmsg(v->fd, mm, 2, 0)) < 0 && gone(errno))
+			break;
+	}
+	return NULL;
+}
+
+static void *victim_opts(void *arg)
+{
+	struct victim *v = arg;
+	struct quic_conn_info info;
+	uint32_t g = 0;
+	uint8_t id[8];
+	int err = 0;
+
+	while (!atomic_load(&v->stop) && !gone(-err)) {
+		atomic_fetch_add(&v->calls, 1);
+		switch (g++ % 4) {
+		case 0:
+			err = quic_set_key(v->fd, false, 1, AES128, v->secret,
+					   g % 3, g);
+			break;
+		case 1:
+			memcpy(id, v->cid, sizeof(id));
+			id[7] ^= 0x80;
+			err = quic_cid(v->fd, g & 4, 1, QUIC_DIR_RX, id,
+				       sizeof(id), NULL);
+			break;
+		case 2:
+			err = quic_conn_info(v->fd, 1, &info);
+			break;
+		default:
+			err = quic_discard_old(v->fd, 1, QUIC_DIR_TX | QUIC_DIR_RX);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The peer keeps protected packets coming at the victim */
+static void *victim_peer(void *arg)
+{
+	struct victim *v = arg;
+	uint8_t pkt[PKT_LEN];
+	uint64_t pn = 0;
+
+	while (!atomic_load(&v->stop)) {
+		quic_build(pkt, sizeof(pkt), v->cid, sizeof(v->cid), pn, 2,
+			   false, pn);
+		if (quic_ref_protect(&v->ref, pkt, sizeof(pkt), sizeof(v->cid), pn))
+			break;
+		pn++;
+		sendto(v->peer, pkt, sizeof(pkt), 0, (void *)&v->addr,
+		       sizeof(struct sockaddr_in));
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, close_in_calls, 600)
+{
+	void *(*fns[])(void *) = { victim_recv, victim_recv, victim_send,
+				   victim_send, victim_opts, victim_peer };
+	int rounds = env_int("RACE_ROUNDS", 40), round, i;
+	const int nthreads = sizeof(fns) / sizeof(fns[0]);
+	unsigned long calls = 0, decrypted = 0;
+	pthread_t threads[6];
+	uint64_t s = 42;
+	socklen_t len;
+
+	for (round = 0; round < rounds; round++) {
+		struct victim *v = calloc(1, sizeof(*v));
+
+		ASSERT_NE(v, NULL);
+		quic_random(v->cid, sizeof(v->cid));
+		quic_random(v->secret, sizeof(v->secret));
+		ASSERT_EQ(quic_ref_key_init(&v->ref, AES128, v->secret, 32), 0);
+		v->fd = quic_udp_socket(AF_INET, false, &v->addr, &len);
+		v->peer = quic_udp_socket(AF_INET, true, &v->peer_addr, &len);
+		ASSERT_GE(v->fd, 0);
+		ASSERT_GE(v->peer, 0);
+		quic_set_timeout(v->fd, 20);
+		ASSERT_EQ(quic_attach(v->fd), 0);
+		ASSERT_EQ(quic_set_key(v->fd, false, 1, AES128, v->secret, 0, 0), 0);
+		ASSERT_EQ(quic_set_key(v->fd, true, 1, AES128, v->secret, 0, 0), 0);
+		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_DIR_TX, v->cid,
+				   sizeof(v->cid), NULL), 0);
+		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_DIR_RX, v->cid,
+				   sizeof(v->cid), NULL), 0);
+
+		for (i = 0; i < nthreads; i++)
+			ASSERT_EQ(pthread_create(&threads[i], NULL, fns[i], v), 0);
+		usleep(rnd(&s) % 50000);
+		if (round % 3 == 0)
+			shutdown(v->fd, SHUT_RDWR);
+		/* Nothing else opens a descriptor until the threads are
+		 * joined, so the number is not reused under them.
+		 */
+		ASSERT_EQ(close(v->fd), 0);
+		usleep(rnd(&s) % 20000);
+		atomic_store(&v->stop, true);
+		for (i = 0; i < nthreads; i++)
+			pthread_join(threads[i], NULL);
+		calls += atomic_load(&v->calls);
+		decrypted += atomic_load(&v->decrypted);
+		close(v->peer);
+		quic_ref_key_free(&v->ref);
+		free(v);
+	}
+	printf("# %d rounds, %lu calls on closing sockets, %lu datagrams received decrypted\n",
+	       rounds, calls, decrypted);
+	EXPECT_EQ(quic_counter("QuicCurrConns"), 0);
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err;
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!err)
+		err = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return err;
+}
+
+static int send_fd(int via, int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {};
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(via, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int via)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {};
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(via, &msg, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/*
+ * The child of the netns test: a namespace of its own with ULP sockets
+ * talking over its loopback (both directions offloaded), many connections
+ * on one of them, the receiver's queue left full. It hands the receiver to
+ * the parent over @via, then sends until it is killed.
+ */
+static void netns_child(int via, int nconns)
+{
+	uint8_t secret[32] = { 9 }, cid[8] = { 0xc1, 0xd0 }, buf[8 * PKT_LEN];
+	struct sockaddr_in rx_addr = { .sin_family = AF_INET };
+	int tx, rx, many, i;
+	socklen_t len = sizeof(rx_addr);
+	uint64_t pn = 0;
+
+	if (unshare(CLONE_NEWNET) || lo_up())
+		_exit(2);
+	rx_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	rx = socket(AF_INET, SOCK_DGRAM, 0);
+	many = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (tx < 0 || rx < 0 || many < 0 ||
+	    bind(rx, (void *)&rx_addr, sizeof(rx_addr)) ||
+	    getsockname(rx, (void *)&rx_addr, &len) ||
+	    connect(tx, (void *)&rx_addr, sizeof(rx_addr)) ||
+	    quic_attach(tx) || quic_attach(rx) || quic_attach(many) ||
+	    quic_set_key(tx, false, 1, AES128, secret, 1, 0) ||
+	    quic_set_key(rx, true, 1, AES128, secret, 1, 0) ||
+	    quic_cid(tx, true, 1, QUIC_DIR_TX, cid, sizeof(cid), NULL) ||
+	    quic_cid(rx, true, 1, QUIC_DIR_RX, cid, sizeof(cid), NULL))
+		_exit(3);
+	for (i = 0; i < nconns; i++) {
+		cid[2] = i;
+		cid[3] = i >> 8;
+		if (quic_set_key(many, i & 1, i, AES128, secret, i % 3, i) ||
+		    quic_cid(many, true, i, i & 1 ? QUIC_DIR_RX : QUIC_DIR_TX,
+			     cid, sizeof(cid), NULL))
+			_exit(4);
+	}
+	cid[2] = cid[3] = 0;
+	if (via >= 0 && send_fd(via, rx))
+		_exit(5);
+	for (;;) {
+		for (i = 0; i < 8; i++)
+			quic_build(buf + i * PKT_LEN, PKT_LEN, cid, sizeof(cid),
+				   pn++, 2, true, i);
+		quic_send(tx, buf, sizeof(buf), PKT_LEN, NULL);
+	}
+}
+
+TEST_F_TIMEOUT(race, netns_teardown, 600)
+{
+	int rounds = env_int("RACE_ROUNDS", 40), round, sv[2], fd, status;
+	unsigned long kept = 0, decrypted = 0;
+	uint64_t s = 7;
+	pid_t pid;
+
+	for (round = 0; round < rounds; round++) {
+		bool pass = round % 2;	/* the receiver outlives the child */
+
+		ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			close(sv[0]);
+			netns_child(pass ? sv[1] : -1, 1 + rnd(&s) % 300);
+		}
+		close(sv[1]);
+		fd = pass ? recv_fd(sv[0]) : -1;
+		usleep(rnd(&s) % 200000);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT_TRUE(WIFSIGNALED(status))
+			TH_LOG("child exited with %d", WEXITSTATUS(status));
+		close(sv[0]);
+		if (fd >= 0) {
+			/* Its namespace lives on through it: read what the
+			 * child's packets left, then let it all go.
+			 */
+			char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+			uint8_t buf[PKT_LEN * 8];
+			struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+			struct msghdr msg = {
+				.msg_iov = &iov, .msg_iovlen = 1,
+			};
+			int i;
+
+			kept++;
+			for (i = 0; i < 16; i++) {
+				msg.msg_control = control;
+				msg.msg_controllen = sizeof(control);
+				if (recvmsg(fd, &msg, MSG_DONTWAIT) < 0)
+					break;
+				decrypted += msg.msg_controllen > 0;
+			}
+			close(fd);
+		}
+	}
+	printf("# %d namespaces torn down, %lu of them after their socket moved to us (%lu datagrams read from those, decrypted)\n",
+	       rounds, kept, decrypted);
+	EXPECT_GT(decrypted, 0UL);
+	EXPECT_EQ(quic_counter("QuicCurrConns"), 0);
+}
+
+/* The module's state: 1 loaded, 0 not, -1 built in (or no modules) */
+static int quic_module(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/module/quic/initstate", &st))
+		return 1;
+	if (!stat("/sys/module/quic", &st))
+		return -1;
+	return 0;
+}
+
+static int unload(void)
+{
+	return syscall(SYS_delete_module, "quic", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Socket with the ULP and a connection, loading the module if need be */
+static int ulp_socket(void)
+{
+	uint8_t secret[32] = { 1 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (quic_attach(fd) ||
+	    quic_set_key(fd, false, 1, AES128, secret, 0, 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static atomic_bool churn_stop;
+static atomic_ulong churn_ok, churn_failed;
+
+static void *churn(void *arg)
+{
+	while (!atomic_load(&churn_stop)) {
+		int fd = ulp_socket();
+
+		if (fd < 0) {
+			atomic_fetch_add(&churn_failed, 1);
+			continue;
+		}
+		atomic_fetch_add(&churn_ok, 1);
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, module_unload, 600)
+{
+	int seconds = env_int("RACE_SECONDS", 10), fd, err, i;
+	unsigned long unloads = 0, refused = 0;
+	pthread_t thread;
+	double end;
+
+	fd = ulp_socket();
+	if (fd < 0 && quic_module() == 0)
+		SKIP(return, "the quic module cannot be loaded");
+	ASSERT_GE(fd, 0);
+	if (quic_module() != 1) {
+		close(fd);
+		SKIP(return, "quic is built in");
+	}
+
+	/* Refused while a socket uses it, and the socket still works */
+	err = unload();
+	EXPECT_TRUE(err == -EWOULDBLOCK || err == -EBUSY)
+		TH_LOG("delete_module with a socket open: %s", strerror(-err));
+	EXPECT_EQ(quic_module(), 1);
+	EXPECT_EQ(quic_del_conn(fd, 1), 0);
+	close(fd);
+
+	/* Once the socket is gone (its state goes after a grace period),
+	 * it unloads, and the next socket loads it again.
+	 */
+	for (i = 0; i < 500 && (err = unload()); i++)
+		usleep(10000);
+	EXPECT_EQ(err, 0) TH_LOG("delete_module after close: %s", strerror(-err));
+	fd = ulp_socket();
+	ASSERT_GE(fd, 0) TH_LOG("the module did not load again");
+	close(fd);
+
+	/* Unloading against sockets coming and going */
+	ASSERT_EQ(pthread_create(&thread, NULL, churn, NULL), 0);
+	end = now() + seconds;
+	while (now() < end) {
+		err = unload();
+		if (!err)
+			unloads++;
+		else if (err == -EWOULDBLOCK || err == -EBUSY || err == -ENOENT)
+			refused++;
+		else
+			EXPECT_EQ(err, 0) TH_LOG("delete_module: %s", strerror(-err));
+		usleep(1000);
+	}
+	atomic_store(&churn_stop, true);
+	pthread_join(thread, NULL);
+	printf("# %lu unloads, %lu refused, %lu sockets made meanwhile (%lu failed to get the ULP)\n",
+	       unloads, refused, atomic_load(&churn_ok), atomic_load(&churn_failed));
+
+	/* Leave it loaded for whoever comes next */
+	fd = ulp_socket();
+	EXPECT_GE(fd, 0);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_GT(atomic_load(&churn_ok), 0UL);
+}
+
+TEST_HARNESS_MAIN
