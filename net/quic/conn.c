@@ -93,10 +93,14 @@ struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle)
  * quic_conn_create() - add a connection to the socket
  * @qs: the socket, locked
  * @handle: the application's handle, not yet in use
+ * @cipher: its cipher suite, for both directions and its whole life
+ * @labels: its QUIC version's labels, likewise
  *
  * Return: the connection or an ERR_PTR(): -ENOSPC past the per-socket limit.
  */
-struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle)
+struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
+				   const struct quic_cipher *cipher,
+				   const struct quic_labels *labels)
 {
 	struct net *net = sock_net(qs->sk);
 	struct quic_conn *conn;
@@ -113,6 +117,10 @@ struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle)
 	refcount_set(&conn->refcnt, 1);
 	spin_lock_init(&conn->tx.lock);
 	spin_lock_init(&conn->rx.lock);
+	conn->tx.cipher = cipher;
+	conn->rx.cipher = cipher;
+	conn->tx.labels = labels;
+	conn->rx.labels = labels;
 	INIT_LIST_HEAD(&conn->cid_list);
 	INIT_WORK(&conn->next_work, quic_conn_next_work);
 

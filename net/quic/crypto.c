@@ -458,8 +458,7 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
  * @hdr: its header, as read from the skb, DCID and packet number included
  * @pn_off: offset of the packet number: 1 + DCID length
  * @gen: the generation of keys
- * @cipher: the suite
- * @hp: the header protection key
+ * @dir: the direction, for its suite and header protection key
  * @pn: the full packet number
  *
  * AEAD first, with the header as associated data, then header protection
@@ -469,8 +468,7 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
  */
 int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	      unsigned int len, u8 *hdr, unsigned int pn_off,
-	      const struct quic_gen *gen, const struct quic_cipher *cipher,
-	      const struct quic_hp_key *hp, u64 pn)
+	      const struct quic_gen *gen, struct quic_dir *dir, u64 pn)
 {
 	unsigned int pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
 	unsigned int hdr_len = pn_off + pn_len;
@@ -478,13 +476,15 @@ int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	int err;
 
 	err = quic_crypt(c, skb, off, hdr_len, len - hdr_len - QUIC_TAG_LEN,
-			 gen, cipher, pn, true, NULL, NULL);
+			 gen, dir->cipher, pn, true, NULL, NULL);
 	if (err)
 		return err;
 	if (skb_copy_bits(skb, off + pn_off + QUIC_PN_MAX_LEN, sample,
 			  sizeof(sample)))
 		return -EFAULT;
-	quic_hp_mask(hp, cipher, sample, mask);
+	rcu_read_lock();
+	quic_hp_mask(rcu_dereference(dir->hp), dir->cipher, sample, mask);
+	rcu_read_unlock();
 	quic_hp_apply(hdr, pn_off, pn_len, mask);
 	memzero_explicit(mask, sizeof(mask));
 	return skb_store_bits(skb, off, hdr, hdr_len);

@@ -128,7 +128,7 @@ struct quic_gen *quic_gen_next(const struct quic_cipher *cipher,
 
 /* Everything @key asks for, built before any of it replaces what is there */
 struct quic_dir_keys {
-	struct quic_hp_key	hp;
+	struct quic_hp_key	*hp;
 	struct quic_gen		*old;
 	struct quic_gen		*cur;
 	struct quic_gen		*next;
@@ -139,7 +139,8 @@ static void quic_dir_keys_put(struct quic_dir_keys *keys)
 	quic_gen_put(keys->old);
 	quic_gen_put(keys->cur);
 	quic_gen_put(keys->next);
-	memzero_explicit(keys, sizeof(*keys));
+	kfree_sensitive(keys->hp);
+	memset(keys, 0, sizeof(*keys));
 }
 
 static int quic_dir_keys_derive(struct quic_dir_keys *keys,
@@ -153,13 +154,18 @@ static int quic_dir_keys_derive(struct quic_dir_keys *keys,
 	u32 i;
 
 	memset(keys, 0, sizeof(*keys));
+	keys->hp = kzalloc(sizeof(*keys->hp), GFP_KERNEL_ACCOUNT);
+	if (!keys->hp)
+		return -ENOMEM;
 	hkdf = quic_hkdf_alloc(cipher);
-	if (IS_ERR(hkdf))
+	if (IS_ERR(hkdf)) {
+		kfree(keys->hp);
 		return PTR_ERR(hkdf);
+	}
 	memcpy(secret, key->secret, cipher->secret_len);
 
 	/* The header protection key comes from the first secret and stays */
-	err = quic_hp_key_init(&keys->hp, cipher, labels, hkdf, secret);
+	err = quic_hp_key_init(keys->hp, cipher, labels, hkdf, secret);
 	for (i = 0; !err && i < key->key_updates; i++) {
 		memcpy(prev, secret, cipher->secret_len);
 		err = quic_hkdf_expand_label(hkdf, secret, labels->ku, secret,
@@ -203,11 +209,14 @@ static int quic_dir_keys_derive(struct quic_dir_keys *keys,
 	return 0;
 }
 
+static void quic_hp_key_free(struct rcu_head *rcu)
+{
+	kfree_sensitive(container_of(rcu, struct quic_hp_key, rcu));
+}
+
 /**
  * quic_dir_install() - install the keys of one direction
- * @dir: the direction
- * @cipher: the connection's suite
- * @labels: the QUIC version's labels
+ * @dir: the direction, its suite and labels set
  * @key: what the application passed
  * @need_next: derive the next generation now (receive side, where the
  *	data path cannot derive it itself)
@@ -217,15 +226,16 @@ static int quic_dir_keys_derive(struct quic_dir_keys *keys,
  *
  * Return: 0 or a negative errno.
  */
-int quic_dir_install(struct quic_dir *dir, const struct quic_cipher *cipher,
-		     const struct quic_labels *labels,
-		     const struct quic_key *key, bool need_next)
+int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
+		     bool need_next)
 {
 	struct quic_gen *old, *cur, *next;
 	struct quic_dir_keys keys;
+	struct quic_hp_key *hp;
 	int err;
 
-	err = quic_dir_keys_derive(&keys, cipher, labels, key, need_next);
+	err = quic_dir_keys_derive(&keys, dir->cipher, dir->labels, key,
+				   need_next);
 	if (err)
 		return err;
 
@@ -233,9 +243,7 @@ int quic_dir_install(struct quic_dir *dir, const struct quic_cipher *cipher,
 	old = dir->old;
 	cur = dir->cur;
 	next = dir->next;
-	dir->cipher = cipher;
-	dir->labels = labels;
-	dir->hp = keys.hp;
+	hp = rcu_replace_pointer(dir->hp, keys.hp, lockdep_is_held(&dir->lock));
 	dir->old = keys.old;
 	dir->cur = keys.cur;
 	dir->next = keys.next;
@@ -244,16 +252,21 @@ int quic_dir_install(struct quic_dir *dir, const struct quic_cipher *cipher,
 	dir->limit = false;
 	spin_unlock_bh(&dir->lock);
 
-	memzero_explicit(&keys, sizeof(keys));
+	/* Packets in flight hold references to the generations; the header
+	 * protection key is read under RCU.
+	 */
 	quic_gen_put(old);
 	quic_gen_put(cur);
 	quic_gen_put(next);
+	if (hp)
+		call_rcu(&hp->rcu, quic_hp_key_free);
 	return 0;
 }
 
 /**
  * quic_dir_clear() - drop all keys of a direction
- * @dir: the direction, no longer reachable by the data path
+ * @dir: the direction, no longer reachable by the data path: its
+ *	connection has no reference left
  */
 void quic_dir_clear(struct quic_dir *dir)
 {
@@ -263,7 +276,7 @@ void quic_dir_clear(struct quic_dir *dir)
 	dir->old = NULL;
 	dir->cur = NULL;
 	dir->next = NULL;
-	memzero_explicit(&dir->hp, sizeof(dir->hp));
+	kfree_sensitive(rcu_replace_pointer(dir->hp, NULL, true));
 }
 
 /**

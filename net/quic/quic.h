@@ -84,12 +84,14 @@ struct quic_labels {
  * struct quic_hp_key - header protection key of one direction
  * @aes: expanded AES key
  * @chacha: ChaCha20 key
+ * @rcu: to free it after readers are gone, when keys are reinstalled
  */
 struct quic_hp_key {
 	union {
 		struct crypto_aes_ctx	aes;
 		u32			chacha[CHACHA_KEY_SIZE / sizeof(u32)];
 	};
+	struct rcu_head		rcu;
 };
 
 /**
@@ -118,12 +120,13 @@ struct quic_gen {
 /**
  * struct quic_dir - packet protection state of one direction of a connection
  * @lock: protects the generations, packet numbers and counters
- * @cipher: the cipher suite (the connection's)
- * @labels: the QUIC version's key derivation labels
+ * @cipher: the connection's cipher suite, fixed when it is created
+ * @labels: the connection's QUIC version's labels, fixed likewise
  * @old: previous generation, kept for packets reordered across an update
  * @cur: current generation
  * @next: next generation, derived ahead of the update that needs it
- * @hp: header protection key, which never changes (RFC 9001, section 6)
+ * @hp: header protection key, which key updates never change (RFC 9001,
+ *	section 6); replaced, under RCU, only when the keys are reinstalled
  * @largest_pn: largest packet number protected or authenticated so far,
  *	or the next packet number minus one given at installation
  * @have_pn: @largest_pn holds a packet number
@@ -141,7 +144,7 @@ struct quic_dir {
 	struct quic_gen		*old;
 	struct quic_gen		*cur;
 	struct quic_gen		*next;
-	struct quic_hp_key	hp;
+	struct quic_hp_key __rcu *hp;
 	u64			largest_pn;
 	bool			have_pn;
 	bool			limit;
@@ -352,17 +355,15 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 		   const u8 *mask);
 int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	      unsigned int len, u8 *hdr, unsigned int pn_off,
-	      const struct quic_gen *gen, const struct quic_cipher *cipher,
-	      const struct quic_hp_key *hp, u64 pn);
+	      const struct quic_gen *gen, struct quic_dir *dir, u64 pn);
 
 /* keys.c: generations of keys, selection and rotation */
 struct quic_gen *quic_gen_next(const struct quic_cipher *cipher,
 			       const struct quic_labels *labels,
 			       const struct quic_gen *gen);
 void quic_gen_put(struct quic_gen *gen);
-int quic_dir_install(struct quic_dir *dir, const struct quic_cipher *cipher,
-		     const struct quic_labels *labels,
-		     const struct quic_key *key, bool need_next);
+int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
+		     bool need_next);
 void quic_dir_clear(struct quic_dir *dir);
 void quic_dir_discard_old(struct quic_dir *dir);
 
@@ -386,7 +387,9 @@ int quic_sock_init(struct quic_sock *qs, struct sock *sk);
 void quic_sock_destroy(struct quic_sock *qs);
 void quic_sock_free(struct quic_sock *qs);
 void quic_sock_put(struct quic_sock *qs);
-struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle);
+struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
+				   const struct quic_cipher *cipher,
+				   const struct quic_labels *labels);
 struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle);
 void quic_conn_put(struct quic_conn *conn);
 void quic_conn_schedule_next(struct quic_conn *conn);

@@ -199,7 +199,9 @@ static int quic_rx_start(struct quic_rx *rx)
 	if (skb_copy_bits(rx->skb, pkt->off + 1 + cid_len + QUIC_PN_MAX_LEN,
 			  sample, sizeof(sample)))
 		return QUIC_RX_KEEP;
-	quic_hp_mask(&dir->hp, dir->cipher, sample, mask);
+	rcu_read_lock();
+	quic_hp_mask(rcu_dereference(dir->hp), dir->cipher, sample, mask);
+	rcu_read_unlock();
 	/* The low bits of the first byte give the packet number length */
 	pkt->hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
 	pn_len = (pkt->hdr[0] & QUIC_HDR_PN_LEN) + 1;

@@ -71,16 +71,13 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 
 	conn = quic_conn_lookup(qs, key.conn);
 	if (conn) {
-		/* Both directions of a connection use one suite and version */
-		const struct quic_dir *other = rx ? &conn->tx : &conn->rx;
-
-		if (other->cipher && (other->cipher != cipher ||
-				      other->labels != labels)) {
+		/* A connection has one suite and version, both ways, always */
+		if (conn->tx.cipher != cipher || conn->tx.labels != labels) {
 			err = -EINVAL;
 			goto out;
 		}
 	} else {
-		conn = quic_conn_create(qs, key.conn);
+		conn = quic_conn_create(qs, key.conn, cipher, labels);
 		if (IS_ERR(conn)) {
 			err = PTR_ERR(conn);
 			goto out;
@@ -91,8 +88,7 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 	/* The receive path runs in softirq and cannot derive keys: it gets
 	 * the next generation now and after every update.
 	 */
-	err = quic_dir_install(rx ? &conn->rx : &conn->tx, cipher, labels,
-			       &key, rx);
+	err = quic_dir_install(rx ? &conn->rx : &conn->tx, &key, rx);
 	if (err && created)
 		quic_conn_delete(qs, conn);
 out:
@@ -299,7 +295,7 @@ static int quic_get_conn_info(struct quic_sock *qs, char __user *optval,
 	conn = quic_conn_lookup(qs, info.conn);
 	if (!conn)
 		return -ENOENT;
-	info.cipher = (conn->tx.cipher ?: conn->rx.cipher)->suite;
+	info.cipher = conn->tx.cipher->suite;
 	quic_dir_info(&conn->tx, &info.tx);
 	quic_dir_info(&conn->rx, &info.rx);
 	if (put_user(sizeof(info), optlen) ||

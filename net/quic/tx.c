@@ -169,7 +169,7 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 		return PTR_ERR(gen);
 	}
 	err = quic_seal(&tx->crypt, skb, seg->off, seg->len, hdr, seg->pn_off,
-			gen, dir->cipher, &dir->hp, pn);
+			gen, dir, pn);
 	quic_gen_put(gen);
 	return err;
 }

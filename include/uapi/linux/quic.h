@@ -51,8 +51,8 @@
  * struct quic_key - 1-RTT packet protection for one direction of a connection
  * @conn: connection handle chosen by the application, unique per socket;
  *	the connection is created by its first key
- * @cipher: one of the QUIC_CIPHER_* suites; both directions of a connection
- *	must use the same one
+ * @cipher: one of the QUIC_CIPHER_* suites; a connection keeps the one
+ *	its first key gave, in both directions
  * @secret_len: length of @secret: 32 for SHA-256 suites, 48 for SHA-384
  * @flags: must be zero
  * @key_updates: number of key updates (RFC 9001, section 6) that happened
@@ -61,7 +61,7 @@
  *	before last as the previous keys; the Key Phase of the installed
  *	keys is @key_updates & 1. At most QUIC_MAX_KEY_UPDATES.
  * @version: QUIC_VERSION_1 or QUIC_VERSION_2, which derive keys with
- *	different labels; both directions must use the same one
+ *	different labels; fixed per connection like @cipher
  * @next_pn: the smallest packet number the next packet in this direction
  *	can carry (for receive: one more than the largest packet number
  *	received so far, 0 if none). It anchors packet number recovery.

@@ -621,6 +621,7 @@ TEST_F(rx, key_updates)
 					 &r.rec[0], pn, flags);
 		}
 	}
+	wait_next_key(_metadata, t->ulp);
 	ASSERT_EQ(quic_conn_info(t->ulp, 1, &info), 0);
 	EXPECT_EQ(info.rx.key_updates, 100U);
 	EXPECT_EQ(info.rx.packets, 303ULL);
@@ -693,6 +694,31 @@ TEST_F(rx, reorder_across_update)
 	EXPECT_EQ(info.rx.auth_failures, 1ULL);
 	EXPECT_FALSE(info.rx.flags & QUIC_INFO_OLD_KEY);
 	quic_ref_key_free(&prev);
+}
+
+/* New Rx keys mid-connection: later packets decrypt with them */
+TEST_F(rx, reinstall)
+{
+	struct rx_test *t = &self->t;
+	size_t slen = quic_ref_secret_len(t->cipher);
+	uint8_t plain[MAX_PKT], wire[MAX_PKT];
+	struct received r;
+
+	ASSERT_EQ(make(t, plain, wire, 500, 70, 2, NULL), 500U);
+	send_one(_metadata, t->peer, wire, 500);
+	receive(_metadata, t->ulp, t->buf, &r, 0);
+	ASSERT_EQ(r.nrec, 1);
+
+	quic_random(t->secret, slen);
+	quic_ref_key_free(&t->ref);
+	ASSERT_EQ(quic_ref_key_init(&t->ref, t->cipher, t->secret, slen), 0);
+	ASSERT_EQ(quic_set_key(t->ulp, true, 1, t->cipher, t->secret, 0, 71),
+		  0);
+	ASSERT_EQ(make(t, plain, wire, 500, 71, 2, NULL), 500U);
+	send_one(_metadata, t->peer, wire, 500);
+	receive(_metadata, t->ulp, t->buf, &r, 0);
+	ASSERT_EQ(r.nrec, 1);
+	expect_decrypted(_metadata, t->buf, plain, 500, &r.rec[0], 71, 0);
 }
 
 /* Several IDs map to one connection; a retired one is no longer ours */

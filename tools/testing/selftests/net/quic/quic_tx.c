@@ -636,6 +636,27 @@ TEST_F(tx, old_key_after_update)
 	quic_ref_key_free(&old);
 }
 
+/* New keys for the direction, mid-connection: later packets use them */
+TEST_F(tx, reinstall)
+{
+	struct tx_test *t = &self->t;
+	size_t slen = quic_ref_secret_len(t->cipher);
+	uint8_t pkt[MAX_PKT];
+
+	quic_build(pkt, 600, t->dcid, t->cid_len, 40, 2, false, 1);
+	ASSERT_EQ(quic_send(t->ulp, pkt, 600, 0, dest(t)), 600);
+	expect_packet(_metadata, t, pkt, 600, NULL);
+
+	quic_random(t->secret, slen);
+	quic_ref_key_free(&t->ref);
+	ASSERT_EQ(quic_ref_key_init(&t->ref, t->cipher, t->secret, slen), 0);
+	ASSERT_EQ(quic_set_key(t->ulp, false, 1, t->cipher, t->secret, 0, 41),
+		  0);
+	quic_build(pkt, 600, t->dcid, t->cid_len, 41, 2, false, 2);
+	ASSERT_EQ(quic_send(t->ulp, pkt, 600, 0, dest(t)), 600);
+	expect_packet(_metadata, t, pkt, 600, NULL);
+}
+
 /* Long headers and other connections' packets go out as they are */
 TEST_F(tx, passthrough)
 {

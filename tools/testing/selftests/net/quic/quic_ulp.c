@@ -297,6 +297,8 @@ TEST_F(bad, key_mismatch)
 	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
 	/* Replacing a direction's keys is allowed, with the same suite */
 	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	key.cipher = CHACHA;
+	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), -EINVAL);
 }
 
 TEST_F(bad, cid_fields)
