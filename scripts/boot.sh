@@ -10,6 +10,7 @@
 # /usr, /lib, /home, /opt and /srv get a throw-away tmpfs overlay, so writes
 # there never reach the host. Directories given with --rwdir, and always
 # $BUILD/vm/out (exported as GUEST_OUT), are writable host directories.
+# A kernel variant (DEBUG=1, see lib.sh) uses $BUILD/vm-debug instead.
 # The guest starts in the caller's working directory.
 #
 # The command's stdout and stderr both arrive on stdout; the kernel console
@@ -29,7 +30,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 VM_CPUS=${VM_CPUS:-2}
 VM_MEMORY=${VM_MEMORY:-2G}
 VM_KVM=${VM_KVM:-auto}
-VM_DIR=$BUILD/vm
+VM_DIR=$BUILD/vm$VARIANT
 ROOT=$VM_DIR/root
 LOG=${VM_LOG:-$VM_DIR/console.log}
 
@@ -78,7 +79,7 @@ stage_kernel() {
 	sum=$(cd "$OBJ" && stat -c '%n %s %Y' arch/x86/boot/bzImage System.map \
 		"${mods[@]}" | sha256sum | cut -d' ' -f1)
 	KIMG=$ROOT/boot/vmlinuz-$kver
-	if stamp_ok vm-root "$sum" && [ -f "$KIMG" ]; then
+	if stamp_ok "vm-root$VARIANT" "$sum" && [ -f "$KIMG" ]; then
 		return
 	fi
 	local new=$ROOT.new dst=$ROOT.new/lib/modules/$kver
@@ -96,7 +97,7 @@ stage_kernel() {
 		die "depmod failed for the modules in $OBJ"
 	rm -rf "$ROOT"
 	mv "$new" "$ROOT"
-	stamp_set vm-root "$sum"
+	stamp_set "vm-root$VARIANT" "$sum"
 }
 
 kvm_usable() {

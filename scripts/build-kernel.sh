@@ -5,7 +5,8 @@
 # The configuration is tinyconfig plus the fragments below, in this order:
 #   scripts/config/vm.config                     booting under virtme-ng
 #   tools/testing/selftests/net/quic/config      what the tests need
-#   $KCONFIG_EXTRA (optional, e.g. scripts/config/debug.config)
+#   $KCONFIG_EXTRA (optional; DEBUG=1 sets scripts/config/debug.config
+#   and OBJ=$BUILD/obj-debug, see lib.sh)
 # It is regenerated only when a fragment changed, and make itself rebuilds
 # only what changed.
 set -euo pipefail
@@ -27,11 +28,11 @@ make_k() {
 }
 
 sum=$(hash_files "${fragments[@]}")
-if ! stamp_ok config "$sum" || [ ! -f "$OBJ/.config" ]; then
+if ! stamp_ok "config$VARIANT" "$sum" || [ ! -f "$OBJ/.config" ]; then
 	note "kernel: configuring (tinyconfig + ${#fragments[@]} fragments)"
 	make_k tinyconfig >/dev/null
 	KCONFIG_CONFIG="$OBJ/.config" "$SRC/scripts/kconfig/merge_config.sh" \
-		-m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" >"$BUILD/config.log" 2>&1
+		-m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" >"$BUILD/config$VARIANT.log" 2>&1
 	make_k olddefconfig >/dev/null
 	# Every option a fragment asks for must have survived olddefconfig.
 	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=[ym]' |
@@ -43,14 +44,14 @@ if ! stamp_ok config "$sum" || [ ! -f "$OBJ/.config" ]; then
 				echo "$line"
 		done)
 	[ -z "$missing" ] || [ -n "${ALLOW_MISSING_CONFIG:-}" ] || die "config options not set (missing dependency?): $(echo $missing)"
-	stamp_set config "$sum"
+	stamp_set "config$VARIANT" "$sum"
 fi
 
 note "kernel: building with $JOBS jobs"
 start=$(date +%s)
-if ! make_k -j"$JOBS" bzImage modules >"$BUILD/build.log" 2>&1; then
-	grep -E 'error|Error' "$BUILD/build.log" | head -n 20 >&2
-	die "kernel build failed; see $BUILD/build.log"
+if ! make_k -j"$JOBS" bzImage modules >"$BUILD/build$VARIANT.log" 2>&1; then
+	grep -E 'error|Error' "$BUILD/build$VARIANT.log" | head -n 20 >&2
+	die "kernel build failed; see $BUILD/build$VARIANT.log"
 fi
-grep -E '(warning|error):' "$BUILD/build.log" | grep -E 'net/(quic|ipv4/udp|ipv6/udp)' >&2 || true
+grep -E '(warning|error):' "$BUILD/build$VARIANT.log" | grep -E 'net/(quic|ipv4/udp|ipv6/udp)' >&2 || true
 note "kernel: built in $(($(date +%s) - start)) s: $OBJ/arch/x86/boot/bzImage"

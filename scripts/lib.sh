@@ -6,6 +6,12 @@
 #                (default: Debian's linux-source-6.12, unpacked under build/)
 #   BUILD        where everything generated goes (default: <repo>/build)
 #   JOBS         parallel make jobs (default: number of CPUs)
+#   DEBUG        1: the debug kernel variant (scripts/config/debug.config:
+#                KASAN, lockdep, kmemleak, UBSAN, ...), built in its own
+#                object directory $BUILD/obj-debug and booted from its own
+#                VM directory, so that the lean kernel is never touched
+#   OBJ          the kernel object directory (default: $BUILD/obj, or
+#                $BUILD/obj-debug with DEBUG=1)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -16,8 +22,23 @@ BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 # work tree `git am` runs in, and the kernel object directory.
 SRC=$BUILD/linux
 AM_TREE=$BUILD/linux-am
-OBJ=$BUILD/obj
-KSELFTEST_DIR=$BUILD/kselftest
+#
+# A variant other than the lean kernel (DEBUG=1, or an OBJ of one's own)
+# gets $VARIANT ("-debug", "-<name of OBJ>") appended to the names of its
+# stamps, logs, VM directory, installed tests and result suites, so that
+# it can be built and run beside the lean kernel, even at the same time.
+if [ "${DEBUG:-0}" = 1 ]; then
+	OBJ=${OBJ:-$BUILD/obj-debug}
+	KCONFIG_EXTRA=${KCONFIG_EXTRA:-$TOP/scripts/config/debug.config}
+fi
+OBJ=${OBJ:-$BUILD/obj}
+if [ "$OBJ" = "$BUILD/obj" ]; then
+	VARIANT=
+else
+	VARIANT=${OBJ##*/}
+	VARIANT=-${VARIANT#obj-}
+fi
+KSELFTEST_DIR=$BUILD/kselftest$VARIANT
 
 export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
 export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-2024-01-01}

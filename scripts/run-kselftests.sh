@@ -6,7 +6,12 @@
 # boot the test kernel (scripts/boot.sh) and run them there through
 # run_kselftest.sh. The TAP goes to stdout and $BUILD/results/kselftest.tap;
 # counts and failing tests to $BUILD/results/kselftest.result. Exits
-# non-zero when a test failed or did not run.
+# non-zero when a test failed or did not run, or when the kernel reported
+# a bug, a warning or a leak in its log during the run ("kernel-log"
+# failures, see scripts/kernel-log.sh; kmemleak where the kernel has it).
+#
+# With DEBUG=1 (see lib.sh) it runs them on the debug kernel in
+# $BUILD/obj-debug, as suite kselftest-debug, beside the lean kernel's.
 #
 # Variables:
 #   SELFTEST_SRC   a net/quic test directory to use instead of the patched
@@ -17,16 +22,23 @@
 #   KSFT_TESTS     only these collection:test entries (run_kselftest.sh -t)
 #   KSFT_BOOT_TIMEOUT  seconds for the whole VM run (default: the settings
 #                  timeout times the number of tests, plus 300)
+#   FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS, RACE_ROUNDS
+#                  passed to the guest when set: quic_fuzz's and quic_race's
+#                  bounds (default 60 s, 4 threads; 10 s, 40 rounds)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
+. "$(dirname "$0")/kernel-log.sh"
 
-SUITE=kselftest
+SUITE=kselftest$VARIANT
 TARGET=net/quic
 KSFT_SANITIZE=${KSFT_SANITIZE:-1}
-KSFT_OBJ=$BUILD/kselftest-obj	# O= of the headers and test objects
-SCRATCH=$BUILD/kselftest-src	# the tree used with SELFTEST_SRC
+KSFT_OBJ=$BUILD/kselftest-obj$VARIANT	# O= of the headers and test objects
+SCRATCH=$BUILD/kselftest-src$VARIANT	# the tree used with SELFTEST_SRC
 TAP=$RESULTS/$SUITE.tap
+# What boot.sh leaves: the guest's console, and what the guest wrote
+VM_CONSOLE=${VM_LOG:-$BUILD/vm$VARIANT/console.log}
+VM_OUT=$BUILD/vm$VARIANT/out
 
 # The kernel tree whose tools/testing/selftests builds the tests: $SRC, or
 # with SELFTEST_SRC a scratch tree of symlinks into $SRC with net/quic
@@ -59,8 +71,8 @@ selftest_tree() {
 # trees. With SELFTEST_SRC the repository's own uapi headers go on top.
 install_headers() {
 	local h out
-	make -s -C "$SRC" O="$KSFT_OBJ" headers >"$BUILD/kselftest-headers.log" 2>&1 ||
-		die "make headers failed; see $BUILD/kselftest-headers.log"
+	make -s -C "$SRC" O="$KSFT_OBJ" headers >"$BUILD/kselftest-headers$VARIANT.log" 2>&1 ||
+		die "make headers failed; see $BUILD/kselftest-headers$VARIANT.log"
 	[ -n "${SELFTEST_SRC:-}" ] || return 0
 	while IFS= read -r h; do
 		out=$KSFT_OBJ/usr/include/${h#"$TOP"/include/uapi/}
@@ -76,14 +88,14 @@ build_tests() {
 	if ! make -C "$TREE/tools/testing/selftests" TARGETS="$TARGET" \
 		O="$KSFT_OBJ" KSFT_INSTALL_PATH="$KSELFTEST_DIR" FORCE_TARGETS=1 \
 		SANITIZE="$KSFT_SANITIZE" -j"$JOBS" install \
-		>"$BUILD/kselftest-build.log" 2>&1; then
-		grep -E 'error|Error' "$BUILD/kselftest-build.log" | awk 'NR <= 20' >&2 || true
-		die "building the $TARGET selftests failed; see $BUILD/kselftest-build.log"
+		>"$BUILD/kselftest-build$VARIANT.log" 2>&1; then
+		grep -E 'error|Error' "$BUILD/kselftest-build$VARIANT.log" | awk 'NR <= 20' >&2 || true
+		die "building the $TARGET selftests failed; see $BUILD/kselftest-build$VARIANT.log"
 	fi
 	# Show compiler warnings: the tests are built with -Wall -Wextra.
-	grep -E 'warning:' "$BUILD/kselftest-build.log" >&2 || true
+	grep -E 'warning:' "$BUILD/kselftest-build$VARIANT.log" >&2 || true
 	if [ ! -x "$KSELFTEST_DIR/run_kselftest.sh" ] || [ ! -s "$KSELFTEST_DIR/kselftest-list.txt" ]; then
-		die "no tests installed in $KSELFTEST_DIR; see $BUILD/kselftest-build.log"
+		die "no tests installed in $KSELFTEST_DIR; see $BUILD/kselftest-build$VARIANT.log"
 	fi
 }
 
@@ -96,19 +108,25 @@ boot_timeout() {
 }
 
 run_tests() {
-	local args=() t
+	local args=() env=() t v
 	for t in ${KSFT_TESTS:-}; do
 		args+=(-t "$t")
 	done
+	for v in FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED RACE_SECONDS RACE_ROUNDS; do
+		[ -z "${!v:-}" ] || env+=("$v=${!v}")
+	done
 	# Sanitizer findings must fail the test that hit them. The runner
 	# starts each test through stdbuf, an LD_PRELOAD that ASan would
-	# otherwise refuse to run behind.
+	# otherwise refuse to run behind. guest-kcheck.sh has kmemleak scan
+	# once the tests are done.
+	rm -f "$VM_OUT/kmemleak.txt"
 	(cd "$KSELFTEST_DIR" &&
 		BOOT_TIMEOUT=${KSFT_BOOT_TIMEOUT:-$(boot_timeout)} \
-		"$TOP/scripts/boot.sh" --rwdir "$KSELFTEST_DIR" -- env \
+		"$TOP/scripts/boot.sh" --rwdir "$KSELFTEST_DIR" -- \
+			"$TOP/scripts/guest-kcheck.sh" env \
 			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:verify_asan_link_order=0 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			./run_kselftest.sh "${args[@]}") | tee "$TAP"
+			"${env[@]}" ./run_kselftest.sh "${args[@]}") | tee "$TAP"
 }
 
 # kselftest TAP to "pass|fail|skip NAME" lines. A program's result line is
@@ -200,6 +218,7 @@ run_tests || vm_rc=$?
 {
 	parse_tap "$TAP" "$KSELFTEST_DIR/kselftest-list.txt"
 	[ "$vm_rc" = 0 ] || echo "fail $TARGET: the VM run (boot.sh exit $vm_rc)"
+	kernel_log_reports "$VM_CONSOLE" "$VM_OUT/kmemleak.txt"
 } | result_write "$SUITE"
 result_print "$SUITE"
 [ "$(result_get "$SUITE" failed)" = 0 ]

@@ -3,9 +3,15 @@
 #
 # The test command: set up the machine, apply the series to the base tree,
 # build the test kernel, then check the series itself (fresh, git am,
-# checkpatch, kernel-doc), run the KUnit tests (UML) and the net/quic
-# kselftests (virtme-ng). Every stage is incremental, so a re-run after a
-# change rebuilds only what the change touches.
+# checkpatch, kernel-doc), run the KUnit tests (UML), the net/quic
+# kselftests (virtme-ng) and the libFuzzer harnesses of fuzz/ (FUZZ_SECONDS
+# per harness, default 30 here). Every stage is incremental, so a re-run
+# after a change rebuilds only what the change touches.
+#
+# TEST_DEBUG=1 adds the kselftests on the debug kernel (DEBUG=1, see
+# lib.sh: KASAN, lockdep, kmemleak, ...), built in its own object
+# directory: about 25 minutes more for a first build on 2 cores, plus the
+# run. A kernel report in either run's log fails it (kernel-log.sh).
 #
 # A missing prerequisite (set-up, tree, kernel build) stops the run with
 # that stage's one-line explanation. Otherwise both suites run, the failing
@@ -15,7 +21,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
 
-SUITES=(series kunit kselftest)
+SUITES=(series kunit "kselftest$VARIANT" fuzz)
+TEST_DEBUG=${TEST_DEBUG:-0}
+[ "$TEST_DEBUG" != 1 ] || [ -n "$VARIANT" ] || SUITES+=(kselftest-debug)
 
 # Run one stage, report its wall time; return its status.
 stage() {	# script
@@ -50,6 +58,14 @@ done
 stage check-series.sh || true
 stage kunit.sh || true
 stage run-kselftests.sh || true
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
+if [ "$TEST_DEBUG" = 1 ] && [ -z "$VARIANT" ]; then
+	# A debug kernel that does not build is that suite's failure, not
+	# the whole run's: the lean kernel's results stand.
+	if DEBUG=1 stage build-kernel.sh; then
+		DEBUG=1 stage run-kselftests.sh || true
+	fi
+fi
 
 # A suite that stopped before recording anything (it said why) counts as
 # one failed test, so that it cannot pass unnoticed.
