@@ -28,6 +28,12 @@ Commands:
            "pass|fail NAME" lines there
   state P F   print file F as the series leaves it just before patch P
            (to write a fragment: edit a copy, then diff -u against it)
+  import R write the series back from git commits base..R of $SRC, one per
+           patch, in series/series order: new files (final form) to their
+           paths, edits to existing files as fragments, commit messages
+           without their Signed-off-by. The way to restructure the series:
+           `build`, edit branch "series" in $SRC with git (rebase -i,
+           fixups, split commits), then `import series`.
 """
 
 import os
@@ -350,6 +356,54 @@ def cmd_check(results=None):
           "per patch, kernel-doc, rst)" % len(lines))
 
 
+def cmd_import(rev):
+    patches = load_series()
+    commits = git("rev-list", "--reverse", "base.." + rev).decode().split()
+    if len(commits) != len(patches):
+        die("%s has %d commits on base, series/series lists %d patches; "
+            "edit series/series first" % (rev, len(commits), len(patches)))
+    own = set()
+    for patch, commit in zip(patches, commits):
+        d = os.path.join(SERIES, patch.name)
+        for old in os.listdir(d):
+            if old.endswith(".diff") or old == "files":
+                os.unlink(os.path.join(d, old))
+        status = git("diff", "--name-status", "--no-renames",
+                     commit + "^", commit).decode().splitlines()
+        added = [l.split("\t", 1)[1] for l in status if l.startswith("A")]
+        changed = [l.split("\t", 1)[1] for l in status if l.startswith("M")]
+        if any(l.startswith("D") for l in status):
+            die("%s deletes a file; the series only adds and edits" % commit)
+        if added:
+            with open(os.path.join(d, "files"), "w") as f:
+                f.write("".join(x + "\n" for x in added))
+        own.update(added)
+        for kind, paths in (("kernel", [x for x in changed if x not in own]),
+                            ("own", [x for x in changed if x in own])):
+            if paths:
+                diff = git("diff", "--no-renames", "--no-prefix" if False else
+                           "--src-prefix=a/", "--dst-prefix=b/",
+                           commit + "^", commit, "--", *paths)
+                with open(os.path.join(d, kind + ".diff"), "wb") as f:
+                    f.write(diff)
+        msg = git("log", "-1", "--format=%B", commit).decode()
+        msg = "\n".join(l for l in msg.rstrip("\n").split("\n")
+                        if not l.startswith("Signed-off-by:")).rstrip("\n")
+        with open(os.path.join(d, "message"), "w") as f:
+            f.write(msg + "\n")
+    for path in sorted(own):
+        blob = git("show", "%s:%s" % (commits[-1], path))
+        dst = os.path.join(TOP, path)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, "wb") as f:
+            f.write(blob)
+    # The round trip must be exact: what we wrote builds the same tree.
+    tip, _ = build()
+    if git("rev-parse", tip + "^{tree}") != git("rev-parse", rev + "^{tree}"):
+        die("imported series does not rebuild %s's tree" % rev)
+    print("imported %d patches from %s" % (len(patches), rev))
+
+
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
@@ -364,6 +418,8 @@ def main():
         print("patches/: cover letter and %d patches" % n)
     elif cmd == "check":
         cmd_check(sys.argv[2] if len(sys.argv) > 2 else None)
+    elif cmd == "import" and len(sys.argv) == 3:
+        cmd_import(sys.argv[2])
     elif cmd == "state" and len(sys.argv) == 4:
         tip, n = build()
         names = [p.name for p in load_series()]
