@@ -92,7 +92,8 @@ stage_rc scale $?
 # there is no PMU under TCG
 if command -v perf >/dev/null; then
 	for c in tx:ulp:1200:64:aes tx:user:1200:64:aes tx:plain:1200:64:aes \
-		rx:ulp:1200:64:aes rx:user:1200:64:aes rx:plain:1200:64:aes; do
+		rx:ulp:1200:64:aes rx:user:1200:64:aes rx:plain:1200:64:aes \
+		tx:ulp:1200:1:aes rx:ulp:1200:1:aes; do
 		name=${c//:/-}
 		log "perf $c"
 		"$QB" run -t "$SECS" -w "$WARMUP" -x "perf record -q -a -e cpu-clock \
@@ -100,8 +101,8 @@ if command -v perf >/dev/null; then
 			>"$OUT/perf-$name.json" 2>/dev/null
 		rc=$?
 		perf report -i /tmp/perf.data --stdio --no-children \
-			--sort dso,sym --percent-limit 0.1 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -n 200 >"$OUT/perf-$name.txt"
+			--sort dso,sym --percent-limit 0.01 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 3000 >"$OUT/perf-$name.txt"
 		stage_rc "perf-$name" $rc
 	done
 	rm -f /tmp/perf.data

@@ -112,7 +112,7 @@ def perf_top(path, n=12):
         if c != "idle":
             cats[c] = cats.get(c, 0) + p
     listed = sum(cats.values())
-    cats["below 0.1% each (not classified)"] = max(busy - listed, 0)
+    cats["below 0.01% each (not classified)"] = max(busy - listed, 0)
     top = [(p, d, s) for p, d, s in rows if perf_category(d, s) != "idle"][:n]
     return {"idle_pct": idle,
             "categories": {k: share(v) for k, v in sorted(cats.items(), key=lambda x: -x[1])},
@@ -538,7 +538,7 @@ class Report:
         self.w("## Where the time goes (perf, system-wide, cpu-clock)")
         self.w()
         self.w("Each case run once more with `perf record -a` over its measured "
-               "interval only (AES-128-GCM, 1200 B, batch 64). Shares of the non-idle "
+               "interval only (AES-128-GCM, 1200 B; batch 64 unless the name says 1). Shares of the non-idle "
                "samples, both CPUs. Without a PMU (TCG), samples land where interrupts "
                "are enabled again, so code that runs with interrupts off is charged "
                "to what follows it; categories are by symbol name.")
@@ -549,11 +549,11 @@ class Report:
             for c in self.perf[n]["categories"]:
                 if c not in cats:
                     cats.append(c)
-        self.w("| % of busy | " + " | ".join(n.replace("-1200-64-aes", "").replace("-", " ")
+        self.w("| % of busy | " + " | ".join(n.replace("-1200-64-aes", "").replace("-1200-1-aes", " batch 1").replace("-", " ")
                                             for n in names) + " |")
         self.w("| --- | " + " | ".join("---:" for _ in names) + " |")
         for c in cats:
-            self.w(f"| {c} | " + " | ".join(fmt(self.perf[n]["categories"].get(c), 1)
+            self.w(f"| {c} | " + " | ".join(fmt(self.perf[n]["categories"].get(c, 0.0), 1)
                                            for n in names) + " |")
         self.w("| (idle, % of all samples) | " + " | ".join(
             fmt(self.perf[n]["idle_pct"], 1) for n in names) + " |")
