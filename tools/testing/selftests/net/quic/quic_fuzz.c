@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +53,9 @@
 #endif
 #ifndef UDP_ULP
 #define UDP_ULP		105
+#endif
+#ifndef UDP_CORK
+#define UDP_CORK	1
 #endif
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE	136
@@ -83,7 +88,7 @@ static const char *const call_name[C_MAX] = {
 	"setsockopt(QUIC_RX_KEY)", "setsockopt(QUIC_ADD_CID)",
 	"setsockopt(QUIC_DEL_CID)", "setsockopt(QUIC_DEL_CONN)",
 	"setsockopt(QUIC_DISCARD_OLD_KEY)", "setsockopt(other SOL_UDP)",
-	"setsockopt(UDP_GRO/UDP_SEGMENT)", "getsockopt(QUIC_CONN_INFO)",
+	"setsockopt(UDP_GRO/SEGMENT/CORK)", "getsockopt(QUIC_CONN_INFO)",
 	"getsockopt(UDP_ULP)", "getsockopt(other SOL_UDP)", "connect",
 	"sendmsg", "sendmmsg", "recvmsg", "shutdown", "close",
 };
@@ -436,7 +441,7 @@ static void op_set_other(uint64_t *s, int fd)
 	if (chance(s, 2)) {
 		val = PICK(s, 0, 1, 2, 20, 21, 1200, 1452, 65535, 65536, -1);
 		record(C_SET_UDP, setsockopt(fd, SOL_UDP,
-					     chance(s, 2) ? UDP_GRO : UDP_SEGMENT,
+					     PICK(s, UDP_GRO, UDP_SEGMENT, UDP_CORK),
 					     &val, chance(s, 10) ? below(s, 8) : 4));
 		return;
 	}
@@ -563,8 +568,9 @@ static void op_send(uint64_t *s, int fd, uint8_t *buf)
 	unsigned int n = 1, i;
 	size_t chunk = MAX_DGRAM / MAX_MMSG, len;
 	socklen_t alen;
-	uint16_t gso;
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 	bool mmsg = chance(s, 3);
+	uint16_t gso;
 
 	if (mmsg)
 		n = 1 + below(s, MAX_MMSG);
@@ -593,10 +599,15 @@ static void op_send(uint64_t *s, int fd, uint8_t *buf)
 						gso);
 		msg->msg_control = msg->msg_controllen ? control[i] : NULL;
 	}
+	/* Corked: the datagram grows over several calls, and goes out
+	 * from the call without MSG_MORE, or from UDP_CORK's release
+	 */
+	if (chance(s, 8))
+		flags |= MSG_MORE;
 	if (mmsg)
-		record(C_SENDMMSG, sendmmsg(fd, mm, n, MSG_DONTWAIT));
+		record(C_SENDMMSG, sendmmsg(fd, mm, n, flags));
 	else
-		record(C_SENDMSG, sendmsg(fd, &mm[0].msg_hdr, MSG_DONTWAIT));
+		record(C_SENDMSG, sendmsg(fd, &mm[0].msg_hdr, flags));
 }
 
 static void op_recv(uint64_t *s, int fd, uint8_t *buf)
@@ -1023,6 +1034,110 @@ TEST_F(fuzz, pn_space_end)
 		       (unsigned long long)info.tx.largest_pn);
 	close(ulp);
 	close(peer);
+}
+
+/*
+ * The ULP encrypts in place: pages that are not the skb's own, page cache
+ * pages spliced by sendfile(), a user buffer spliced with vmsplice() or
+ * pinned by MSG_ZEROCOPY, must be copied first, never rewritten. What the
+ * peer gets is protected, and the source still holds the plaintext.
+ */
+FIXTURE(src)
+{
+};
+
+FIXTURE_VARIANT(src)
+{
+	int how;	/* 0: plain send; 1: sendfile; 2: vmsplice; 3: zerocopy */
+};
+
+FIXTURE_VARIANT_ADD(src, send) { .how = 0 };
+FIXTURE_VARIANT_ADD(src, sendfile) { .how = 1 };
+FIXTURE_VARIANT_ADD(src, vmsplice) { .how = 2 };
+FIXTURE_VARIANT_ADD(src, zerocopy) { .how = 3 };
+
+FIXTURE_SETUP(src)
+{
+	ASSERT_EQ(quic_topo_setup(), 0);
+}
+
+FIXTURE_TEARDOWN(src)
+{
+	quic_topo_cleanup();
+}
+
+TEST_F(src, untouched)
+{
+	uint8_t secret[QUIC_MAX_SECRET_LEN] = { 3 }, cid[8] = { 0xee, 2 };
+	const size_t len = 1200;
+	struct sockaddr_storage a, b;
+	struct quic_ref_key ref;
+	struct quic_ref_rx rx;
+	uint8_t *src, plain[1200], got[1500];
+	socklen_t alen;
+	int ulp, peer, fd = -1, pipefd[2], one = 1;
+	ssize_t n = -1;
+
+	src = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(src, MAP_FAILED);
+	ulp = quic_udp_socket(AF_INET, false, &a, &alen);
+	peer = quic_udp_socket(AF_INET, true, &b, &alen);
+	ASSERT_GE(ulp, 0);
+	ASSERT_GE(peer, 0);
+	quic_set_timeout(peer, 3000);
+	ASSERT_EQ(connect(ulp, (void *)&b, alen), 0);
+	ASSERT_EQ(quic_attach(ulp), 0);
+	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_CIPHER_AES_128_GCM_SHA256,
+			       secret, 0, 0), 0);
+	ASSERT_EQ(quic_cid(ulp, true, 1, QUIC_DIR_TX, cid, sizeof(cid), NULL), 0);
+	ASSERT_EQ(quic_ref_key_init(&ref, QUIC_CIPHER_AES_128_GCM_SHA256,
+				    secret, 32), 0);
+	quic_build(plain, len, cid, sizeof(cid), 5, 2, false, 9);
+	memcpy(src, plain, len);
+
+	switch (variant->how) {
+	case 0:
+		n = send(ulp, src, len, 0);
+		break;
+	case 1:
+		fd = memfd_create("quic-src", 0);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(write(fd, src, len), (ssize_t)len);
+		n = sendfile(ulp, fd, &(off_t){ 0 }, len);
+		break;
+	case 2:
+		ASSERT_EQ(pipe(pipefd), 0);
+		n = vmsplice(pipefd[1], &(struct iovec){ src, len }, 1, 0);
+		ASSERT_EQ(n, (ssize_t)len);
+		n = splice(pipefd[0], NULL, ulp, NULL, len, 0);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		break;
+	case 3:
+		if (setsockopt(ulp, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+			SKIP(goto out, "no SO_ZEROCOPY on UDP");
+		n = send(ulp, src, len, MSG_ZEROCOPY);
+		break;
+	}
+	ASSERT_EQ(n, (ssize_t)len) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(recv(peer, got, sizeof(got), 0), (ssize_t)len);
+	/* Protected on the wire ... */
+	EXPECT_EQ(quic_ref_unprotect(&ref, got, len, sizeof(cid),
+				     QUIC_REF_PN_NONE, &rx), 0);
+	EXPECT_EQ(memcmp(got, plain, len - QUIC_TAG_LEN), 0);
+	/* ... and the source as it was */
+	EXPECT_EQ(memcmp(src, plain, len), 0) TH_LOG("the user's buffer was rewritten");
+	if (fd >= 0) {
+		ASSERT_EQ(pread(fd, got, len, 0), (ssize_t)len);
+		EXPECT_EQ(memcmp(got, plain, len), 0) TH_LOG("the page cache was rewritten");
+		close(fd);
+	}
+out:
+	quic_ref_key_free(&ref);
+	close(ulp);
+	close(peer);
+	munmap(src, 4096);
 }
 
 TEST_HARNESS_MAIN
