@@ -700,6 +700,15 @@ fail:
 
 void conn_key_update_tick(struct conn *c, uint64_t n)
 {
+	struct qo_stats st;
+
+	if (c->ku_after_peer) {
+		/* The peer's first update takes the first generation. */
+		qo_conn_stats(c->qo, &st);
+		if (st.rx_gen <= c->ku_done)
+			return;
+		c->ku_after_peer = false;
+	}
 	c->ku_since += n;
 	/* ngtcp2 refuses while the previous update is not confirmed (and
 	 * 3 PTOs have not passed): then retry with the next data. The bytes

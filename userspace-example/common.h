@@ -80,8 +80,11 @@ struct conn {
 	uint64_t body;			/* response body bytes */
 	uint64_t t_begin, t_end;	/* the transfer, for the summary */
 
-	/* initiate a key update after every ku_every bytes of body */
+	/* initiate a key update after every ku_every bytes of body; with
+	 * ku_after_peer, only once the peer has initiated one
+	 */
 	uint64_t ku_every, ku_since, ku_done;
+	bool ku_after_peer;
 };
 
 /*

@@ -46,6 +46,7 @@ static struct {
 	const char *htdocs;
 	uint64_t max_dyn;
 	uint64_t ku_every;	/* initiate a key update every ku_every bytes */
+	bool ku_after_peer;	/* ... once the peer has initiated one */
 	unsigned int offload;
 	int fd;
 	gnutls_certificate_credentials_t cred;
@@ -313,6 +314,7 @@ static struct sconn *accept_conn(const uint8_t *pkt, size_t len,
 		return NULL;
 	}
 	sc->c.ku_every = srv.ku_every;
+	sc->c.ku_after_peer = srv.ku_after_peer;
 	sc->c.next = (struct conn *)srv.conns;
 	srv.conns = sc;
 	return sc;
@@ -439,6 +441,10 @@ static void usage(void)
 		"  --max-dyn-length=SIZE     longest generated body (1T)\n"
 		"  --key-update=SIZE         initiate a key update after every\n"
 		"                            SIZE bytes of body acknowledged\n"
+		"  --key-update-after-peer   ... but only once the client has\n"
+		"                            initiated one (gtlsclient gives up\n"
+		"                            its single update when ours is\n"
+		"                            still under way)\n"
 		COMMON_OPTS_HELP);
 	exit(2);
 }
@@ -449,6 +455,7 @@ int main(int argc, char **argv)
 		{ "htdocs", required_argument, NULL, 'd' },
 		{ "max-dyn-length", required_argument, NULL, 'm' },
 		{ "key-update", required_argument, NULL, 'u' },
+		{ "key-update-after-peer", no_argument, NULL, 'P' },
 		{ "offload", required_argument, NULL, 'o' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ciphers", required_argument, NULL, 'c' },
@@ -474,6 +481,9 @@ int main(int argc, char **argv)
 		case 'u':
 			if (parse_size(optarg, &srv.ku_every))
 				usage();
+			break;
+		case 'P':
+			srv.ku_after_peer = true;
 			break;
 		case 'o': case 'k': case 'c':
 			if (common_opt(&srv.co, lo[i].name, optarg))
