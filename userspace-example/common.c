@@ -703,9 +703,20 @@ void conn_key_update_tick(struct conn *c, uint64_t n)
 	struct qo_stats st;
 
 	if (c->ku_after_peer) {
-		/* The peer's first update takes the first generation. */
+		/* The peer's first update takes the first generation. Then
+		 * give it a second: ngtcp2, as the initiator, derives the
+		 * keys of the following generation only a PTO after its
+		 * update was acknowledged, and drops packets of that
+		 * generation until then; an update of ours arriving earlier
+		 * can leave it unable to read the acknowledgment it waits
+		 * for.
+		 */
 		qo_conn_stats(c->qo, &st);
 		if (st.rx_gen <= c->ku_done)
+			return;
+		if (!c->ku_hold)
+			c->ku_hold = now_ns() + NGTCP2_SECONDS;
+		if (now_ns() < c->ku_hold)
 			return;
 		c->ku_after_peer = false;
 	}

@@ -83,7 +83,7 @@ struct conn {
 	/* initiate a key update after every ku_every bytes of body; with
 	 * ku_after_peer, only once the peer has initiated one
 	 */
-	uint64_t ku_every, ku_since, ku_done;
+	uint64_t ku_every, ku_since, ku_done, ku_hold;
 	bool ku_after_peer;
 };
 
