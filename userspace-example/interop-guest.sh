@@ -1,0 +1,289 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of scripts/interop.sh: runs inside the VM as root, with the
+# "quic" ULP built as a module.
+#
+#	interop-guest.sh OUTDIR CASE...
+#
+# A CASE is NAME:DIRECTION:FAMILY:SIZE:NET:KEYUPDATES[:san]
+#	DIRECTION  gtls-qo   Debian's gtlsclient downloads from qo-server
+#		   qo-gtls   qo-client downloads from Debian's gtlsserver
+#		   qo-qo     qo-client downloads from qo-server
+#	FAMILY     4 or 6
+#	SIZE       bytes of the file downloaded (random bytes)
+#	NET        clean, or lossy: netem with 1% loss, 20 ms delay and
+#		   reordering, both ways
+#	KEYUPDATES key updates to ask for at least: qo-* try one every
+#		   SIZE/(3*KEYUPDATES+1) bytes (ngtcp2 refuses one until 3 PTOs
+#		   after the last was confirmed), gtlsclient one after a second
+#	san        run our programs built with ASan + UBSan (build/sanitize)
+#
+# Every case gets a fresh topology of three network namespaces (so that the
+# per-namespace /proc/net/quic_stat starts at zero):
+#
+#	cli (eth0) ---- (c) rtr (s) ---- (eth0) srv
+#
+# rtr forwards and, for lossy cases, runs netem on both of its interfaces.
+# The endpoints send with UDP GSO, but segment in software
+# (tx-udp-segmentation off), so that rtr sees, and dumpcap on it records,
+# every QUIC packet on its own; they receive with veth GRO on, so that
+# their UDP_GRO sockets get batches of segments. dumpcap records on the rtr
+# interface that faces our endpoint: packets it sends before any loss, and
+# packets it receives after loss, which is what its kernel handles.
+#
+# Per case, OUTDIR/NAME/ gets: meta (key=value lines: hashes, times, exit
+# codes), our.log (qo-server's or qo-client's summary: the library's and
+# the kernel's counters), peer.log, quic_stat (the endpoint namespace's
+# counters at the end), cap.pcap, tc (netem statistics), dumpcap.log,
+# keylog (TLS secrets of our endpoint, to decrypt cap.pcap).
+# scripts/interop.sh judges them on the host.
+set -u
+
+OUT=$1
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+QO=${QO_BIN:-$HERE/build}
+WORK=/tmp/interop
+PORT=4433
+KEY=$WORK/key.pem
+CERT=$WORK/cert.pem
+TIMEOUT=${INTEROP_CASE_TIMEOUT:-600}
+
+log() { echo "[$(date +%T)] $*"; }
+
+mkdir -p "$OUT" "$WORK/htdocs"
+# Sanitizer findings end the program with an error, which fails the case.
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+modprobe quic || { log "cannot load the quic module"; exit 1; }
+modprobe sch_netem || log "no sch_netem: lossy cases will fail"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$KEY" -out "$CERT" -days 2 -subj /CN=localhost 2>/dev/null ||
+	{ log "openssl req failed"; exit 1; }
+
+ADDR4_CLI=10.1.0.1 ADDR4_SRV=10.2.0.1
+ADDR6_CLI=fd00:1::1 ADDR6_SRV=fd00:2::1
+
+topo_down() {
+	local ns
+	for ns in cli rtr srv; do
+		ip netns del $ns 2>/dev/null
+	done
+	return 0
+}
+
+topo_up() {	# NET
+	local ns
+	topo_down
+	for ns in cli rtr srv; do
+		ip netns add $ns && ip -n $ns link set lo up || return 1
+	done
+	ip link add eth0 netns cli type veth peer name c netns rtr &&
+	ip link add eth0 netns srv type veth peer name s netns rtr || return 1
+	ip -n rtr addr add 10.1.0.254/24 dev c
+	ip -n rtr addr add 10.2.0.254/24 dev s
+	ip -n rtr addr add fd00:1::fe/64 dev c nodad
+	ip -n rtr addr add fd00:2::fe/64 dev s nodad
+	ip -n cli addr add $ADDR4_CLI/24 dev eth0
+	ip -n srv addr add $ADDR4_SRV/24 dev eth0
+	ip -n cli addr add $ADDR6_CLI/64 dev eth0 nodad
+	ip -n srv addr add $ADDR6_SRV/64 dev eth0 nodad
+	ip -n rtr link set c up && ip -n rtr link set s up || return 1
+	# veth hands forwarded packets to the peer's GRO only when the
+	# sending side has no TSO (veth_skb_is_eligible_for_gro()).
+	ip netns exec rtr ethtool -K c tso off || return 1
+	ip netns exec rtr ethtool -K s tso off || return 1
+	for ns in cli srv; do
+		ip -n $ns link set eth0 up
+		ip netns exec $ns ethtool -K eth0 tx-udp-segmentation off gro on ||
+			return 1
+	done
+	ip -n cli route add default via 10.1.0.254
+	ip -n srv route add default via 10.2.0.254
+	ip -n cli -6 route add default via fd00:1::fe
+	ip -n srv -6 route add default via fd00:2::fe
+	ip netns exec rtr sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 || return 1
+	if [ "$1" = lossy ]; then
+		for dev in c s; do
+			ip netns exec rtr tc qdisc add dev $dev root netem \
+				limit 100000 delay 20ms loss 1% reorder 25% 50% ||
+				return 1
+		done
+	fi
+}
+
+wait_port() {	# NS PORT
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$1" ss -Huln "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# dumpcap says "Capturing on" once it has the interface open; under TCG
+# that takes seconds, and a transfer started before would be half missing.
+wait_capture() {	# LOG
+	local i
+	for i in $(seq 300); do
+		grep -q '^Capturing on' "$1" 2>/dev/null && sleep 0.5 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# dumpcap drops what is still in its socket buffer when told to stop, and
+# under TCG it may be seconds behind: stop it once its file stopped growing.
+capture_stop() {	# PID FILE
+	local last=-1 now same=0 i
+	for i in $(seq 120); do
+		now=$(stat -c %s "$2" 2>/dev/null || echo 0)
+		if [ "$now" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && break
+		else
+			same=0
+		fi
+		last=$now
+		sleep 0.5
+	done
+	kill -INT "$1" 2>/dev/null
+	wait "$1"
+}
+
+url_host() {	# ADDR
+	case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac
+}
+
+run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
+	local name=$1 dir=$2 fam=$3 size=$4 net=$5 ku=$6 QO=$QO
+	local d=$OUT/$name srv_addr cap_if srv_pid cap_pid t0 t1 rc src got
+	local ku_every=$((size / (3 * ku + 1)))
+	local qo_ku=() gtls_ku=()
+
+	rm -rf "$d"
+	mkdir -p "$d"
+	[ "${7:-}" = san ] && QO=$QO/sanitize
+	log "case $name: $dir IPv$fam, $size bytes, $net, $ku key updates"
+	if ! topo_up "$net" >"$d/topo.log" 2>&1; then
+		log "case $name: network set-up failed"
+		echo "setup=failed" >"$d/meta"
+		return
+	fi
+	eval "srv_addr=\$ADDR${fam}_SRV"
+	# The file: random bytes, made once per size.
+	src=$WORK/htdocs/data$size
+	if [ ! -f "$src" ]; then
+		rm -f "$WORK"/htdocs/data*
+		head -c "$size" /dev/urandom >"$src"
+	fi
+	{
+		echo "case=$name"
+		echo "direction=$dir"
+		echo "family=$fam"
+		echo "size=$size"
+		echo "net=$net"
+		echo "key_updates_asked=$ku"
+		echo "binaries=$QO"
+		echo "source_sha256=$(sha256sum <"$src" | cut -d' ' -f1)"
+	} >"$d/meta"
+	if [ "$ku" -gt 0 ]; then
+		qo_ku=(--key-update="$ku_every")
+		gtls_ku=(--key-update=1s)
+		# gtlsclient closes the connection when its single update
+		# finds one of ours under way: let it go first.
+		[ "$dir" = gtls-qo ] && qo_ku+=(--key-update-after-peer)
+	fi
+
+	case $dir in
+	gtls-qo|qo-qo) cap_if=s ;;
+	qo-gtls) cap_if=c ;;
+	esac
+	# To tmpfs: writing to 9p under TCG makes dumpcap fall seconds behind.
+	ip netns exec rtr dumpcap -q -P -B 64 -i "$cap_if" -w "$WORK/cap.pcap" \
+		>"$d/dumpcap.log" 2>&1 &
+	cap_pid=$!
+
+	# The server
+	case $dir in
+	gtls-qo|qo-qo)
+		ip netns exec srv "$QO/qo-server" -q --htdocs="$WORK/htdocs" \
+			--keylog="$d/keylog" "${qo_ku[@]}" "$srv_addr" $PORT "$KEY" "$CERT" \
+			>"$d/our.log" 2>&1 &
+		;;
+	qo-gtls)
+		ip netns exec srv gtlsserver -q --htdocs="$WORK/htdocs" \
+			"$srv_addr" $PORT "$KEY" "$CERT" >"$d/peer.log" 2>&1 &
+		;;
+	esac
+	srv_pid=$!
+	if ! wait_capture "$d/dumpcap.log"; then
+		log "case $name: dumpcap did not start"
+		echo "setup=no-capture" >>"$d/meta"
+	fi
+	if ! wait_port srv $PORT; then
+		log "case $name: the server did not start"
+		echo "setup=no-server" >>"$d/meta"
+	fi
+
+	# The client
+	t0=$(date +%s.%N)
+	case $dir in
+	gtls-qo)
+		rm -rf "$WORK/dl"
+		mkdir -p "$WORK/dl"
+		timeout "$TIMEOUT" ip netns exec cli gtlsclient -q \
+			--exit-on-all-streams-close --download="$WORK/dl" \
+			"${gtls_ku[@]}" "$srv_addr" $PORT \
+			"https://$(url_host "$srv_addr"):$PORT/data$size" \
+			>"$d/peer.log" 2>&1
+		rc=$?
+		t1=$(date +%s.%N)
+		got=$(sha256sum <"$WORK/dl/data$size" 2>/dev/null | cut -d' ' -f1)
+		rm -rf "$WORK/dl"
+		;;
+	qo-gtls|qo-qo)
+		local client_log=$d/our.log client_keys=$d/keylog
+		if [ "$dir" = qo-qo ]; then
+			client_log=$d/our-client.log client_keys=$d/keylog-client
+		fi
+		timeout "$TIMEOUT" ip netns exec cli "$QO/qo-client" -q \
+			--sha256 --keylog="$client_keys" "${qo_ku[@]}" "$srv_addr" $PORT "/data$size" \
+			>"$client_log" 2>&1
+		rc=$?
+		t1=$(date +%s.%N)
+		got=$(sed -n 's/^sha256 //p' "$client_log")
+		;;
+	esac
+	# Let the server see the close and print its summary, then stop it.
+	sleep 1
+	kill -TERM "$srv_pid" 2>/dev/null
+	wait "$srv_pid"
+	echo "server_exit=$?" >>"$d/meta"
+	capture_stop "$cap_pid" "$WORK/cap.pcap"
+	mv "$WORK/cap.pcap" "$d/cap.pcap"
+	{
+		echo "client_exit=$rc"
+		echo "seconds=$(echo "$t1 - $t0" | bc)"
+		echo "received_sha256=$got"
+	} >>"$d/meta"
+	case $dir in
+	gtls-qo|qo-qo) ip netns exec srv cat /proc/net/quic_stat >"$d/quic_stat" ;;
+	qo-gtls) ip netns exec cli cat /proc/net/quic_stat >"$d/quic_stat" ;;
+	esac
+	[ "$dir" = qo-qo ] && ip netns exec cli cat /proc/net/quic_stat >"$d/quic_stat-client"
+	ip netns exec rtr tc -s qdisc >"$d/tc" 2>&1
+	ip netns exec cli nstat -az >"$d/nstat-cli" 2>&1
+	ip netns exec srv nstat -az >"$d/nstat-srv" 2>&1
+	topo_down
+	log "case $name: client exit $rc, $(sed -n 's/^seconds=//p' "$d/meta") s"
+}
+
+for c in "$@"; do
+	IFS=: read -r name dir fam size net ku san <<<"$c"
+	run_case "$name" "$dir" "$fam" "$size" "$net" "$ku" "$san"
+done
+rm -rf "$WORK"
+exit 0
