@@ -193,7 +193,8 @@ class Report:
                f"other QEMU processes at start: {h.get('other_qemu', '?')} |")
         self.w(f"| kernel | {e.get('kernel', '?')}, config: {h.get('config_source', '?')} "
                f"(`.config` sha256 {h.get('config_sha', '?')[:12]}); {h.get('config_notes', '')} |")
-        drivers = sorted({f"{r['cipher']}: `{r.get('driver', '?')}`" for r in self.kraw if "driver" in r})
+        drivers = sorted({f"{r['cipher']}: `{r.get('driver', '?')}` (request {r.get('reqsize', '?')} B)"
+                          for r in self.kraw if "driver" in r})
         hpdrv = sorted({r.get("hp_cipher_driver") for r in self.kraw
                         if r.get("hp_cipher_driver") not in (None, "none")})
         self.w(f"| kernel crypto drivers | {'; '.join(drivers) or '—'}; header protection: "

@@ -6,7 +6,8 @@
  * associated data, payload, 16-byte tag) and the header protection mask
  * as the ULP computes it (the AES library's aes_encrypt(), ChaCha20's
  * chacha20_block()), plus AES through the crypto API's single-block
- * cipher for comparison. A measuring tool for bench/, not part of the
+ * cipher for comparison, and the size of an AEAD request (what the ULP
+ * allocates and wipes per datagram). A measuring tool for bench/, not part of the
  * series.
  *
  * Everything runs at module load, one JSON line per suite and packet size
@@ -206,12 +207,14 @@ static void measure(const struct suite *s, unsigned int size)
 		teardown(&c);
 		return;
 	}
-	pr_info("quic_aead_bench: {\"kind\":\"raw_kernel\",\"cipher\":\"%s\",\"driver\":\"%s\",\"size\":%u,\"copy_ns\":%lld,\"seal_ns\":%lld,\"open_ns\":%lld,\"hp_ns\":%lld,\"hp_cipher_ns\":%lld,\"hp_cipher_driver\":\"%s\",\"note\":\"open excludes copy_ns; hp is what the ULP uses (AES library / chacha20_block), hp_cipher the crypto API single-block AES\"}\n",
+	pr_info("quic_aead_bench: {\"kind\":\"raw_kernel\",\"cipher\":\"%s\",\"driver\":\"%s\",\"size\":%u,\"copy_ns\":%lld,\"seal_ns\":%lld,\"open_ns\":%lld,\"hp_ns\":%lld,\"hp_cipher_ns\":%lld,\"hp_cipher_driver\":\"%s\",\"reqsize\":%u,\"note\":\"open excludes copy_ns; hp is what the ULP uses (AES library / chacha20_block), hp_cipher the crypto API single-block AES\"}\n",
 		s->name, crypto_tfm_alg_driver_name(crypto_aead_tfm(c.aead)),
 		size, ns[OP_COPY], ns[OP_SEAL], ns[OP_OPEN] - ns[OP_COPY],
 		ns[OP_HP], c.cipher ? ns[OP_HP_CIPHER] : -1LL,
 		c.cipher ? crypto_tfm_alg_driver_name(crypto_cipher_tfm(c.cipher)) :
-			   "none");
+			   "none",
+		(unsigned int)(sizeof(struct aead_request) +
+			       crypto_aead_reqsize(c.aead)));
 	teardown(&c);
 }
 
