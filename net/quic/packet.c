@@ -23,10 +23,15 @@ u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len)
 	u64 hwin = win / 2;
 	u64 candidate = (expected & ~(win - 1)) | truncated;
 
-	/* Written without subtractions that could wrap below zero. */
+	/*
+	 * Written without subtractions that could wrap below zero. When the
+	 * largest number is 2^62 - 1, the candidate can land past the space
+	 * and the only number left is a window lower.
+	 */
 	if (candidate + hwin <= expected && candidate < (1ULL << 62) - win)
 		return candidate + win;
-	if (candidate > expected + hwin && candidate >= win)
+	if ((candidate > expected + hwin || candidate >= 1ULL << 62) &&
+	    candidate >= win)
 		return candidate - win;
 	return candidate;
 }

@@ -44,6 +44,9 @@ static const struct pn_case pn_cases[] = {
 	{ "top_of_space", PN_MAX, 0xff, 1, PN_MAX },
 	{ "near_top", PN_MAX - 2, (PN_MAX - 0x80) & 0xffff, 2, PN_MAX - 0x80 },
 	{ "no_overflow", PN_MAX, 0x01, 1, PN_MAX - 0xfe },
+	/* Largest is PN_MAX itself: the candidate window starts at 2^62 */
+	{ "past_top", PN_MAX + 1, 0x00, 1, PN_MAX - 0xff },
+	{ "past_top_4byte", PN_MAX + 1, 0x10, 4, PN_MAX + 1 - 0x100000000ULL + 0x10 },
 };
 
 static void pn_case_desc(const struct pn_case *c, char *desc)

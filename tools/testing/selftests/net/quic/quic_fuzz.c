@@ -152,7 +152,7 @@ static uint64_t pick(uint64_t *s, const uint64_t *vals, unsigned int n)
 
 #define PICK(s, ...) ({							\
 	static const uint64_t _v[] = { __VA_ARGS__ };			\
-	pick(s, _v, sizeof(_v) / sizeof(_v[0]));			\
+	pick(s, _v, ARRAY_SIZE(_v));				\
 })
 
 static uint32_t pick_conn(uint64_t *s)
@@ -772,7 +772,8 @@ static int oracle_tx(struct oracle *o, uint64_t *s, uint8_t *plain,
 					   got, seg, strerror(errno));
 		if (quic_ref_unprotect(&o->tx, wire, seg, sizeof(o->cid),
 				       o->tx_largest, &info))
-			return ORACLE_FAIL(o, "packet %llu from the ULP does not decrypt (generation %u)",
+			return ORACLE_FAIL(o,
+					   "packet %llu from the ULP does not decrypt (generation %u)",
 					   (unsigned long long)(first + i),
 					   o->tx.generation);
 		if (info.pn != first + i ||

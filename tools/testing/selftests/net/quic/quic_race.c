@@ -312,9 +312,12 @@ TEST_F_TIMEOUT(race, senders_rotate_delete, 600)
 		pthread_join(senders[i], NULL);
 	pthread_join(control, NULL);
 
-	printf("# %lu packets sent (%lu send errors), %lu decrypted and %lu plaintext at the peer; %lu key updates, %lu reinstallations, %lu discards\n",
-	       atomic_load(&r->sent), atomic_load(&r->send_errors), r->decrypted,
-	       r->plaintext, atomic_load(&r->updates),
+	printf("# %lu packets sent, %lu send errors\n",
+	       atomic_load(&r->sent), atomic_load(&r->send_errors));
+	printf("# %lu decrypted and %lu plaintext at the peer\n",
+	       r->decrypted, r->plaintext);
+	printf("# %lu key updates, %lu reinstallations, %lu discards\n",
+	       atomic_load(&r->updates),
 	       atomic_load(&r->reinstalls), atomic_load(&r->discards));
 	EXPECT_EQ(r->err[0], 0) TH_LOG("%s", r->err);
 	EXPECT_EQ(atomic_load(&r->send_errors), 0UL);
@@ -461,7 +464,7 @@ TEST_F_TIMEOUT(race, close_in_calls, 600)
 	void *(*fns[])(void *) = { victim_recv, victim_recv, victim_send,
 				   victim_send, victim_opts, victim_peer };
 	int rounds = env_int("RACE_ROUNDS", 40), round, i;
-	const int nthreads = sizeof(fns) / sizeof(fns[0]);
+	const int nthreads = ARRAY_SIZE(fns);
 	unsigned long calls = 0, decrypted = 0;
 	pthread_t threads[6];
 	uint64_t s = 42;
@@ -518,7 +521,7 @@ static int lo_up(void)
 
 	if (fd < 0)
 		return -1;
-	strcpy(ifr.ifr_name, "lo");
+	memcpy(ifr.ifr_name, "lo", sizeof("lo"));
 	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
 	ifr.ifr_flags |= IFF_UP;
 	if (!err)
@@ -603,7 +606,8 @@ static void netns_child(int via, int nconns)
 			     cid, sizeof(cid), NULL))
 			_exit(4);
 	}
-	cid[2] = cid[3] = 0;
+	cid[2] = 0;
+	cid[3] = 0;
 	if (via >= 0 && send_fd(via, rx))
 		_exit(5);
 	for (;;) {
@@ -662,8 +666,9 @@ TEST_F_TIMEOUT(race, netns_teardown, 600)
 			close(fd);
 		}
 	}
-	printf("# %d namespaces torn down, %lu of them after their socket moved to us (%lu datagrams read from those, decrypted)\n",
-	       rounds, kept, decrypted);
+	printf("# %d namespaces torn down, %lu of them after their socket moved to us\n",
+	       rounds, kept);
+	printf("# %lu datagrams read from those sockets, decrypted\n", decrypted);
 	EXPECT_GT(decrypted, 0UL);
 	EXPECT_EQ(quic_counter("QuicCurrConns"), 0);
 }
@@ -775,8 +780,9 @@ TEST_F_TIMEOUT(race, module_unload, 600)
 	}
 	atomic_store(&churn_stop, true);
 	pthread_join(thread, NULL);
-	printf("# %lu unloads, %lu refused, %lu sockets made meanwhile (%lu failed to get the ULP)\n",
-	       unloads, refused, atomic_load(&churn_ok), atomic_load(&churn_failed));
+	printf("# %lu unloads, %lu refused\n", unloads, refused);
+	printf("# %lu sockets made meanwhile, %lu failed to get the ULP\n",
+	       atomic_load(&churn_ok), atomic_load(&churn_failed));
 
 	/* Leave it loaded for whoever comes next */
 	fd = ulp_socket();
