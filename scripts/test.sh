@@ -4,12 +4,13 @@
 # The test command: set up the machine, apply the series to the base tree,
 # build the test kernel, then check the series itself (fresh, git am,
 # checkpatch, kernel-doc), run the KUnit tests (UML), the net/quic
-# kselftests (virtme-ng) and the libFuzzer harnesses of fuzz/ (FUZZ_SECONDS
-# per harness, default 30 here). Every stage is incremental, so a re-run
+# kselftests (virtme-ng), the interop suite against Debian's ngtcp2
+# examples (scripts/interop.sh, in the VM) and the libFuzzer harnesses of
+# fuzz/ (FUZZ_SECONDS per harness, default 30 here). Every stage is incremental, so a re-run
 # after a change rebuilds only what the change touches.
 #
-# TEST_DEBUG=1 adds the kselftests on the debug kernel (DEBUG=1, see
-# lib.sh: KASAN, lockdep, kmemleak, ...), built in its own object
+# TEST_DEBUG=1 adds the kselftests and the interop suite on the debug
+# kernel (DEBUG=1, see lib.sh: KASAN, lockdep, kmemleak, ...), built in its own object
 # directory: about 25 minutes more for a first build on 2 cores, plus the
 # run. A kernel report in either run's log fails it (kernel-log.sh).
 #
@@ -21,9 +22,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
 
-SUITES=(series kunit "kselftest$VARIANT" fuzz)
+SUITES=(series kunit "kselftest$VARIANT" interop fuzz)
 TEST_DEBUG=${TEST_DEBUG:-0}
-[ "$TEST_DEBUG" != 1 ] || [ -n "$VARIANT" ] || SUITES+=(kselftest-debug)
+[ "$TEST_DEBUG" != 1 ] || [ -n "$VARIANT" ] || SUITES+=(kselftest-debug interop-debug)
 
 # Run one stage, report its wall time; return its status.
 stage() {	# script
@@ -58,12 +59,14 @@ done
 stage check-series.sh || true
 stage kunit.sh || true
 stage run-kselftests.sh || true
+stage interop.sh || true
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
 if [ "$TEST_DEBUG" = 1 ] && [ -z "$VARIANT" ]; then
 	# A debug kernel that does not build is that suite's failure, not
 	# the whole run's: the lean kernel's results stand.
 	if DEBUG=1 stage build-kernel.sh; then
 		DEBUG=1 stage run-kselftests.sh || true
+		DEBUG=1 stage interop.sh || true
 	fi
 fi
 
