@@ -4,18 +4,25 @@
 # The series as a test suite: patches/ is what the sources give, it
 # applies with git am to the pristine base, checkpatch.pl --strict says
 # nothing about any patch, kernel-doc is clean and the documentation is
-# valid reStructuredText. Results in $BUILD/results/series.result.
+# valid reStructuredText (scripts/series.py check); and every prefix of the
+# series builds without a warning in our files (scripts/check-bisect.sh).
+# Each writes its "pass|fail NAME" lines under $RESULTS (series-check.lines,
+# series-bisect.lines); results in $BUILD/results/series.result.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
 
 SUITE=series
 result_reset "$SUITE"
-raw=$RESULTS/$SUITE.raw
+check=$RESULTS/series-check.lines
+bisect=$RESULTS/series-bisect.lines
+rm -f "$check" "$bisect"
 rc=0
-python3 "$TOP/scripts/series.py" check "$raw" || rc=$?
-[ -f "$raw" ] || die "series check did not run"
-result_write "$SUITE" <"$raw"
-rm -f "$raw"
+python3 "$TOP/scripts/series.py" check "$check" || rc=$?
+[ -f "$check" ] || die "series check did not run"
+"$TOP/scripts/check-bisect.sh" || rc=$?
+# A bisect run that stopped before recording (it said why) is one failure
+[ -f "$bisect" ] || echo "fail series:bisect" >"$bisect"
+cat "$check" "$bisect" | result_write "$SUITE"
 result_print "$SUITE"
 exit "$rc"

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The series is bisectable: every prefix of it builds, without a warning
+# in our files, and keeps its kernel-doc correct.
+#
+# For k = 1..N, the commits of ref "series" after `scripts/series.py
+# build`, the prefix is checked out in the work tree $BUILD/linux-bisect
+# and built in $BUILD/obj-bisect, one object directory for all prefixes,
+# with ccache and W=1: vmlinux and modules, in the lean configuration of
+# build-kernel.sh (tinyconfig + scripts/config/vm.config + the selftests'
+# config, the quic ULP a module). A prefix fails when
+#  - the build fails, or the compiler or modpost warns about one of our
+#    files (net/quic/, net/ipv4/udp_ulp.c, net/ipv4/udp.c, net/ipv6/udp.c,
+#    include/net/udp_ulp.h, include/uapi/linux/quic.h). Our C files are
+#    also compiled to assembler at every prefix, a ccache hit when they
+#    did not change, so that a warning is reported at each prefix that
+#    has it however little the incremental build recompiles;
+#  - kernel-doc -none -Wall says anything about the .c and .h files the
+#    series has added so far;
+#  - for the last prefix: net/quic built in (CONFIG_QUIC_ULP=y, in
+#    $BUILD/obj-bisect-y) does not build warning-free with W=1, or sparse
+#    (C=2, on net/quic/ and net/ipv4/udp_ulp.o) reports anything in our
+#    files.
+# A prefix that passed is remembered (a stamp) by the hash of its tree, of
+# the configuration fragments, of this script's code and of the compiler
+# and sparse versions: a re-run skips it, and a change to one patch
+# rebuilds that prefix and the ones after it, incrementally.
+#
+# One line per prefix, "pass|fail series:bisect:NN-name", goes to
+# $RESULTS/series-bisect.lines; the series suite sums them with the lines
+# of `scripts/series.py check` ($RESULTS/series-check.lines, from
+# check-series.sh, which runs both). Build logs: $BUILD/bisect/.
+#
+# Measured on this 2-core machine, 8 patches, with a test VM running
+# beside it: 46 minutes fresh (empty object directories, cold ccache; 36
+# of them for the first prefix's kernel, about a minute for each other
+# prefix); 1 minute for a re-run with nothing changed (series.py build,
+# every prefix stamped); 5.5 minutes to rebuild all 8 prefixes in the warm
+# object directory (what a change to the first patch or to this script's
+# code costs; a later patch, less).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results.sh"
+
+[ -d "$SRC/.git" ] || die "no base tree at $SRC; run scripts/prepare-tree.sh"
+command -v ccache >/dev/null || die "ccache missing; run scripts/setup.sh"
+command -v sparse >/dev/null || die "sparse missing; run scripts/setup.sh"
+
+WT=$BUILD/linux-bisect
+BOBJ=$BUILD/obj-bisect
+YOBJ=$BUILD/obj-bisect-y
+LOGS=$BUILD/bisect
+LINES=$RESULTS/series-bisect.lines
+OURS='net/quic/|net/ipv4/udp_ulp\.c|net/ipv4/udp\.c|net/ipv6/udp\.c|include/net/udp_ulp\.h|include/uapi/linux/quic\.h'
+fragments=("$TOP/scripts/config/vm.config"
+	"$TOP/tools/testing/selftests/net/quic/config")
+for f in "${fragments[@]}"; do
+	[ -f "$f" ] || die "config fragment $f missing"
+done
+
+python3 "$TOP/scripts/series.py" build >/dev/null
+mapfile -t commits < <(git -C "$SRC" rev-list --reverse base..series)
+mapfile -t names < <(grep -v '^#' "$TOP/series/series" | grep .)
+if [ "${#commits[@]}" = 0 ] || [ "${#commits[@]}" != "${#names[@]}" ]; then
+	die "ref series has ${#commits[@]} commits, series/series ${#names[@]} patches"
+fi
+n=${#commits[@]}
+
+mkdir -p "$RESULTS" "$LOGS"
+: >"$LINES.tmp"
+
+kmake() {	# objdir make-arguments...
+	nice -n 10 make -s -C "$WT" O="$1" CC="ccache gcc" HOSTCC="ccache gcc" \
+		-j"$JOBS" "${@:2}"
+}
+
+# Our work tree, detached, reused from run to run.
+worktree() {
+	[ -e "$WT/.git" ] && return 0
+	git -C "$SRC" worktree prune
+	rm -rf "$WT"
+	git -C "$SRC" worktree add -q --detach "$WT" "${commits[n - 1]}"
+}
+
+# The configuration, made once per run against the last prefix's Kconfig;
+# each prefix then takes what its own Kconfig knows of it (olddefconfig).
+config_made=
+make_config() {
+	[ -z "$config_made" ] || return 0
+	git -C "$WT" checkout -q --force --detach "${commits[n - 1]}"
+	mkdir -p "$BOBJ"
+	kmake "$BOBJ" tinyconfig >/dev/null
+	KCONFIG_CONFIG="$BOBJ/.config" "$WT/scripts/kconfig/merge_config.sh" \
+		-m -O "$BOBJ" "$BOBJ/.config" "${fragments[@]}" >"$LOGS/config.log" 2>&1
+	kmake "$BOBJ" olddefconfig >/dev/null
+	grep -qx 'CONFIG_QUIC_ULP=m' "$BOBJ/.config" ||
+		die "CONFIG_QUIC_ULP=m does not survive olddefconfig; see $LOGS/config.log"
+	cp "$BOBJ/.config" "$LOGS/lean.config"
+	config_made=1
+}
+
+# Lines of a build log that are about our files
+ours() {	# log
+	grep -E '(warning|error):|WARNING:' "$1" | grep -E "$OURS" || true
+}
+
+# Build one prefix and say what is wrong with it; non-zero if anything.
+check_prefix() {	# commit last
+	local c=$1 last=$2 found=0 objs=() docs=() out
+	local blog=$LOGS/current-build.log
+
+	make_config
+	git -C "$WT" checkout -q --force --detach "$c"
+	cp "$LOGS/lean.config" "$BOBJ/.config"
+	kmake "$BOBJ" olddefconfig >/dev/null
+	if [ -f "$WT/net/quic/Kconfig" ] && ! grep -qx 'CONFIG_QUIC_ULP=m' "$BOBJ/.config"; then
+		echo "CONFIG_QUIC_ULP=m does not survive olddefconfig"
+		return 1
+	fi
+
+	# vmlinux and modules; then our C files, to assembler
+	if ! kmake "$BOBJ" W=1 vmlinux modules >"$blog" 2>&1; then
+		echo "build failed:"
+		grep -E 'error|Error' "$blog" | head -n 20
+		return 1
+	fi
+	# (an earlier, longer prefix may have left its quic.mod behind)
+	if [ -f "$WT/net/quic/Makefile" ]; then
+		mapfile -t objs <"$BOBJ/net/quic/quic.mod"
+	fi
+	objs+=(net/ipv4/udp.o net/ipv6/udp.o)
+	[ -f "$WT/net/ipv4/udp_ulp.c" ] && objs+=(net/ipv4/udp_ulp.o)
+	objs=("${objs[@]/%.o/.s}")
+	(cd "$BOBJ" && rm -f "${objs[@]}")
+	if ! kmake "$BOBJ" W=1 "${objs[@]}" >>"$blog" 2>&1; then
+		echo "compiling our files failed:"
+		grep -E 'error|Error|No rule' "$blog" | head -n 20
+		return 1
+	fi
+	out=$(ours "$blog")
+	if [ -n "$out" ]; then
+		echo "warnings (W=1):"
+		echo "$out" | sort -u
+		found=1
+	fi
+
+	# kernel-doc on the files the series has added so far
+	mapfile -t docs < <(git -C "$WT" diff --name-only --diff-filter=A base HEAD -- '*.c' '*.h')
+	if [ "${#docs[@]}" -gt 0 ]; then
+		out=$(cd "$WT" && perl scripts/kernel-doc -none -Wall "${docs[@]}" 2>&1)
+		if [ -n "$out" ]; then
+			echo "kernel-doc:"
+			echo "$out"
+			found=1
+		fi
+	fi
+
+	[ "$last" = 1 ] || return "$found"
+
+	# The last prefix: the ULP built in, W=1 and sparse on our files
+	mkdir -p "$YOBJ"
+	sed 's/^CONFIG_QUIC_ULP=m$/CONFIG_QUIC_ULP=y/' "$LOGS/lean.config" >"$YOBJ/.config"
+	kmake "$YOBJ" olddefconfig >/dev/null
+	if ! grep -qx 'CONFIG_QUIC_ULP=y' "$YOBJ/.config"; then
+		echo "CONFIG_QUIC_ULP=y does not survive olddefconfig"
+		return 1
+	fi
+	if ! kmake "$YOBJ" W=1 C=2 net/quic/ net/ipv4/udp_ulp.o >"$blog" 2>&1; then
+		echo "built-in build failed:"
+		grep -E 'error|Error' "$blog" | head -n 20
+		return 1
+	fi
+	out=$(ours "$blog")
+	if [ -n "$out" ]; then
+		echo "built in (W=1, sparse):"
+		echo "$out" | sort -u
+		found=1
+	fi
+	return "$found"
+}
+
+start=$(date +%s)
+failed=0
+tool_sum=$( { gcc --version | head -n 1; sparse --version; } | sha256sum | cut -d' ' -f1)
+for ((i = 0; i < n; i++)); do
+	name=${names[i]}
+	test=series:bisect:$name
+	last=$((i == n - 1 ? 1 : 0))
+	key=$( { git -C "$SRC" rev-parse "${commits[i]}^{tree}"; echo "$last"
+		echo "$tool_sum"; hash_files "${fragments[@]}"
+		grep -v '^[[:space:]]*#' "$TOP/scripts/check-bisect.sh"; } |
+		sha256sum | cut -d' ' -f1)
+	if stamp_ok "bisect-$name" "$key"; then
+		note "bisect: $name: unchanged since it passed"
+		echo "pass $test" >>"$LINES.tmp"
+		continue
+	fi
+	worktree
+	t0=$(date +%s)
+	if check_prefix "${commits[i]}" "$last" >"$LOGS/$name.log" 2>&1; then
+		note "bisect: $name: passed ($(($(date +%s) - t0)) s)"
+		echo "pass $test" >>"$LINES.tmp"
+		stamp_set "bisect-$name" "$key"
+	else
+		note "bisect: $name: FAILED ($(($(date +%s) - t0)) s), see ${LOGS#"$TOP"/}/$name.log:"
+		head -n 30 "$LOGS/$name.log" >&2
+		echo "fail $test" >>"$LINES.tmp"
+		failed=$((failed + 1))
+	fi
+done
+mv "$LINES.tmp" "$LINES"
+
+# Into the series suite, beside what series.py check found
+lines=("$LINES")
+[ ! -f "$RESULTS/series-check.lines" ] || lines=("$RESULTS/series-check.lines" "$LINES")
+cat "${lines[@]}" | result_write series
+note "bisect: $n prefixes, $failed failed, $(($(date +%s) - start)) s"
+[ "$failed" = 0 ]
