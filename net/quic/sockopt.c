@@ -144,7 +144,7 @@ static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
 		return err;
 	if ((opt.dir != QUIC_DIR_TX && opt.dir != QUIC_DIR_RX) ||
 	    opt.len > QUIC_MAX_CID_LEN ||
-	    opt.flags & ~QUIC_CID_RESET_TOKEN ||
+	    opt.flags & ~QUIC_CID_RESET_TOKEN || opt.reserved ||
 	    !quic_zero(opt.id + opt.len, sizeof(opt.id) - opt.len))
 		return -EINVAL;
 	/* A token belongs to an ID of the peer's, given when it is added */

@@ -99,6 +99,8 @@ struct quic_key {
  *	received packet of the connection that ends with it is delivered
  *	untouched for the application to recognise the reset, instead of
  *	failing authentication. Must be zero otherwise.
+ * @reserved: must be zero; it makes the padding before @peer explicit,
+ *	so that the structure is laid out alike on 32- and 64-bit ABIs
  * @peer: for a zero-length ID, the peer's address (struct sockaddr_in or
  *	struct sockaddr_in6) that identifies the connection instead; on a
  *	connected socket it may be left AF_UNSPEC to mean the connected peer.
@@ -117,6 +119,7 @@ struct quic_cid {
 	__u16	flags;
 	__u8	id[QUIC_MAX_CID_LEN];
 	__u8	reset_token[16];
+	__u32	reserved;
 	struct __kernel_sockaddr_storage peer;
 };
 

@@ -324,6 +324,9 @@ TEST_F(bad, cid_fields)
 	cid.peer.ss_family = AF_INET;	/* an address is for zero-length IDs */
 	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
 	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	cid.reserved = 1;
+	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
 	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid) - 1), -EINVAL);
 
 	/* Stateless reset tokens: Tx IDs only, with the flag, when added */
