@@ -205,6 +205,18 @@ parse_tap() {	# tap list
 		}' "$1"
 }
 
+# The collection:test entries that were to run: all, or KSFT_TESTS'
+expected_tests() {
+	local t
+	if [ -z "${KSFT_TESTS:-}" ]; then
+		cat "$KSELFTEST_DIR/kselftest-list.txt"
+		return
+	fi
+	for t in $KSFT_TESTS; do
+		echo "$t"
+	done
+}
+
 result_reset "$SUITE"
 selftest_tree
 start=$(date +%s)
@@ -216,7 +228,7 @@ run_tests || vm_rc=$?
 # boot.sh already said why the VM failed; the tests it did not reach are
 # counted as failed by parse_tap, the VM run itself as one more.
 {
-	parse_tap "$TAP" "$KSELFTEST_DIR/kselftest-list.txt"
+	parse_tap "$TAP" <(expected_tests)
 	[ "$vm_rc" = 0 ] || echo "fail $TARGET: the VM run (boot.sh exit $vm_rc)"
 	kernel_log_reports "$VM_CONSOLE" "$VM_OUT/kmemleak.txt"
 } | result_write "$SUITE"
