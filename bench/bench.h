@@ -136,6 +136,8 @@ ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 int in_peer_ns(void (*fn)(void *), void *arg);
 /* A counter of the peer namespace's /proc/net/snmp "Udp:" line, or -1 */
 long long peer_udp_counter(const char *name);
+/* Datagrams the peer namespace's UDP dropped (RcvbufErrors + InErrors) */
+long long peer_udp_drops(void);
 /* A counter of the peer namespace's /proc/net/quic_stat, or -1 */
 long long peer_quic_counter(const char *name);
 

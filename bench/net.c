@@ -127,6 +127,11 @@ long long peer_udp_counter(const char *name)
 	return r.val;
 }
 
+long long peer_udp_drops(void)
+{
+	return peer_udp_counter("RcvbufErrors") + peer_udp_counter("InErrors");
+}
+
 static void read_quic(void *arg)
 {
 	struct counter_read *r = arg;

@@ -238,7 +238,7 @@ int bench_rx(const struct bench_case *c, struct bench_result *res)
 	err = bench_net_open(&net);
 	if (!err)
 		err = rx_prepare(t, res);
-	drops = peer_udp_counter("RcvbufErrors") + peer_udp_counter("InErrors");
+	drops = peer_udp_drops();
 	if (c->path == PATH_ULP) {
 		qp = peer_quic_counter("QuicRxPackets");
 		qe = rx_ulp_errors();
@@ -247,8 +247,7 @@ int bench_rx(const struct bench_case *c, struct bench_result *res)
 		rx_check(t, res);
 		err = bench_measure(&run, res);
 	}
-	res->udp_drops = peer_udp_counter("RcvbufErrors") +
-			 peer_udp_counter("InErrors") - drops;
+	res->udp_drops = peer_udp_drops() - drops;
 	if (c->path == PATH_ULP) {
 		res->quic_packets = peer_quic_counter("QuicRxPackets") - qp;
 		res->quic_errors = rx_ulp_errors() - qe;

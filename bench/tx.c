@@ -278,7 +278,7 @@ int bench_tx(const struct bench_case *c, struct bench_result *res)
 	err = bench_net_open(&net);
 	if (!err)
 		err = tx_prepare(t, res);
-	drops = peer_udp_counter("RcvbufErrors") + peer_udp_counter("InErrors");
+	drops = peer_udp_drops();
 	if (c->path == PATH_ULP) {
 		qp = quic_counter("QuicTxPackets");
 		qe = tx_ulp_errors();
@@ -287,8 +287,7 @@ int bench_tx(const struct bench_case *c, struct bench_result *res)
 		tx_check(t, res);
 		err = bench_measure(&run, res);
 	}
-	res->udp_drops = peer_udp_counter("RcvbufErrors") +
-			 peer_udp_counter("InErrors") - drops;
+	res->udp_drops = peer_udp_drops() - drops;
 	if (c->path == PATH_ULP) {
 		res->quic_packets = quic_counter("QuicTxPackets") - qp;
 		res->quic_errors = tx_ulp_errors() - qe;

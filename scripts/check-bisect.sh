@@ -116,6 +116,17 @@ ours() {	# log
 	grep -E '(warning|error):|WARNING:' "$1" | grep -E "$OURS" || true
 }
 
+# Print what a build log says about our files under a heading; non-zero
+# if it says anything.
+report_ours() {	# heading log
+	local out
+	out=$(ours "$2")
+	[ -n "$out" ] || return 0
+	echo "$1:"
+	echo "$out" | sort -u
+	return 1
+}
+
 # Build one prefix and say what is wrong with it; non-zero if anything.
 check_prefix() {	# commit last
 	local c=$1 last=$2 found=0 objs=() docs=() out
@@ -156,12 +167,7 @@ check_prefix() {	# commit last
 		grep -E 'error|Error|No rule' "$blog" | head -n 20
 		return 1
 	fi
-	out=$(ours "$blog")
-	if [ -n "$out" ]; then
-		echo "warnings (W=1):"
-		echo "$out" | sort -u
-		found=1
-	fi
+	report_ours "warnings (W=1)" "$blog" || found=1
 
 	# kernel-doc on the files the series has added so far
 	mapfile -t docs < <(git -C "$WT" diff --name-only --diff-filter=A base HEAD -- '*.c' '*.h')
@@ -189,12 +195,7 @@ check_prefix() {	# commit last
 		grep -E 'error|Error' "$blog" | head -n 20
 		return 1
 	fi
-	out=$(ours "$blog")
-	if [ -n "$out" ]; then
-		echo "built in (W=1, sparse):"
-		echo "$out" | sort -u
-		found=1
-	fi
+	report_ours "built in (W=1, sparse)" "$blog" || found=1
 	return "$found"
 }
 

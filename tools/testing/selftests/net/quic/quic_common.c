@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../../kselftest.h"
 #include "quic_common.h"
 
 #define LOCAL_V4	"10.71.0.1"
@@ -65,6 +66,19 @@ void quic_topo_cleanup(void)
 {
 	if (peer_name[0])
 		run("ip netns del %s", peer_name);
+}
+
+int quic_topo_main(int argc, char **argv, int (*run)(int, char **))
+{
+	int ret;
+
+	if (quic_topo_setup()) {
+		ksft_print_msg("cannot set up namespaces and veth\n");
+		return KSFT_SKIP;
+	}
+	ret = run(argc, argv);
+	quic_topo_cleanup();
+	return ret;
 }
 
 int quic_peer_socket(int family, int type, int protocol)

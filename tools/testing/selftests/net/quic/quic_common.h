@@ -27,6 +27,12 @@
 int quic_topo_setup(void);
 void quic_topo_cleanup(void);
 
+/* main() of a test program that needs them: runs the harness (@run, the
+ * program's test_harness_run) between the two, or skips when they cannot
+ * be made.
+ */
+int quic_topo_main(int argc, char **argv, int (*run)(int, char **));
+
 /* A UDP socket of @family bound to the local or peer address (port 0 picks
  * one); @addr gets the address it is bound to.
  */

@@ -555,13 +555,5 @@ TEST(ambiguous_packet)
 
 int main(int argc, char **argv)
 {
-	int ret;
-
-	if (quic_topo_setup()) {
-		ksft_print_msg("cannot set up namespaces and veth\n");
-		return KSFT_SKIP;
-	}
-	ret = test_harness_run(argc, argv);
-	quic_topo_cleanup();
-	return ret;
+	return quic_topo_main(argc, argv, test_harness_run);
 }
