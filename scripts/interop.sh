@@ -25,7 +25,11 @@
 #             log, authenticates every 1-RTT packet it sent on the wire
 #             through all key generations, and unprotects the received ones
 #             as a receiver does: its failures are the kernel's
-#             authentication failures (skipped without python3-cryptography)
+#             authentication failures, and each of them must authenticate
+#             under another packet number or an older key generation (it
+#             came too late for any receiver: reordered beyond the packet
+#             number window, or after its keys were discarded), none
+#             under nothing (skipped without python3-cryptography)
 #   exit      both programs exited cleanly (sanitizer reports fail it)
 #
 # and, once for the whole run, "kernel-log": no report of the kernel's
@@ -246,11 +250,15 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 			local kv
 			for kv in "${wc[@]}"; do W[${kv%%=*}]=${kv#*=}; done
 			wcheck="${W[cipher]}: sent ${W[tx_packets]}, ${W[tx_bad]} failing, generation ${W[tx_generations]}; received ${W[rx_packets]}, ${W[rx_bad]} failing, generation ${W[rx_generations]}"
+			[ "${W[rx_bad]}" = 0 ] ||
+				wcheck+=" (${W[rx_bad_late]} arrived too late, up to ${W[rx_bad_max_late]} packets behind; ${W[rx_bad_unexplained]} unexplained)"
 			[ "${W[tx_bad]}" = 0 ] && [ "${W[tx_packets]}" = "$wire_out" ] &&
 				[ "${W[tx_generations]}" = "${N[k_tx_keyupd]:-}" ] ||
 				fails+=("crypto: $wcheck (kernel Tx generation ${N[k_tx_keyupd]:-?})")
 			within "${W[rx_bad]}" "${N[k_rx_auth]:-0}" ||
 				fails+=("crypto: ${W[rx_bad]} received packets fail, kernel counted ${N[k_rx_auth]:-0}")
+			[ "${W[rx_bad_unexplained]}" = 0 ] ||
+				fails+=("crypto: ${W[rx_bad_unexplained]} received packets authenticate under no key and number")
 		else
 			fails+=("crypto: wirecheck.py failed: $(tail -n1 "$d/wirecheck.err")")
 		fi

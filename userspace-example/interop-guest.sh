@@ -173,11 +173,12 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		return
 	fi
 	eval "srv_addr=\$ADDR${fam}_SRV"
-	# The file: random bytes, made once per size.
+	# The file: random bytes, made (and hashed) once per size.
 	src=$WORK/htdocs/data$size
 	if [ ! -f "$src" ]; then
-		rm -f "$WORK"/htdocs/data*
+		rm -f "$WORK"/htdocs/data* "$WORK"/sha256-*
 		head -c "$size" /dev/urandom >"$src"
+		sha256sum <"$src" | cut -d' ' -f1 >"$WORK/sha256-$size"
 	fi
 	{
 		echo "case=$name"
@@ -187,8 +188,9 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		echo "net=$net"
 		echo "key_updates_asked=$ku"
 		echo "binaries=$QO"
-		echo "source_sha256=$(sha256sum <"$src" | cut -d' ' -f1)"
+		echo "source_sha256=$(cat "$WORK/sha256-$size")"
 	} >"$d/meta"
+	log "case $name: source ready"
 	if [ "$ku" -gt 0 ]; then
 		qo_ku=(--key-update="$ku_every")
 		gtls_ku=(--key-update=1s)
@@ -257,13 +259,17 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		got=$(sed -n 's/^sha256 //p' "$client_log")
 		;;
 	esac
+	log "case $name: transfer done"
 	# Let the server see the close and print its summary, then stop it.
 	sleep 1
 	kill -TERM "$srv_pid" 2>/dev/null
 	wait "$srv_pid"
 	echo "server_exit=$?" >>"$d/meta"
+	log "case $name: server stopped"
 	capture_stop "$cap_pid" "$WORK/cap.pcap"
+	log "case $name: capture stopped"
 	mv "$WORK/cap.pcap" "$d/cap.pcap"
+	log "case $name: capture moved"
 	{
 		echo "client_exit=$rc"
 		echo "seconds=$(echo "$t1 - $t0" | bc)"

@@ -16,8 +16,16 @@ unprotected the way RFC 9000 (A.3) and RFC 9001 (6) say a receiver does it,
 which is what the kernel does; the ones that fail are what the kernel must
 have counted as authentication failures.
 
+Each received packet that fails is tried again under the other candidate
+packet numbers and the older generations: rx_bad_late counts those that
+authenticate so (they arrived too late for any receiver: beyond the packet
+number window, or after their keys were discarded), rx_bad_max_late the
+furthest one of them lay behind the largest number received, and
+rx_bad_unexplained those that authenticate under nothing.
+
 Prints KEY=VALUE lines: tx_packets, tx_bad, tx_generations, rx_packets,
-rx_bad, rx_generations, cipher, version. Exit status 0 unless the capture
+rx_bad, rx_generations, rx_bad_late, rx_bad_max_late, rx_bad_unexplained,
+cipher, version. Exit status 0 unless the capture
 or the key log cannot be read.
 
 Written for the interop suite (scripts/interop.sh); needs the Python
@@ -200,6 +208,7 @@ class Stream:
         self.cur = 0
         self.first = {0: 0}
         self.packets = self.bad = 0
+        self.late = self.unexplained = self.max_late = 0
 
     def process(self, keys, pkt, dcid_len):
         self.packets += 1
@@ -225,6 +234,7 @@ class Stream:
             g = self.cur + 1
         if not keys.open(g, pn, hdr, pkt[pn_off + pn_len:]):
             self.bad += 1
+            self.explain(keys, hdr, pkt[pn_off + pn_len:], pn, pn_len * 8, g)
             return
         if g > self.cur:
             self.cur = g
@@ -233,6 +243,33 @@ class Stream:
             self.first[g] = min(self.first.get(g, pn), pn)
         if self.largest is None or pn > self.largest:
             self.largest = pn
+
+    def explain(self, keys, hdr, payload, pn, nbits, tried):
+        """Why a packet a receiver must reject fails: find what it is.
+
+        A packet that arrives more than half the packet number window
+        behind the largest one received decodes to the wrong number (RFC
+        9000, A.3), and one from before the previous key update finds its
+        keys discarded (RFC 9001, 6.5): no receiver can accept either. If
+        the packet authenticates under another candidate number or an older
+        generation, it is one of those; if under none, nothing explains
+        its failure, and the caller fails the check.
+        """
+        phase = hdr[0] >> 2 & 1
+        gens = [g for g in range(max(0, self.cur - 2), self.cur + 2)
+                if g & 1 == phase]
+        for k in (0, -1, 1, -2, 2, -3, 3):
+            cand = pn + k * (1 << nbits)
+            if cand < 0:
+                continue
+            for g in gens:
+                if (k, g) != (0, tried) and keys.open(g, cand, hdr, payload):
+                    self.late += 1
+                    if self.largest is not None:
+                        self.max_late = max(self.max_late,
+                                            self.largest - cand)
+                    return
+        self.unexplained += 1
 
 
 def main():
@@ -299,6 +336,9 @@ def main():
     print("rx_packets=%d" % rx.packets)
     print("rx_bad=%d" % rx.bad)
     print("rx_generations=%d" % rx.cur)
+    print("rx_bad_late=%d" % rx.late)
+    print("rx_bad_max_late=%d" % rx.max_late)
+    print("rx_bad_unexplained=%d" % rx.unexplained)
 
 
 if __name__ == "__main__":
