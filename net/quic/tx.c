@@ -129,6 +129,7 @@ retry:
 
 	if (gen->packets >= dir->cipher->confidentiality_limit) {
 		dir->limit = true;
+		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_KEY_EXPIRED);
 		spin_unlock_bh(&dir->lock);
 		return ERR_PTR(-EKEYEXPIRED);
 	}
@@ -163,11 +164,8 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 
 	gen = quic_tx_choose(dir, net, truncated, pn_len,
 			     hdr[0] & QUIC_HDR_KEY_PHASE, seg->len, &pn);
-	if (IS_ERR(gen)) {
-		if (PTR_ERR(gen) == -EKEYEXPIRED)
-			QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_KEY_EXPIRED);
+	if (IS_ERR(gen))
 		return PTR_ERR(gen);
-	}
 	err = quic_seal(&tx->crypt, skb, seg->off, seg->len, hdr, seg->pn_off,
 			gen, dir, pn);
 	quic_gen_put(gen);
