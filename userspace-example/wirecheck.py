@@ -251,9 +251,12 @@ class Stream:
         behind the largest one received decodes to the wrong number (RFC
         9000, A.3), and one from before the previous key update finds its
         keys discarded (RFC 9001, 6.5): no receiver can accept either. If
-        the packet authenticates under another candidate number or an older
-        generation, it is one of those; if under none, nothing explains
-        its failure, and the caller fails the check.
+        the packet authenticates under another candidate number, or under
+        its own number with a generation older than the previous one, it
+        is one of those. Authenticating under its own number with a
+        generation a receiver still holds would mean the receiver chose
+        the wrong keys: that, like authenticating under nothing, counts as
+        unexplained, and the caller fails the check.
         """
         phase = hdr[0] >> 2 & 1
         gens = [g for g in range(max(0, self.cur - 2), self.cur + 2)
@@ -263,12 +266,16 @@ class Stream:
             if cand < 0:
                 continue
             for g in gens:
-                if (k, g) != (0, tried) and keys.open(g, cand, hdr, payload):
-                    self.late += 1
-                    if self.largest is not None:
-                        self.max_late = max(self.max_late,
-                                            self.largest - cand)
+                if (k, g) == (0, tried) or \
+                        not keys.open(g, cand, hdr, payload):
+                    continue
+                if k == 0 and g >= self.cur - 1:
+                    self.unexplained += 1
                     return
+                self.late += 1
+                if self.largest is not None:
+                    self.max_late = max(self.max_late, self.largest - cand)
+                return
         self.unexplained += 1
 
 
