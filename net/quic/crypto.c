@@ -430,26 +430,6 @@ int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 }
 
 /**
- * quic_hp_apply() - apply or remove header protection (RFC 9001, 5.4.1)
- * @hdr: the short header: first byte, DCID, packet number
- * @pn_off: offset of the packet number
- * @pn_len: its length, from the unprotected first byte
- * @mask: the mask of the packet's sample
- *
- * XOR is its own inverse: the same call protects and unprotects, once the
- * caller knows the packet number length.
- */
-void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
-		   const u8 *mask)
-{
-	unsigned int i;
-
-	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	for (i = 0; i < pn_len; i++)
-		hdr[pn_off + i] ^= mask[1 + i];
-}
-
-/**
  * quic_seal() - protect one short-header packet in place in an skb
  * @c: AEAD state of the skb
  * @skb: the datagram

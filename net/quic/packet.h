@@ -1,12 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Pure packet logic shared by the data path, KUnit and userspace fuzzers:
- * it depends on nothing but <linux/types.h>.
+ * it depends on nothing but <linux/types.h>, <linux/string.h> and the uAPI.
  */
 #ifndef _NET_QUIC_PACKET_H
 #define _NET_QUIC_PACKET_H
 
 #include <linux/types.h>
+#include <uapi/linux/quic.h>
+
+#define QUIC_HP_SAMPLE_LEN	16
+#define QUIC_HP_MASK_LEN	5
+#define QUIC_PN_MAX_LEN		4
+/* Header protection samples 16 bytes starting 4 bytes after the packet
+ * number field (RFC 9001, section 5.4.2): the shortest packet we accept.
+ */
+#define QUIC_MIN_AFTER_PN_OFFSET	(QUIC_PN_MAX_LEN + QUIC_HP_SAMPLE_LEN)
+
+/* Short header bits (RFC 9000, section 17.3.1) */
+#define QUIC_HDR_LONG		0x80
+#define QUIC_HDR_KEY_PHASE	0x04
+#define QUIC_HDR_PN_LEN		0x03
+#define QUIC_HDR_SHORT_PROTECTED	0x1f
 
 enum quic_key_choice {
 	QUIC_KEY_CUR,
@@ -14,6 +29,17 @@ enum quic_key_choice {
 	QUIC_KEY_NEXT,
 };
 
+bool quic_zero(const void *p, size_t len);
+int quic_key_check(const struct quic_key *key, unsigned int secret_len);
+int quic_cid_check(const struct quic_cid *cid, bool add);
+
+bool quic_hdr_fits(unsigned int len, unsigned int cid_len);
+unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
+			      u64 *truncated);
+void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
+		   const u8 *mask);
+unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
+				u64 *truncated);
 u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len);
 enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
 				     bool have_old, bool phase, u64 pn);

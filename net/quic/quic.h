@@ -27,20 +27,7 @@ struct crypto_shash;
 struct scatterlist;
 
 #define QUIC_IV_LEN		12
-#define QUIC_HP_SAMPLE_LEN	16
-#define QUIC_HP_MASK_LEN	5
-#define QUIC_PN_MAX_LEN		4
 #define QUIC_RESET_TOKEN_LEN	16
-/* Header protection samples 16 bytes starting 4 bytes after the packet
- * number field (RFC 9001, section 5.4.2): the shortest packet we accept.
- */
-#define QUIC_MIN_AFTER_PN_OFFSET	(QUIC_PN_MAX_LEN + QUIC_HP_SAMPLE_LEN)
-
-/* Short header bits (RFC 9000, section 17.3.1) */
-#define QUIC_HDR_LONG		0x80
-#define QUIC_HDR_KEY_PHASE	0x04
-#define QUIC_HDR_PN_LEN		0x03
-#define QUIC_HDR_SHORT_PROTECTED	0x1f
 
 /**
  * struct quic_cipher - what a QUIC cipher suite is made of
@@ -351,8 +338,6 @@ int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	       unsigned int hdr_len, unsigned int text_len,
 	       const struct quic_gen *gen, const struct quic_cipher *cipher,
 	       u64 pn, bool seal, crypto_completion_t done, void *data);
-void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
-		   const u8 *mask);
 int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
 	      unsigned int len, u8 *hdr, unsigned int pn_off,
 	      const struct quic_gen *gen, struct quic_dir *dir, u64 pn);

@@ -154,10 +154,10 @@ static int quic_rx_start(struct quic_rx *rx)
 	struct quic_rx_pkt *pkt = &rx->pkt;
 	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
 	struct net *net = sock_net(rx->sk);
-	unsigned int avail, cid_len, pn_len, i;
+	unsigned int avail, cid_len, pn_len;
 	struct quic_conn *conn;
 	struct quic_dir *dir;
-	u64 truncated = 0;
+	u64 truncated;
 	int err;
 
 	memset(pkt, 0, sizeof(*pkt));
@@ -178,7 +178,7 @@ static int quic_rx_start(struct quic_rx *rx)
 	}
 	pkt->conn = conn;
 	dir = &conn->rx;
-	if (pkt->len < 1 + cid_len + QUIC_MIN_AFTER_PN_OFFSET) {
+	if (!quic_hdr_fits(pkt->len, cid_len)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_MALFORMED);
 		return QUIC_RX_KEEP;
 	}
@@ -202,15 +202,9 @@ static int quic_rx_start(struct quic_rx *rx)
 	rcu_read_lock();
 	quic_hp_mask(rcu_dereference(dir->hp), dir->cipher, sample, mask);
 	rcu_read_unlock();
-	/* The low bits of the first byte give the packet number length */
-	pkt->hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	pn_len = (pkt->hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	pkt->hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	quic_hp_apply(pkt->hdr, 1 + cid_len, pn_len, mask);
+	pn_len = quic_hdr_unprotect(pkt->hdr, 1 + cid_len, mask, &truncated);
 	memzero_explicit(mask, sizeof(mask));
 	pkt->hdr_len = 1 + cid_len + pn_len;
-	for (i = 0; i < pn_len; i++)
-		truncated = truncated << 8 | pkt->hdr[1 + cid_len + i];
 
 	pkt->gen = quic_rx_choose(dir, truncated, pn_len,
 				  pkt->hdr[0] & QUIC_HDR_KEY_PHASE,

@@ -32,25 +32,15 @@ static int quic_copy_opt(void *dst, size_t size, sockptr_t optval,
 	return 0;
 }
 
-static bool quic_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
-
 static int quic_check_key(const struct quic_key *key,
 			  const struct quic_cipher **cipher,
 			  const struct quic_labels **labels)
 {
 	*cipher = quic_cipher_find(key->cipher);
 	*labels = quic_labels_find(key->version);
-	if (!*cipher || !*labels ||
-	    key->secret_len != (*cipher)->secret_len || key->flags ||
-	    key->key_updates > QUIC_MAX_KEY_UPDATES ||
-	    key->next_pn > QUIC_MAX_PN ||
-	    !quic_zero(key->secret + key->secret_len,
-		       sizeof(key->secret) - key->secret_len))
+	if (!*cipher || !*labels)
 		return -EINVAL;
-	return 0;
+	return quic_key_check(key, (*cipher)->secret_len);
 }
 
 static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
@@ -142,26 +132,15 @@ static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
 	err = quic_copy_opt(&opt, sizeof(opt), optval, optlen);
 	if (err)
 		return err;
-	if ((opt.dir != QUIC_DIR_TX && opt.dir != QUIC_DIR_RX) ||
-	    opt.len > QUIC_MAX_CID_LEN ||
-	    opt.flags & ~QUIC_CID_RESET_TOKEN || opt.reserved ||
-	    !quic_zero(opt.id + opt.len, sizeof(opt.id) - opt.len))
-		return -EINVAL;
-	/* A token belongs to an ID of the peer's, given when it is added */
-	if (opt.flags & QUIC_CID_RESET_TOKEN) {
-		if (opt.dir != QUIC_DIR_TX || !add)
-			return -EINVAL;
+	err = quic_cid_check(&opt, add);
+	if (err)
+		return err;
+	if (opt.flags & QUIC_CID_RESET_TOKEN)
 		token = opt.reset_token;
-	} else if (!quic_zero(opt.reset_token, sizeof(opt.reset_token))) {
-		return -EINVAL;
-	}
 	key.dir = opt.dir;
 	key.len = opt.len;
 	memcpy(key.id, opt.id, opt.len);
-	if (opt.len) {
-		if (!quic_zero(&opt.peer, sizeof(opt.peer)))
-			return -EINVAL;
-	} else {
+	if (!opt.len) {
 		err = quic_cid_peer(qs->sk, &opt, &key);
 		if (err)
 			return err;

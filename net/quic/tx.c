@@ -77,7 +77,7 @@ static int quic_tx_classify(struct quic_sock *qs, struct sk_buff *skb,
 		QUIC_INC_STATS(net, QUIC_MIB_TX_PASSTHROUGH);
 		return 0;
 	}
-	if (seg->len < 1 + cid_len + QUIC_MIN_AFTER_PN_OFFSET) {
+	if (!quic_hdr_fits(seg->len, cid_len)) {
 		quic_conn_put(conn);
 		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_MALFORMED);
 		return -EINVAL;
@@ -151,16 +151,14 @@ static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
 {
 	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 	struct quic_dir *dir = &seg->conn->tx;
-	unsigned int pn_len, i;
-	u64 truncated = 0, pn;
+	u64 truncated, pn;
+	unsigned int pn_len;
 	struct quic_gen *gen;
 	int err;
 
 	if (skb_copy_bits(skb, seg->off, hdr, seg->pn_off + QUIC_PN_MAX_LEN))
 		return -EFAULT;
-	pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	for (i = 0; i < pn_len; i++)
-		truncated = truncated << 8 | hdr[seg->pn_off + i];
+	pn_len = quic_hdr_read_pn(hdr, seg->pn_off, &truncated);
 
 	gen = quic_tx_choose(dir, net, truncated, pn_len,
 			     hdr[0] & QUIC_HDR_KEY_PHASE, seg->len, &pn);
