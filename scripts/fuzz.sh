@@ -36,7 +36,7 @@ harnesses=${FUZZ_HARNESSES:-$(make -s -C "$TOP/fuzz" --no-print-directory -f Mak
 
 # The harness's own complaint, else the sanitizer's summary
 reason() {	# log
-	grep -m1 -E '^(quic_|[a-z_]+: packet|.*not recovered|.*not given)' "$1" ||
+	grep -m1 -E '^(quic_|[a-z_]+: |.*not recovered|.*not given)' "$1" ||
 		grep -m1 -E 'SUMMARY|ERROR: ' "$1" || echo "exit without a summary"
 }
 
