@@ -130,12 +130,19 @@ void qo_rx_parse(struct qo_rx *rx, const struct msghdr *msg, size_t len)
 	static bool said;
 	const void *info = NULL;
 	struct cmsghdr *c;
-	size_t ninfo = 0, nseg;
+	size_t ninfo = 0, nseg, off;
 	int v;
 
 	rx->gso_size = len;
 	rx->n = 0;
 	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		/* CMSG_NXTHDR() checks the messages after the first against
+		 * the buffer, not the first: a length past the end (a buffer
+		 * cut short) ends the walk.
+		 */
+		off = (size_t)((const char *)c - (const char *)msg->msg_control);
+		if (c->cmsg_len > msg->msg_controllen - off)
+			break;
 		if (c->cmsg_level != SOL_UDP)
 			continue;
 		if (c->cmsg_type == UDP_GRO &&
