@@ -12,8 +12,8 @@
 #		   qo-qo     qo-client downloads from qo-server
 #	FAMILY     4 or 6
 #	SIZE       bytes of the file downloaded (random bytes)
-#	NET        clean, or lossy: netem with 1% loss, 20 ms delay and
-#		   reordering, both ways
+#	NET        clean, or lossy: netem with 1% loss, 20 ms delay,
+#		   reordering and a 200-packet queue, both ways
 #	KEYUPDATES key updates to ask for at least: qo-* try one every
 #		   SIZE/(3*KEYUPDATES+1) bytes (ngtcp2 refuses one until 3 PTOs
 #		   after the last was confirmed), gtlsclient one after a second
