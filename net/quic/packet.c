@@ -149,12 +149,9 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
 				u64 *truncated)
 {
-	unsigned int pn_len;
+	/* The protected low bits of the first byte give the length */
+	unsigned int pn_len = ((hdr[0] ^ mask[0]) & QUIC_HDR_PN_LEN) + 1;
 
-	/* The low bits of the first byte give the packet number length */
-	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
 	quic_hp_apply(hdr, pn_off, pn_len, mask);
 	return quic_hdr_read_pn(hdr, pn_off, truncated);
 }
