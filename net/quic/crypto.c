@@ -253,19 +253,8 @@ void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher
 }
 
 /**
- * quic_nonce_len() - length of the IV buffer the suite's AEAD takes
- * @cipher: the suite
- *
- * Return: 16 for CCM, which takes a counter block, 12 otherwise.
- */
-unsigned int quic_nonce_len(const struct quic_cipher *cipher)
-{
-	return cipher->ccm ? 16 : QUIC_IV_LEN;
-}
-
-/**
  * quic_nonce() - the AEAD nonce of a packet (RFC 9001, section 5.3)
- * @nonce: output, quic_nonce_len() bytes
+ * @nonce: output, 16 bytes with @ccm, else QUIC_IV_LEN
  * @iv: the generation's IV
  * @pn: the full packet number
  * @ccm: lay the nonce out as the CCM counter block the crypto API expects

@@ -348,13 +348,3 @@ int quic_dir_prepare_next(struct quic_dir *dir)
 	quic_gen_put(cur);
 	return 0;
 }
-
-/**
- * quic_gens_flush() - free the generations waiting to be freed
- *
- * For module exit, after every socket is gone.
- */
-void quic_gens_flush(void)
-{
-	flush_work(&quic_gens_free);
-}

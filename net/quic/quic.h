@@ -308,7 +308,6 @@ int quic_hp_key_init(struct quic_hp_key *hp, const struct quic_cipher *cipher,
 void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
 		  const u8 *sample, u8 *mask);
 void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
-unsigned int quic_nonce_len(const struct quic_cipher *cipher);
 
 /**
  * struct quic_crypt - an AEAD request over packets of one skb
@@ -359,7 +358,6 @@ static inline bool quic_key_phase(const struct quic_gen *gen)
 
 void quic_dir_rotate(struct quic_dir *dir);
 int quic_dir_prepare_next(struct quic_dir *dir);
-void quic_gens_flush(void);
 
 /* The packet number a direction expects next, the anchor of recovery */
 static inline u64 quic_dir_expected_pn(const struct quic_dir *dir)
