@@ -14,6 +14,7 @@
 # Variables:
 #   FUZZ_SECONDS   fuzzing time per harness (default 60; 0: replay only)
 #   FUZZ_HARNESSES which harnesses (default: all of fuzz/Makefile's)
+#   JOBS           how many harnesses fuzz at once (default: the CPUs)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
@@ -64,9 +65,22 @@ run_one() {	# harness
 	echo "pass fuzz:$h (${runs:-?} runs)"
 }
 
+# Each harness is one process: run $JOBS of them at a time, each
+# reporting into a file of its own, then report in the Makefile's order.
 start=$(date +%s)
+running=0
 for h in $harnesses; do
-	run_one "$h"
+	if [ "$running" -ge "$JOBS" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	rm -f "$OUT/$h.lines"
+	run_one "$h" >"$OUT/$h.lines" &
+	running=$((running + 1))
+done
+wait
+for h in $harnesses; do
+	grep . "$OUT/$h.lines" || echo "fail fuzz:$h: no result (see ${OUT#"$TOP"/}/$h.log)"
 done | tee "$OUT/summary" | result_write "$SUITE"
 note "fuzz: $(($(date +%s) - start)) s"
 result_print "$SUITE"
