@@ -14,8 +14,8 @@
 # run; a case that crashed or whose packets did not arrive intact does
 # (exit 1), after everything else was still measured and written.
 #
-# Needs the kernel built (scripts/build-kernel.sh). Uses KVM when /dev/kvm
-# is usable (boot.sh), TCG otherwise. Variables: BENCH_SECONDS (measured
+# Needs the kernel built (scripts/build-kernel.sh). Uses KVM when it
+# works (kvm_usable in lib.sh), TCG otherwise. Variables: BENCH_SECONDS (measured
 # seconds per case, default 2), BENCH_E2E_BYTES (default 32 MiB), and
 # boot.sh's VM_KVM, VM_CPUS (2: one sender, one receiver).
 set -euo pipefail
@@ -39,10 +39,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # The host, before anything runs
 mkdir -p "$OUTB"
 accel=tcg
-case ${VM_KVM:-auto} in
-1) accel=kvm ;;
-auto) [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=kvm ;;
-esac
+! kvm_usable || accel=kvm
 {
 	echo "accel=$accel"
 	echo "seconds=$SECONDS_PER_CASE"

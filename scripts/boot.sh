@@ -29,7 +29,6 @@ set -euo pipefail
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 VM_CPUS=${VM_CPUS:-2}
 VM_MEMORY=${VM_MEMORY:-2G}
-VM_KVM=${VM_KVM:-auto}
 VM_DIR=$BUILD/vm$VARIANT
 ROOT=$VM_DIR/root
 LOG=${VM_LOG:-$VM_DIR/console.log}
@@ -98,14 +97,6 @@ stage_kernel() {
 	rm -rf "$ROOT"
 	mv "$new" "$ROOT"
 	stamp_set "vm-root$VARIANT" "$sum"
-}
-
-kvm_usable() {
-	case $VM_KVM in
-	1) return 0 ;;
-	0) return 1 ;;
-	esac
-	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
 }
 
 # The guest runs this script with bash. Stderr joins stdout because

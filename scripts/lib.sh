@@ -78,3 +78,19 @@ stamp_set() {	# name hash
 hash_files() {
 	cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1
 }
+
+# Whether QEMU can run a guest under KVM here: VM_KVM=1 or 0 decides,
+# otherwise (auto) /dev/kvm must be there and QEMU must be able to set up
+# a vCPU as virtme-ng asks for one (-cpu host). A /dev/kvm alone is not
+# enough: a PVM host (kvm_pvm, a sandbox without hardware virtualisation)
+# offers one that aborts QEMU on the first MSR write of -cpu host. The
+# probe creates the machine stopped (-S) and quits at once: 0.1 s.
+kvm_usable() {
+	case ${VM_KVM:-auto} in
+	1) return 0 ;;
+	0) return 1 ;;
+	esac
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	echo quit | timeout 20 qemu-system-x86_64 -accel kvm -cpu host \
+		-display none -nodefaults -S -monitor stdio >/dev/null 2>&1
+}
