@@ -117,14 +117,8 @@ if ! stamp_ok mainline-pkg "$PKG $VER" || [ ! -f "$TARBALL" ]; then
 		die "less than 3 GiB free under $BUILD ($((avail / 1024)) MiB)"
 	note "mainline: apt-get download $PKG=$VER"
 	rm -f "$DL"/*.deb "$DL"/*.tar.xz
-	(cd "$DL" && apt-get download -qq "$PKG=$VER") >"$BUILD/mainline-apt.log" 2>&1 ||
-		die "apt-get download $PKG=$VER failed: $(grep -m1 '^E: ' "$BUILD/mainline-apt.log")"
-	deb=$(ls "$DL"/"$PKG"_*.deb)
-	dpkg-deb --fsys-tarfile "$deb" |
-		tar -xO "./usr/src/$PKG.tar.xz" >"$TARBALL.tmp" ||
-		die "$deb holds no usr/src/$PKG.tar.xz"
-	mv "$TARBALL.tmp" "$TARBALL"
-	rm -f "$deb"
+	deb_tarball "$PKG" "$VER" "$TARBALL" "$BUILD/mainline-apt.log" ||
+		die "apt-get download $PKG=$VER failed, or its .deb holds no usr/src/$PKG.tar.xz: $(grep -m1 '^E: ' "$BUILD/mainline-apt.log")"
 	stamp_set mainline-pkg "$PKG $VER"
 fi
 step pass package

@@ -3,7 +3,10 @@
 #
 # Variables a user may set:
 #   KERNEL_TREE  a kernel source tree of one's own to apply the series to
-#                (default: Debian's linux-source-6.12, unpacked under build/)
+#                (default: Debian's linux-source-6.12 at the version
+#                series/base names, unpacked under build/)
+#   BASE_VERSION that package's version instead of series/base's;
+#                "installed": whatever /usr/src holds
 #   BUILD        where everything generated goes (default: <repo>/build)
 #   JOBS         parallel make jobs (default: number of CPUs)
 #   DEBUG        1: the debug kernel variant (scripts/config/debug.config:
@@ -16,7 +19,15 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 JOBS=${JOBS:-$(nproc)}
-BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+# The base the series is generated against: a Debian source package at one
+# version (series/base), so that patches/ and its base-commit stay the same
+# when bookworm-security moves on. The tarball is cached under build/.
+read -r BASE_PKG BASE_PINNED < <(grep -v '^#' "$TOP/series/base")
+BASE_VERSION=${BASE_VERSION:-$BASE_PINNED}
+INSTALLED_TARBALL=/usr/src/$BASE_PKG.tar.xz
+BASE_TARBALL=$BUILD/base/$BASE_PKG-$BASE_VERSION.tar.xz
+[ "$BASE_VERSION" != installed ] || BASE_TARBALL=$INSTALLED_TARBALL
 
 # The tree the series is applied to (a git work tree we own), the scratch
 # work tree `git am` runs in, and the kernel object directory.
@@ -91,6 +102,25 @@ kvm_usable() {
 	0) return 1 ;;
 	esac
 	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	echo quit | timeout 20 qemu-system-x86_64 -accel kvm -cpu host \
-		-display none -nodefaults -S -monitor stdio >/dev/null 2>&1
+	# (a subshell, so that bash's "Aborted" report is silenced too)
+	(echo quit | timeout 20 qemu-system-x86_64 -accel kvm -cpu host \
+		-display none -nodefaults -S -monitor stdio >/dev/null 2>&1) 2>/dev/null
+}
+
+# Fetch usr/src/PKG.tar.xz out of Debian package PKG at version VER, with
+# apt-get download through the system's own mirror, into OUT. Nothing is
+# installed; what apt said goes to LOG.
+deb_tarball() {	# pkg version out log
+	local tmp deb
+	tmp=$(mktemp -d "$(dirname "$3")/deb.XXXXXX") || return 1
+	if ! (cd "$tmp" && apt-get download -qq "$1=$2") >"$4" 2>&1; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	deb=$(ls "$tmp"/*.deb)
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$1.tar.xz" >"$3.tmp" &&
+		mv "$3.tmp" "$3"
+	local rc=$?
+	rm -rf "$tmp" "$3.tmp"
+	return "$rc"
 }

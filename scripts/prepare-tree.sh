@@ -4,7 +4,8 @@
 # Make $SRC a git work tree holding the pristine base (commit tagged "base")
 # with patches/ applied on top by `git am`.
 #
-# The base is Debian's linux-source-6.12, or KERNEL_TREE when set. The
+# The base is Debian's linux-source-6.12 at the version series/base names
+# (fetched once into $BUILD/base), or KERNEL_TREE when set. The
 # series is applied in a scratch work tree and the build tree is then moved
 # to the result with `git checkout`, which rewrites only the files that
 # differ: a re-run after a one-file change rebuilds only what that touches.
@@ -17,6 +18,29 @@ export GIT_AUTHOR_NAME=base GIT_AUTHOR_EMAIL=base@localhost
 export GIT_COMMITTER_NAME=base GIT_COMMITTER_EMAIL=base@localhost
 export GIT_AUTHOR_DATE="2024-01-01T00:00:00Z" GIT_COMMITTER_DATE="2024-01-01T00:00:00Z"
 
+# The pinned version's tarball: the installed package's when it is that
+# version, else downloaded. A version the mirror no longer has falls back
+# to the installed package, saying so: the series still applies as long as
+# its fragments' context did not change, and `series.py check` then
+# compares patches/ without the lines that name the base.
+base_tarball() {
+	local have
+	[ -z "${KERNEL_TREE:-}" ] && [ "$BASE_VERSION" != installed ] || return 0
+	[ ! -f "$BASE_TARBALL" ] || return 0
+	have=$(dpkg-query -W -f='${Version}' "$BASE_PKG" 2>/dev/null) || have=
+	if [ "$have" = "$BASE_VERSION" ] && [ -f "$INSTALLED_TARBALL" ]; then
+		BASE_TARBALL=$INSTALLED_TARBALL
+		return 0
+	fi
+	note "base: apt-get download $BASE_PKG=$BASE_VERSION"
+	mkdir -p "$(dirname "$BASE_TARBALL")"
+	deb_tarball "$BASE_PKG" "$BASE_VERSION" "$BASE_TARBALL" "$BUILD/base/apt.log" && return 0
+	[ -n "$have" ] && [ -f "$INSTALLED_TARBALL" ] ||
+		die "cannot fetch $BASE_PKG=$BASE_VERSION ($(grep -m1 '^E: ' "$BUILD/base/apt.log")) and $BASE_PKG is not installed; run scripts/setup.sh"
+	note "base: $BASE_PKG=$BASE_VERSION is not on the mirror; using the installed $have"
+	BASE_TARBALL=$INSTALLED_TARBALL
+}
+
 base_id() {
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		[ -f "$KERNEL_TREE/Makefile" ] && [ -d "$KERNEL_TREE/net/ipv4" ] ||
@@ -24,7 +48,7 @@ base_id() {
 		echo "tree:$(cd "$KERNEL_TREE" && pwd)"
 	else
 		[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL missing; run scripts/setup.sh"
-		echo "tarball:$(stat -c '%s %Y' "$BASE_TARBALL")"
+		echo "tarball:$BASE_TARBALL $(stat -c '%s %Y' "$BASE_TARBALL")"
 	fi
 }
 
@@ -47,6 +71,7 @@ unpack_base() {
 	git -C "$SRC" worktree add -q --detach "$AM_TREE" base
 }
 
+base_tarball
 id=$(base_id)
 if ! stamp_ok base "$id" || ! git -C "$SRC" rev-parse -q --verify base >/dev/null; then
 	unpack_base
@@ -70,7 +95,7 @@ if [ ${#series[@]} -gt 0 ] &&
 		am -q --keep-cr "${series[@]}" >"$BUILD/am.log" 2>&1; then
 	failed=$(sed -n 's/^Patch failed at \(.*\)/\1/p' "$BUILD/am.log" | head -n1)
 	git -C "$AM_TREE" am --abort >/dev/null 2>&1 || true
-	die "the series does not apply to ${KERNEL_TREE:-linux-source-6.12}: ${failed:-see $BUILD/am.log}"
+	die "the series does not apply to ${KERNEL_TREE:-$BASE_TARBALL}: ${failed:-see $BUILD/am.log}"
 fi
 git -C "$SRC" checkout -q -f --detach "$(git -C "$AM_TREE" rev-parse HEAD)"
 stamp_set series "$sum"

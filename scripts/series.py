@@ -42,6 +42,7 @@ Commands:
 
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -270,6 +271,30 @@ def format_patches(outdir):
     return n
 
 
+def recorded_base():
+    """The base-commit patches/ names (its cover letter), or None."""
+    try:
+        with open(os.path.join(PATCHES, "0000-cover-letter.patch")) as f:
+            for line in f:
+                if line.startswith("base-commit: "):
+                    return line.split()[1]
+    except OSError:
+        pass
+    return None
+
+
+def base_independent(patch):
+    """A patch without what depends on the base rather than the sources:
+    the commit ids, the blob ids, base-commit and the hunks' line numbers."""
+    out = []
+    for line in patch.split(b"\n"):
+        if re.match(rb"From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|base-commit: ",
+                    line):
+            continue
+        out.append(re.sub(rb"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@", b"@@", line))
+    return b"\n".join(out)
+
+
 def series_checks():
     """Yield (name, problem or None) for each check of the series."""
     if not os.path.isdir(PATCHES):
@@ -284,9 +309,20 @@ def series_checks():
         if fresh != have:
             problem = "patches/ lists %s, the sources give %s" % (have, fresh)
         else:
+            # On another base than patches/ was made against (the pinned
+            # version gone from the mirror, or KERNEL_TREE), compare what
+            # the sources decide, not the lines that name the base.
+            here = git("rev-parse", "base").decode().strip()
+            made = recorded_base()
+            same = base_independent if made != here else (lambda b: b)
+            if made != here:
+                print("series.py: patches/ was made on base %s, this base "
+                      "is %s: comparing without base-commit, commit ids, "
+                      "blob ids and hunk line numbers" % (made, here),
+                      file=sys.stderr)
             stale = [x for x in fresh
-                     if open(os.path.join(tmp, x), "rb").read() !=
-                     open(os.path.join(PATCHES, x), "rb").read()]
+                     if same(open(os.path.join(tmp, x), "rb").read()) !=
+                     same(open(os.path.join(PATCHES, x), "rb").read())]
             if stale:
                 problem = "stale: %s; run scripts/series.py patches" % " ".join(stale)
         yield "fresh", problem
