@@ -36,6 +36,7 @@ KSFT_SANITIZE=${KSFT_SANITIZE:-1}
 KSFT_OBJ=$BUILD/kselftest-obj$VARIANT	# O= of the headers and test objects
 SCRATCH=$BUILD/kselftest-src$VARIANT	# the tree used with SELFTEST_SRC
 TAP=$RESULTS/$SUITE.tap
+TIMES=$RESULTS/$SUITE.times	# the guest's output, each line with its time
 # What boot.sh leaves: the guest's console, and what the guest wrote
 VM_CONSOLE=${VM_LOG:-$BUILD/vm$VARIANT/console.log}
 VM_OUT=$BUILD/vm$VARIANT/out
@@ -126,7 +127,50 @@ run_tests() {
 			"$TOP/scripts/guest-kcheck.sh" env \
 			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:verify_asan_link_order=0 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			"${env[@]}" ./run_kselftest.sh "${args[@]}") | tee "$TAP"
+			"${env[@]}" ./run_kselftest.sh "${args[@]}") | stamp_lines | tee "$TAP"
+}
+
+# Copy stdin to stdout, and each line with the second it arrived at to
+# $TIMES: what took the time, without touching the TAP.
+stamp_lines() {
+	local l
+	: >"$TIMES"
+	while IFS= read -r l; do
+		printf '%(%s)T %s\n' -1 "$l" >>"$TIMES"
+		printf '%s\n' "$l"
+	done
+}
+
+# The wall time of each program, and the slowest tests, from $TIMES
+# (kselftest_harness's "RUN" and "OK|FAIL|SKIP" lines).
+print_times() {
+	awk '
+		{ t = $1; sub(/^[0-9]+ /, "") }
+		/^# selftests: / { prog = $NF; p0 = t; next }
+		/^(not )?ok [0-9]+ selftests: / && prog != "" {
+			progs = progs sprintf("%s%s %d s", progs == "" ? "" : ", ", prog, t - p0)
+			prog = ""
+			next
+		}
+		/^# #  RUN / { name = $4; t0 = t; next }
+		/^# #  +(OK|FAIL|SKIP) / && name != "" {
+			dur[name] = t - t0
+			name = ""
+		}
+		END {
+			print "kselftest: wall time per program: " progs
+			n = 0
+			for (k in dur)
+				if (dur[k] >= 10)
+					slow[++n] = sprintf("%6d s  %s", dur[k], k)
+			for (i = 1; i <= n; i++)
+				for (j = i + 1; j <= n; j++)
+					if (slow[j] > slow[i]) { x = slow[i]; slow[i] = slow[j]; slow[j] = x }
+			if (n)
+				print "kselftest: tests that took 10 s or more:"
+			for (i = 1; i <= n && i <= 10; i++)
+				print slow[i]
+		}' "$TIMES"
 }
 
 # kselftest TAP to "pass|fail|skip NAME" lines. A program's result line is
@@ -225,6 +269,7 @@ build_tests
 note "kselftest: built in $(($(date +%s) - start)) s; running $(wc -l <"$KSELFTEST_DIR/kselftest-list.txt") test programs in the VM"
 vm_rc=0
 run_tests || vm_rc=$?
+print_times >&2
 # boot.sh already said why the VM failed; the tests it did not reach are
 # counted as failed by parse_tap, the VM run itself as one more.
 {
