@@ -701,6 +701,7 @@ fail:
 void conn_key_update_tick(struct conn *c, uint64_t n)
 {
 	struct qo_stats st;
+	uint64_t now;
 
 	if (c->ku_after_peer) {
 		/* The peer's first update takes the first generation. Then
@@ -726,13 +727,22 @@ void conn_key_update_tick(struct conn *c, uint64_t n)
 	 * beyond ku_every count towards the next one, so that a slow path
 	 * still gets about one update per ku_every bytes.
 	 */
-	if (c->ku_every && c->ku_since >= c->ku_every &&
-	    !ngtcp2_conn_initiate_key_update(c->q, now_ns())) {
-		c->ku_done++;
-		c->ku_since -= c->ku_every;
-		if (c->ku_since > c->ku_every)
-			c->ku_since = c->ku_every;
+	if (!c->ku_every || c->ku_since < c->ku_every)
+		return;
+	now = now_ns();
+	if (!c->ku_due)
+		c->ku_due = now;
+	if (ngtcp2_conn_initiate_key_update(c->q, now)) {
+		c->ku_refused++;
+		return;
 	}
+	c->ku_done++;
+	if (now - c->ku_due > c->ku_wait_max)
+		c->ku_wait_max = now - c->ku_due;
+	c->ku_due = 0;
+	c->ku_since -= c->ku_every;
+	if (c->ku_since > c->ku_every)
+		c->ku_since = c->ku_every;
 }
 
 int conn_timer(struct conn *c)
@@ -803,8 +813,11 @@ void conn_summary(struct conn *c, const char *who)
 	printf("%s: %" PRIu64 " bytes in %.3f s: %.1f Mbit/s\n", who, c->body,
 	       secs, secs > 0 ? (double)c->body * 8 / secs / 1e6 : 0.0);
 	if (c->ku_every)
-		printf("%s: key updates initiated: %" PRIu64 "\n", who,
-		       c->ku_done);
+		printf("%s: key updates initiated: %" PRIu64 "; refused %"
+		       PRIu64 " times while due, the longest wait %.0f ms; "
+		       "pto %.0f ms\n", who, c->ku_done, c->ku_refused,
+		       (double)c->ku_wait_max / NGTCP2_MILLISECONDS,
+		       (double)ngtcp2_conn_get_pto(c->q) / NGTCP2_MILLISECONDS);
 	printf("%s: sent %" PRIu64 " datagrams, %" PRIu64 " packets, %" PRIu64
 	       " bytes; received %" PRIu64 " datagrams, %" PRIu64
 	       " packets, %" PRIu64 " bytes; srtt %.3f ms, cwnd %" PRIu64 "\n",

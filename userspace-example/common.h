@@ -85,6 +85,10 @@ struct conn {
 	 */
 	uint64_t ku_every, ku_since, ku_done, ku_hold;
 	bool ku_after_peer;
+	/* since when one is due (0: none), how often ngtcp2 refused it, and
+	 * the longest it kept one waiting (ns): pacing, for the summary
+	 */
+	uint64_t ku_due, ku_refused, ku_wait_max;
 };
 
 /*

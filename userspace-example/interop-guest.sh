@@ -14,7 +14,7 @@
 #	SIZE       bytes of the file downloaded (random bytes)
 #	NET        clean, or lossy: netem with 1% loss, 20 ms delay,
 #		   reordering and a 200-packet queue, both ways
-#	KEYUPDATES key updates to ask for at least: qo-* try one every
+#	KEYUPDATES key updates to ask for: qo-* try one every
 #		   SIZE/(3*KEYUPDATES+1) bytes (ngtcp2 refuses one until 3 PTOs
 #		   after the last was confirmed), gtlsclient one after a second
 #	san        run our programs built with ASan + UBSan (build/sanitize)
