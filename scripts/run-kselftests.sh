@@ -20,6 +20,12 @@
 #                  headers are then installed over the tree's.
 #   KSFT_SANITIZE  1 (default): build with ASan + UBSan; 0: plain build
 #   KSFT_TESTS     only these collection:test entries (run_kselftest.sh -t)
+#   KSFT_LANES     how many programs run side by side (default 2, the
+#                  guest's vCPUs; 1: one after the other), see guest-lanes.sh
+#   KSFT_ALONE     programs that run after the lanes, with nothing beside
+#                  them (default net/quic:quic_ulp, which lowers the module
+#                  parameter max_connections for a while, and
+#                  net/quic:quic_race, which unloads the module)
 #   KSFT_BOOT_TIMEOUT  seconds for the whole VM run (default: the settings
 #                  timeout times the number of tests, plus 300)
 #   FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS, RACE_ROUNDS
@@ -36,6 +42,9 @@ KSFT_SANITIZE=${KSFT_SANITIZE:-1}
 KSFT_OBJ=$BUILD/kselftest-obj$VARIANT	# O= of the headers and test objects
 SCRATCH=$BUILD/kselftest-src$VARIANT	# the tree used with SELFTEST_SRC
 TAP=$RESULTS/$SUITE.tap
+KSFT_LANES=${KSFT_LANES:-2}
+KSFT_ALONE=${KSFT_ALONE:-net/quic:quic_ulp net/quic:quic_race}
+DURATIONS=$RESULTS/$SUITE.durations	# seconds per program, the last run
 TIMES=$RESULTS/$SUITE.times	# the guest's output, each line with its time
 # What boot.sh leaves: the guest's console, and what the guest wrote
 VM_CONSOLE=${VM_LOG:-$BUILD/vm$VARIANT/console.log}
@@ -109,17 +118,14 @@ boot_timeout() {
 }
 
 run_tests() {
-	local args=() env=() t v
-	for t in ${KSFT_TESTS:-}; do
-		args+=(-t "$t")
-	done
+	local env=() v
 	for v in FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED RACE_SECONDS RACE_ROUNDS; do
 		[ -z "${!v:-}" ] || env+=("$v=${!v}")
 	done
 	# Sanitizer findings must fail the test that hit them. The runner
 	# starts each test through stdbuf, an LD_PRELOAD that ASan would
 	# otherwise refuse to run behind. guest-kcheck.sh has kmemleak scan
-	# once the tests are done.
+	# once the tests are done; guest-lanes.sh runs the programs in lanes.
 	rm -f "$VM_OUT/kmemleak.txt"
 	(cd "$KSELFTEST_DIR" &&
 		BOOT_TIMEOUT=${KSFT_BOOT_TIMEOUT:-$(boot_timeout)} \
@@ -127,7 +133,60 @@ run_tests() {
 			"$TOP/scripts/guest-kcheck.sh" env \
 			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:verify_asan_link_order=0 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			"${env[@]}" ./run_kselftest.sh "${args[@]}") | stamp_lines | tee "$TAP"
+			"${env[@]}" "$TOP/scripts/guest-lanes.sh" "${lanes[@]}") |
+		stamp_lines | tee "$TAP.lanes"
+	untangle "$TAP.lanes" >"$TAP"
+}
+
+# Split the programs to run into the arguments of guest-lanes.sh: those in
+# KSFT_ALONE, then KSFT_LANES lanes, the longest program first into the
+# lane with the least to do (by the wall times of the last run, in
+# $DURATIONS; 60 s for a program it did not time).
+plan_lanes() {
+	local t alone=()
+	lanes=()
+	for t in $(expected_tests); do
+		[[ " $KSFT_ALONE " != *" $t "* ]] || alone+=("$t")
+	done
+	lanes+=("${alone[*]}")
+	mapfile -t -O 1 lanes < <(expected_tests | awk -v n="$KSFT_LANES" \
+		-v alone=" $KSFT_ALONE " -v durations="$DURATIONS" '
+		BEGIN {
+			while ((getline l < durations) > 0) {
+				split(l, f, " ")
+				d[f[1]] = f[2]
+			}
+		}
+		index(alone, " " $1 " ") == 0 { t[++m] = $1; w[m] = ($1 in d) ? d[$1] : 60 }
+		END {
+			for (i = 1; i <= m; i++)	# longest first
+				for (j = i + 1; j <= m; j++)
+					if (w[j] > w[i]) {
+						x = w[i]; w[i] = w[j]; w[j] = x
+						x = t[i]; t[i] = t[j]; t[j] = x
+					}
+			for (i = 1; i <= m; i++) {
+				k = 0
+				for (j = 1; j < n; j++)
+					if (load[j] < load[k])
+						k = j
+				load[k] += w[i]
+				lane[k] = lane[k] (lane[k] == "" ? "" : " ") t[i]
+			}
+			for (j = 0; j < n; j++)
+				print lane[j]
+		}')
+}
+
+# The lanes' lines, lane after lane, without their prefixes: the TAP of a
+# serial run. Lines without a prefix (the guest's own) come first.
+untangle() {	# tagged-output
+	local i
+	grep -avE '^L([0-9]+|A) ' "$1" || true
+	for ((i = 0; i < KSFT_LANES; i++)); do
+		sed -n "s/^L$i //p" "$1"
+	done
+	sed -n 's/^LA //p' "$1"
 }
 
 # Copy stdin to stdout, and each line with the second it arrived at to
@@ -144,21 +203,24 @@ stamp_lines() {
 # The wall time of each program, and the slowest tests, from $TIMES
 # (kselftest_harness's "RUN" and "OK|FAIL|SKIP" lines).
 print_times() {
-	awk '
-		{ t = $1; sub(/^[0-9]+ /, "") }
-		/^# selftests: / { prog = $NF; p0 = t; next }
-		/^(not )?ok [0-9]+ selftests: / && prog != "" {
-			progs = progs sprintf("%s%s %d s", progs == "" ? "" : ", ", prog, t - p0)
-			prog = ""
+	awk -v durations="$DURATIONS.new" '
+		{ t = $1; l = $2; sub(/^[0-9]+ L([0-9]+|A) /, "") }
+		l !~ /^L([0-9]+|A)$/ { next }
+		/^# selftests: / { prog[l] = $NF; p0[l] = t; next }
+		/^(not )?ok [0-9]+ selftests: / && prog[l] != "" {
+			progs = progs sprintf("%s%s %d s", progs == "" ? "" : ", ", prog[l], t - p0[l])
+			c = $0; sub(/^.* selftests: /, "", c); sub(/ #.*$/, "", c); sub(/: /, ":", c)
+			print c, t - p0[l] >durations
+			prog[l] = ""
 			next
 		}
-		/^# #  RUN / { name = $4; t0 = t; next }
-		/^# #  +(OK|FAIL|SKIP) / && name != "" {
-			dur[name] = t - t0
-			name = ""
+		/^# #  RUN / { name[l] = $4; t0[l] = t; next }
+		/^# #  +(OK|FAIL|SKIP) / && name[l] != "" {
+			dur[name[l]] = t - t0[l]
+			name[l] = ""
 		}
 		END {
-			print "kselftest: wall time per program: " progs
+			print "kselftest: wall time per program (lanes side by side): " progs
 			n = 0
 			for (k in dur)
 				if (dur[k] >= 10)
@@ -171,6 +233,11 @@ print_times() {
 			for (i = 1; i <= n && i <= 10; i++)
 				print slow[i]
 		}' "$TIMES"
+	if [ -s "$DURATIONS.new" ]; then
+		mv "$DURATIONS.new" "$DURATIONS"
+	else
+		rm -f "$DURATIONS.new"
+	fi
 }
 
 # kselftest TAP to "pass|fail|skip NAME" lines. A program's result line is
@@ -268,6 +335,8 @@ install_headers
 build_tests
 note "kselftest: built in $(($(date +%s) - start)) s; running $(wc -l <"$KSELFTEST_DIR/kselftest-list.txt") test programs in the VM"
 vm_rc=0
+plan_lanes
+note "kselftest: lanes: $(printf '[%s] ' "${lanes[@]:1}")then alone: [${lanes[0]}]"
 run_tests || vm_rc=$?
 print_times >&2
 # boot.sh already said why the VM failed; the tests it did not reach are
