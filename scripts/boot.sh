@@ -4,7 +4,7 @@
 # Boot the test kernel built in $OBJ under virtme-ng and run one command in
 # the guest; exit with that command's status.
 #
-#   scripts/boot.sh [--rwdir DIR]... [--] COMMAND [ARG]...
+#   scripts/boot.sh [--rwdir DIR]... [--port NAME=FILE]... [--] COMMAND [ARG]...
 #
 # The guest's root is the host's / over 9p, read-only; /tmp, /etc, /var,
 # /usr, /lib, /home, /opt and /srv get a throw-away tmpfs overlay, so writes
@@ -12,6 +12,11 @@
 # $BUILD/vm/out (exported as GUEST_OUT), are writable host directories.
 # A kernel variant (DEBUG=1, see lib.sh) uses $BUILD/vm-debug instead.
 # The guest starts in the caller's working directory.
+#
+# --port NAME=FILE adds a virtio serial port named NAME whose output QEMU
+# writes to the host file FILE: the guest finds it as the /dev/vport* whose
+# /sys/class/virtio-ports/*/name is NAME. It moves bulk data out at about
+# 120 MB/s under TCG, where a 9p --rwdir writes 7.7 MB/s.
 #
 # The command's stdout and stderr both arrive on stdout; the kernel console
 # (and virtme-ng's own chatter) goes to $BUILD/vm/console.log.
@@ -39,14 +44,20 @@ vm_fail() {	# code message
 }
 
 usage() {
-	echo "usage: $0 [--rwdir DIR]... [--] COMMAND [ARG]..." >&2
+	echo "usage: $0 [--rwdir DIR]... [--port NAME=FILE]... [--] COMMAND [ARG]..." >&2
 	exit 2
 }
 
 rwdirs=("$VM_DIR/out")
+ports=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rwdir) [ $# -ge 2 ] || usage; rwdirs+=("$(realpath -m "$2")"); shift 2 ;;
+	--port)
+		[ $# -ge 2 ] && [[ $2 == [a-z]*=?* ]] || usage
+		ports+=("${2%%=*}=$(realpath -m "${2#*=}")")
+		shift 2
+		;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
@@ -58,8 +69,8 @@ command -v vng >/dev/null || die "vng (virtme-ng) missing; run scripts/setup.sh"
 [ -f "$OBJ/arch/x86/boot/bzImage" ] ||
 	die "no kernel at $OBJ/arch/x86/boot/bzImage; run scripts/build-kernel.sh"
 # vng pastes paths into a shell command line unquoted.
-for d in "$BUILD" "$PWD" "${rwdirs[@]}"; do
-	case $d in *[[:space:]\'\"\\\$\`]*) die "path with blanks or quotes not supported by vng: $d" ;; esac
+for d in "$BUILD" "$PWD" "${rwdirs[@]}" "${ports[@]}"; do
+	case $d in *[[:space:]\'\"\\\$\`,]*) die "path with blanks, quotes or commas not supported by vng and QEMU: $d" ;; esac
 done
 
 # Give vng a private copy of the kernel and its modules laid out as a root
@@ -139,13 +150,24 @@ for d in "${rwdirs[@]}"; do
 	vng_args+=(--rwdir "$d=$d")
 done
 vng_args+=(--exec "$(guest_script "$@")")
+qemu_opts=
 if kvm_usable; then
 	accel=kvm
 else
 	accel=tcg
-	# --qemu-opts must come last: vng passes everything after it to QEMU.
-	vng_args+=(--disable-kvm --qemu-opts="-cpu max")
+	vng_args+=(--disable-kvm)
+	qemu_opts="-cpu max"
 fi
+# On the virtio serial bus virtme-ng already has for its console
+for ((i = 0; i < ${#ports[@]}; i++)); do
+	p=${ports[i]}
+	mkdir -p "$(dirname "${p#*=}")"
+	: >"${p#*=}"
+	qemu_opts+=" -chardev file,id=qoport$i,path=${p#*=}"
+	qemu_opts+=" -device virtserialport,chardev=qoport$i,name=${p%%=*}"
+done
+# --qemu-opts must come last: vng passes everything after it to QEMU.
+[ -z "$qemu_opts" ] || vng_args+=(--qemu-opts="${qemu_opts# }")
 
 # QEMU reopens the host's stdout and stderr through /proc/self/fd with
 # O_TRUNC and several independent writers, which garbles regular files:

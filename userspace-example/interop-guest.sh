@@ -38,6 +38,11 @@
 # counters at the end), cap.pcap, tc (netem statistics), dumpcap.log,
 # keylog (TLS secrets of our endpoint, to decrypt cap.pcap).
 # scripts/interop.sh judges them on the host.
+#
+# The captures (some 130 MB each) leave through the virtio serial port
+# named qo-pcap when boot.sh gave one, as one tar archive per case
+# (NAME/cap.pcap) appended to the port's host file: 15 times faster than
+# through OUTDIR's 9p mount under TCG. Without the port they go to OUTDIR.
 set -u
 
 OUT=$1
@@ -48,6 +53,10 @@ WORK=/tmp/interop
 PORT=4433
 KEY=$WORK/key.pem
 CERT=$WORK/cert.pem
+PCAP_PORT=
+for p in /sys/class/virtio-ports/*; do
+	[ "$(cat "$p/name" 2>/dev/null)" = qo-pcap ] && PCAP_PORT=/dev/${p##*/}
+done
 TIMEOUT=${INTEROP_CASE_TIMEOUT:-600}
 
 log() { echo "[$(date +%T)] $*"; }
@@ -274,7 +283,13 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 	log "case $name: server stopped"
 	capture_stop "$cap_pid" "$WORK/cap.pcap"
 	log "case $name: capture stopped"
-	mv "$WORK/cap.pcap" "$d/cap.pcap"
+	if [ -n "$PCAP_PORT" ]; then
+		tar -c -C "$WORK" --transform="s|^|$name/|" cap.pcap >"$PCAP_PORT" ||
+			echo "setup=capture-not-sent" >>"$d/meta"
+		rm -f "$WORK/cap.pcap"
+	else
+		mv "$WORK/cap.pcap" "$d/cap.pcap"
+	fi
 	log "case $name: capture moved"
 	{
 		echo "client_exit=$rc"
