@@ -8,8 +8,9 @@
 # examples (scripts/interop.sh, in the VM) and the libFuzzer harnesses of
 # fuzz/ (FUZZ_SECONDS per harness, default 30 here, one harness per
 # core). Every stage is incremental, so a re-run after a change rebuilds
-# only what the change touches. The series check and KUnit run beside the
-# two VM suites (see the lanes below; PARALLEL=0: one after the other).
+# only what the change touches. The series check, KUnit and the fuzzers
+# run beside the two VM suites (see the lanes below; PARALLEL=0: one after
+# the other).
 #
 # TEST_DEBUG=1 adds the kselftests and the interop suite on the debug
 # kernel (DEBUG=1, see lib.sh: KASAN, lockdep, kmemleak, ...), built in its own object
@@ -59,16 +60,16 @@ for s in "${SUITES[@]}"; do
 	result_reset "$s"
 done
 
-# Two lanes side by side. Under emulation the guest keeps about 1.3 of the
-# 2 cores busy (vmstat during the kselftests: a third of the CPU idle), so
-# the host's own suites, mostly compiling, run beside the VM at the lowest
-# priority, taking what the guest leaves: the VM's timing is barely
-# touched and the run is shorter by what they took. The host lane's output
-# goes to a log, printed when both lanes are done. PARALLEL=0 runs
-# everything one after the other, as before.
+# Two lanes side by side. Under emulation the guest leaves part of the 2
+# cores idle, so the host's own suites (the series check and KUnit, mostly
+# compiling, then the fuzzers, bounded in time) run beside the VM at the
+# lowest priority, taking what the guest leaves; the run is shorter by what
+# they took. The host lane's output goes to a log, printed when both lanes
+# are done. PARALLEL=0 runs everything one after the other.
 host_lane() {
 	stage check-series.sh || true
 	stage kunit.sh || true
+	FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
 }
 vm_lane() {
 	stage run-kselftests.sh || true
@@ -94,8 +95,6 @@ else
 	host_lane
 	vm_lane
 fi
-# The fuzzers want whole cores: after the lanes, one per core.
-FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
 if [ "$TEST_DEBUG" = 1 ] && [ -z "$VARIANT" ]; then
 	# A debug kernel that does not build is that suite's failure, not
 	# the whole run's: the lean kernel's results stand.
