@@ -35,6 +35,9 @@ base_tarball() {
 	note "base: apt-get download $BASE_PKG=$BASE_VERSION"
 	mkdir -p "$(dirname "$BASE_TARBALL")"
 	deb_tarball "$BASE_PKG" "$BASE_VERSION" "$BASE_TARBALL" "$BUILD/base/apt.log" && return 0
+	# A version asked for by name (BASE_VERSION) has no stand-in.
+	[ "$BASE_VERSION" = "$BASE_PINNED" ] ||
+		die "cannot fetch $BASE_PKG=$BASE_VERSION: $(grep -m1 '^E: ' "$BUILD/base/apt.log")"
 	[ -n "$have" ] && [ -f "$INSTALLED_TARBALL" ] ||
 		die "cannot fetch $BASE_PKG=$BASE_VERSION ($(grep -m1 '^E: ' "$BUILD/base/apt.log")) and $BASE_PKG is not installed; run scripts/setup.sh"
 	note "base: $BASE_PKG=$BASE_VERSION is not on the mirror; using the installed $have"

@@ -77,7 +77,7 @@ vm_lane() {
 }
 if [ "${PARALLEL:-1}" = 1 ]; then
 	lane_log=$BUILD/host-lane.log
-	note "host lane (series check, KUnit) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
+	note "host lane (series check, KUnit, fuzzers) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
 	# A process group of its own (set -m), so that an interrupted run
 	# stops the whole lane: a background job ignores the terminal's ^C.
 	set -m
