@@ -93,11 +93,12 @@ if [ ! -s "$JSON" ]; then
 	echo "error: KUnit produced no results; see $LOG" >&2
 	exit 1
 fi
+lines=$(parse_json)
 {
-	parse_json
+	echo "$lines"
 	# Test results present but kunit.py still failed: e.g. a crash it
 	# could not attribute to a test, or fewer tests than the plan.
-	if [ "$rc" != 0 ] && ! parse_json | grep -q '^fail '; then
+	if [ "$rc" != 0 ] && ! grep -q '^fail ' <<<"$lines"; then
 		echo "fail kunit: kunit.py exit $rc with no failing test named; see $LOG"
 	fi
 } | result_write "$SUITE"
