@@ -149,33 +149,29 @@ plan_lanes() {
 		[[ " $KSFT_ALONE " != *" $t "* ]] || alone+=("$t")
 	done
 	lanes+=("${alone[*]}")
-	mapfile -t -O 1 lanes < <(expected_tests | awk -v n="$KSFT_LANES" \
-		-v alone=" $KSFT_ALONE " -v durations="$DURATIONS" '
-		BEGIN {
-			while ((getline l < durations) > 0) {
-				split(l, f, " ")
-				d[f[1]] = f[2]
+	mapfile -t -O 1 lanes < <(expected_tests |
+		awk -v alone=" $KSFT_ALONE " -v durations="$DURATIONS" '
+			BEGIN {
+				while ((getline l < durations) > 0) {
+					split(l, f, " ")
+					d[f[1]] = f[2]
+				}
 			}
-		}
-		index(alone, " " $1 " ") == 0 { t[++m] = $1; w[m] = ($1 in d) ? d[$1] : 60 }
-		END {
-			for (i = 1; i <= m; i++)	# longest first
-				for (j = i + 1; j <= m; j++)
-					if (w[j] > w[i]) {
-						x = w[i]; w[i] = w[j]; w[j] = x
-						x = t[i]; t[i] = t[j]; t[j] = x
-					}
-			for (i = 1; i <= m; i++) {
+			index(alone, " " $1 " ") == 0 { print $1, ($1 in d) ? d[$1] : 60 }' |
+		sort -k2,2nr -k1,1 |
+		awk -v n="$KSFT_LANES" '
+			{
 				k = 0
 				for (j = 1; j < n; j++)
 					if (load[j] < load[k])
 						k = j
-				load[k] += w[i]
-				lane[k] = lane[k] (lane[k] == "" ? "" : " ") t[i]
+				load[k] += $2
+				lane[k] = lane[k] (lane[k] == "" ? "" : " ") $1
 			}
-			for (j = 0; j < n; j++)
-				print lane[j]
-		}')
+			END {
+				for (j = 0; j < n; j++)
+					print lane[j]
+			}')
 }
 
 # The lanes' lines, lane after lane, without their prefixes: the TAP of a
@@ -203,7 +199,8 @@ stamp_lines() {
 # The wall time of each program, and the slowest tests, from $TIMES
 # (kselftest_harness's "RUN" and "OK|FAIL|SKIP" lines).
 print_times() {
-	awk -v durations="$DURATIONS.new" '
+	rm -f "$TIMES.slow"
+	awk -v durations="$DURATIONS.new" -v slow="$TIMES.slow" '
 		{ t = $1; l = $2; sub(/^[0-9]+ L([0-9]+|A) /, "") }
 		l !~ /^L([0-9]+|A)$/ { next }
 		/^# selftests: / { prog[l] = $NF; p0[l] = t; next }
@@ -221,18 +218,15 @@ print_times() {
 		}
 		END {
 			print "kselftest: wall time per program (lanes side by side): " progs
-			n = 0
 			for (k in dur)
 				if (dur[k] >= 10)
-					slow[++n] = sprintf("%6d s  %s", dur[k], k)
-			for (i = 1; i <= n; i++)
-				for (j = i + 1; j <= n; j++)
-					if (slow[j] > slow[i]) { x = slow[i]; slow[i] = slow[j]; slow[j] = x }
-			if (n)
-				print "kselftest: tests that took 10 s or more:"
-			for (i = 1; i <= n && i <= 10; i++)
-				print slow[i]
+					printf "%6d s  %s\n", dur[k], k >slow
 		}' "$TIMES"
+	if [ -s "$TIMES.slow" ]; then
+		echo "kselftest: the tests that took 10 s or more:"
+		sort -nr "$TIMES.slow" | head -n 10
+	fi
+	rm -f "$TIMES.slow"
 	if [ -s "$DURATIONS.new" ]; then
 		mv "$DURATIONS.new" "$DURATIONS"
 	else
