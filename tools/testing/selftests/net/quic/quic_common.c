@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../kselftest.h"
@@ -237,6 +238,14 @@ size_t quic_build(uint8_t *pkt, size_t len, const uint8_t *dcid,
 		pkt[i] = (uint8_t)(seed + i * 7);
 	memset(pkt + len - QUIC_REF_TAG_LEN, 0, QUIC_REF_TAG_LEN);
 	return hdr;
+}
+
+double quic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void quic_random(void *buf, size_t len)

@@ -64,6 +64,8 @@ size_t quic_build(uint8_t *pkt, size_t len, const uint8_t *dcid,
 		  size_t dcid_len, uint64_t pn, unsigned int pn_len,
 		  bool key_phase, uint8_t seed);
 void quic_random(void *buf, size_t len);
+/* CLOCK_MONOTONIC in seconds: deadlines that sleeping late cannot stretch */
+double quic_now(void);
 
 /* sendmsg() of @len bytes in UDP_SEGMENT segments of @gso (0: none) */
 ssize_t quic_send(int fd, const void *buf, size_t len, uint16_t gso,

@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../kselftest_harness.h"
@@ -66,14 +65,6 @@ static uint64_t rnd(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 FIXTURE(race)
@@ -295,9 +286,9 @@ TEST_F_TIMEOUT(race, senders_rotate_delete, 600)
 	for (i = 0; i < nsend; i++)
 		ASSERT_EQ(pthread_create(&senders[i], NULL, rotate_sender, r), 0);
 	ASSERT_EQ(pthread_create(&control, NULL, rotate_control, r), 0);
-	end = now() + seconds;
+	end = quic_now() + seconds;
 	while (!r->err[0]) {
-		if (now() > end)
+		if (quic_now() > end)
 			atomic_store(&r->stop, true);
 		n = recv(r->peer, buf, sizeof(buf), 0);
 		if (n < 0) {
@@ -767,8 +758,8 @@ TEST_F_TIMEOUT(race, module_unload, 600)
 
 	/* Unloading against sockets coming and going */
 	ASSERT_EQ(pthread_create(&thread, NULL, churn, NULL), 0);
-	end = now() + seconds;
-	while (now() < end) {
+	end = quic_now() + seconds;
+	while (quic_now() < end) {
 		err = unload();
 		if (!err)
 			unloads++;
