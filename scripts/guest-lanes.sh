@@ -39,9 +39,11 @@ run_lane() {	# prefix collection:test...
 	(
 		# the runner is written for a shell without nounset
 		set +u
+		# shellcheck disable=SC2034 # BASE_DIR and logfile are the runner's
 		BASE_DIR=$PWD
 		# shellcheck source=/dev/null
 		. ./kselftest/runner.sh
+		# shellcheck disable=SC2034
 		logfile=/proc/self/fd/1
 		for c in $(printf '%s\n' "$@" | cut -d: -f1 | sort -u); do
 			# shellcheck disable=SC2046 # one word per test
