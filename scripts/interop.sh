@@ -39,7 +39,7 @@
 #             key generation (it
 #             came too late for any receiver: reordered beyond the packet
 #             number window, or after its keys were discarded), none
-#             under nothing (skipped without python3-cryptography)
+#             under nothing
 #   exit      both programs exited cleanly (sanitizer reports fail it)
 #
 # and, once for the whole run, "kernel-log": no report of the kernel's
@@ -295,6 +295,10 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 		else
 			fails+=("crypto: wirecheck.py failed: $(tail -n1 "$d/wirecheck.err")")
 		fi
+	elif [ -z "$WIRECHECK" ]; then
+		fails+=("crypto: no python3 cryptography module for wirecheck.py; run scripts/setup.sh")
+	else
+		fails+=("crypto: our endpoint wrote no TLS key log")
 	fi
 
 	# the namespace's counters against the connection's
@@ -345,7 +349,7 @@ WIRECHECK=
 if python3 -c 'import cryptography' 2>/dev/null; then
 	WIRECHECK=$EX/wirecheck.py
 else
-	note "interop: no python3 cryptography module: the crypto check is skipped"
+	note "interop: no python3 cryptography module: every case fails its crypto check"
 fi
 
 # The cases are judged side by side, JOBS at a time (tshark and

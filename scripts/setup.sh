@@ -17,8 +17,8 @@ PACKAGES=(
 	# booting it
 	qemu-system-x86 udev virtme-ng python3-argcomplete python3-requests
 	python3-pkg-resources
-	# tests and tools inside the guest
-	iproute2 ethtool tshark procps
+	# tests and tools inside the guest, and the interop judge on the host
+	iproute2 ethtool tshark procps openssl python3-cryptography
 	# userspace QUIC: ngtcp2 + nghttp3 1.x with GnuTLS, OpenSSL 3
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev ngtcp2-client
 	ngtcp2-server libgnutls28-dev pkg-config
