@@ -298,7 +298,7 @@ def base_independent(patch):
 def pristine_worktree(wt):
     """Make wt a work tree of the base tree at "base" with nothing else in
     it. It is kept between runs: adding one writes the whole tree (some
-    80,000 files, a quarter of the check's time), resetting one rewrites
+    80,000 files, a third of the check's time), resetting one rewrites
     only what the last check's git am changed. One that cannot be reset
     (gone, or left from another base tree) is made anew."""
     if os.path.exists(os.path.join(wt, ".git")):
