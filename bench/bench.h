@@ -89,6 +89,12 @@ double now_sec(void);
 /*
  * The credit window between sender and receiver: the sender may be at
  * most @window packets ahead of what the receiver has read.
+ *
+ * The instruction-accounting mode moves an exact number of packets per
+ * phase: the sender stops at @limit packets sent until flow_release()
+ * raises it, and the receiver, on reaching @target packets read, runs
+ * @on_target (a window marker) and wakes whoever waits in
+ * flow_wait_target(). The timing mode leaves both unbounded.
  */
 struct flow {
 	_Atomic uint64_t sent;		/* packets handed to sendmsg() */
@@ -98,9 +104,15 @@ struct flow {
 	_Atomic uint64_t send_calls;	/* sendmsg() calls */
 	_Atomic uint64_t resyncs;	/* window reset after a stall */
 	_Atomic uint32_t epoch;		/* futex word: bumped to wake the sender */
-	_Atomic int waiting;
+	_Atomic int waiting;		/* the sender sleeps: 1 for credit, 2 at @limit */
 	_Atomic int stop;
 	uint64_t window;
+	long stall_ns;			/* a credit wait this long is a loss */
+	_Atomic uint64_t limit;		/* the sender sends no further */
+	_Atomic uint64_t target;	/* 0, or the count that ends a phase */
+	_Atomic uint32_t reached;	/* futex word: bumped at @target */
+	void (*on_target)(void *arg);
+	void *on_target_arg;
 };
 
 void flow_init(struct flow *f, uint64_t window);
@@ -110,6 +122,14 @@ void flow_sent(struct flow *f, unsigned int n);
 /* The receiver: account @n packets of @bytes */
 void flow_received(struct flow *f, unsigned int n, size_t bytes);
 void flow_stop(struct flow *f);
+/* Let the sender go on up to @limit packets sent in all */
+void flow_release(struct flow *f, uint64_t limit);
+/* Arm @target (with @hook, may be NULL) and the sender's @limit, then
+ * sleep until the receiver has read @target packets; -ETIMEDOUT when it
+ * read nothing for @idle_secs, -ECANCELED when the flow stopped
+ */
+int flow_run_to(struct flow *f, uint64_t limit, uint64_t target,
+		void (*hook)(void *), void *arg, double idle_secs);
 
 /**
  * struct bench_net - the two sockets and their addresses
@@ -180,6 +200,8 @@ int bench_ulp_install(int fd, const struct bench_case *c, bool rx,
  * @quic_errors: the ULP's error and passthrough counters, whole case
  * @failures: packets that did not authenticate or were not decrypted
  * @check: what the pre-measurement check said: "ok" or why not
+ * @window: instruction accounting: the marker id of the case's window
+ * @warmup_packets: instruction accounting: packets moved before it
  */
 struct bench_result {
 	uint64_t packets, bytes;
@@ -192,6 +214,8 @@ struct bench_result {
 	long long quic_packets, quic_errors;
 	uint64_t failures;
 	char check[128];
+	unsigned int window;
+	uint64_t warmup_packets;
 };
 
 /* Shared by tx.c and rx.c: run sender and receiver threads, measure */
@@ -209,10 +233,22 @@ int bench_measure(struct bench_run *r, struct bench_result *res);
  * a profiler; the case waits for it to end before stopping
  */
 extern const char *bench_hook;
+/* Instruction accounting (quic_bench insn): packets in each window and
+ * before it; 0 packets = the timing mode
+ */
+extern unsigned int bench_insn_packets, bench_insn_warmup;
+int bench_measure_insn(struct bench_run *r, struct bench_result *res);
+/* insn_mark.c: the window markers the plugin watches for */
+#define INSN_MARK_OPEN		1
+#define INSN_MARK_CLOSE		2
+int insn_mark_init(void);
+void insn_mark(unsigned int op, unsigned int id);
 int bench_tx(const struct bench_case *c, struct bench_result *res);
 int bench_rx(const struct bench_case *c, struct bench_result *res);
 void bench_print(FILE *f, const struct bench_case *c,
 		 const struct bench_result *res);
+void bench_print_insn(FILE *f, const struct bench_case *c,
+		      const struct bench_result *res);
 
 /* raw.c: OpenSSL's cost per packet, no network */
 int bench_raw(FILE *f, double seconds);

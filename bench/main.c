@@ -10,6 +10,14 @@
  *	DIR tx|rx, PATH plain|user|userzc|ulp, CIPHER aes|chacha
  *	One network set-up for all cases; one JSON line per case. CMD
  *	(sh -c) starts when each measurement starts, e.g. a profiler.
+ *   quic_bench insn [-n PACKETS] [-w PACKETS] [-m FILE] CASE...
+ *	Instruction accounting (scripts/bench-insn.sh): per case, after
+ *	-w packets of warm-up (default 1024, at least one per connection),
+ *	one window of exactly -n packets (default 4096; both rounded up to
+ *	whole batches) bounded by the markers of the QEMU plugin
+ *	bench/insn/insn.c; no clock. One JSON line per case, with its
+ *	window id. -m writes /proc/self/maps to FILE first, so that the
+ *	report can name the userspace code the plugin saw.
  *
  * Exit status: 0, or 1 when a case could not run or its packets were not
  * what they should be (a crash or a failed transfer, never a slow figure).
@@ -91,7 +99,13 @@ static int run_cases(int argc, char **argv, double secs, double warmup)
 		    (c.path == PATH_ULP &&
 		     res.quic_packets < (long long)res.packets))
 			status = 1;
-		bench_print(stdout, &c, &res);
+		/* a window's count is per packet only if none was lost */
+		if (bench_insn_packets && (res.resyncs || res.udp_drops))
+			status = 1;
+		if (bench_insn_packets)
+			bench_print_insn(stdout, &c, &res);
+		else
+			bench_print(stdout, &c, &res);
 	}
 	bench_net_cleanup();
 	return status;
@@ -100,8 +114,58 @@ static int run_cases(int argc, char **argv, double secs, double warmup)
 static void usage(void)
 {
 	fprintf(stderr, "usage: quic_bench raw [SECONDS]\n"
-			"       quic_bench run [-t SECONDS] [-w WARMUP] [-x CMD] CASE...\n");
+			"       quic_bench run [-t SECONDS] [-w WARMUP] [-x CMD] CASE...\n"
+			"       quic_bench insn [-n PACKETS] [-w PACKETS] [-m FILE] CASE...\n");
 	exit(2);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	char buf[4096];
+	size_t n;
+	int err = !in || !out;
+
+	while (!err && (n = fread(buf, 1, sizeof(buf), in)))
+		err = fwrite(buf, 1, n, out) != n;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		err = 1;
+	return err ? -1 : 0;
+}
+
+static int insn_main(int argc, char **argv)
+{
+	const char *maps = NULL;
+	int opt, err;
+
+	bench_insn_packets = 4096;
+	bench_insn_warmup = 1024;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:w:m:")) != -1) {
+		if (opt == 'n')
+			bench_insn_packets = (unsigned int)strtoul(optarg, NULL, 0);
+		else if (opt == 'w')
+			bench_insn_warmup = (unsigned int)strtoul(optarg, NULL, 0);
+		else if (opt == 'm')
+			maps = optarg;
+		else
+			usage();
+	}
+	if (optind >= argc || !bench_insn_packets)
+		usage();
+	err = insn_mark_init();
+	if (err) {
+		fprintf(stderr, "quic_bench: no executable page for the markers: %s\n",
+			strerror(-err));
+		return 1;
+	}
+	if (maps && copy_file("/proc/self/maps", maps)) {
+		fprintf(stderr, "quic_bench: cannot write %s\n", maps);
+		return 1;
+	}
+	return run_cases(argc - optind, argv + optind, 0, 0);
 }
 
 int main(int argc, char **argv)
@@ -114,6 +178,8 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(argv[1], "raw"))
 		return bench_raw(stdout, argc > 2 ? atof(argv[2]) : 0.3) ? 1 : 0;
+	if (!strcmp(argv[1], "insn"))
+		return insn_main(argc, argv);
 	if (strcmp(argv[1], "run"))
 		usage();
 	optind = 2;

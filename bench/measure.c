@@ -99,3 +99,88 @@ int bench_measure(struct bench_run *r, struct bench_result *res)
 	res->resyncs = b.resyncs - a.resyncs;
 	return 0;
 }
+
+/*
+ * Instruction accounting: no clock. The sender moves @bench_insn_warmup
+ * packets (at least one per connection, so that every connection's state
+ * has been touched) and stops; once the receiver has read them all and
+ * nothing is in flight, the window opens, the sender moves exactly
+ * @bench_insn_packets more, and the receiver closes the window as it
+ * reads the last of them. Both counts are whole batches.
+ */
+unsigned int bench_insn_packets, bench_insn_warmup;
+static unsigned int insn_windows;
+
+static void close_window(void *arg)
+{
+	insn_mark(INSN_MARK_CLOSE, *(unsigned int *)arg);
+}
+
+static uint64_t round_up(uint64_t n, uint64_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+int bench_measure_insn(struct bench_run *r, struct bench_result *res)
+{
+	uint64_t nb = bench_batch(r->c), warm, n;
+	unsigned int id = ++insn_windows;
+	/* Under the plugin a TCG guest may run 10 times slower than bare */
+	const double idle = 60;
+	pthread_t tx, rx;
+	struct snap a, b;
+	int err, i;
+
+	warm = round_up(bench_insn_warmup > r->c->conns ? bench_insn_warmup :
+			r->c->conns, nb);
+	n = round_up(bench_insn_packets, nb);
+	flow_init(&r->flow, BENCH_WINDOW);
+	/* Losses are errors here: only a receiver stuck this long is one */
+	r->flow.stall_ns = 5000000000L;
+	atomic_store(&r->flow.limit, 0);
+	err = pthread_create(&rx, NULL, r->receiver, r);
+	if (err)
+		return -err;
+	err = pthread_create(&tx, NULL, r->sender, r);
+	if (err) {
+		flow_stop(&r->flow);
+		pthread_join(rx, NULL);
+		return -err;
+	}
+	err = flow_run_to(&r->flow, warm, warm, NULL, NULL, idle);
+	/* The receiver has read the warm-up; let the sender finish its last
+	 * sendmsg() and fall asleep at the limit, and the softirqs drain, so
+	 * that no warm-up work is left to land in the window
+	 */
+	for (i = 0; !err && i < 5000 &&
+	     (atomic_load(&r->flow.sent) != warm ||
+	      atomic_load(&r->flow.waiting) != 2); i++)
+		sleep_sec(0.001);
+	if (!err) {
+		sleep_sec(0.02);
+		take(&r->flow, &a);
+		insn_mark(INSN_MARK_OPEN, id);
+		err = flow_run_to(&r->flow, warm + n, warm + n, close_window,
+				  &id, idle);
+		take(&r->flow, &b);
+	}
+	flow_stop(&r->flow);
+	pthread_join(tx, NULL);
+	pthread_join(rx, NULL);
+	if (err)
+		return err;
+	/* the sender may count its last batch after the receiver read it */
+	b.sent = atomic_load(&r->flow.sent);
+
+	res->window = id;
+	res->warmup_packets = warm;
+	res->secs = b.t - a.t;
+	cpu_snap_diff(&a.cpu, &b.cpu, &res->cpu);
+	res->packets = b.received - a.received;
+	res->bytes = b.bytes - a.bytes;
+	res->sent = b.sent - a.sent;
+	res->send_calls = b.send_calls - a.send_calls;
+	res->recv_calls = b.recv_calls - a.recv_calls;
+	res->resyncs = b.resyncs - a.resyncs;
+	return 0;
+}

@@ -59,3 +59,32 @@ void bench_print(FILE *f, const struct bench_case *c,
 		(unsigned long long)r->failures, r->check);
 	fflush(f);
 }
+
+/*
+ * Instruction accounting: what the window held. The instructions
+ * themselves are in the plugin's window file (bench/insn/insn.c); the
+ * wall time is there for the record only.
+ */
+void bench_print_insn(FILE *f, const struct bench_case *c,
+		      const struct bench_result *r)
+{
+	fprintf(f, "{\"kind\":\"%s\",\"path\":\"%s\",\"cipher\":\"%s\","
+		"\"size\":%u,\"batch\":%u,\"segs\":%u,\"conns\":%u,",
+		c->dir == BENCH_TX ? "tx" : "rx", bench_path_name(c->path),
+		c->path == PATH_PLAIN ? "none" : bench_cipher_name(c->cipher),
+		c->size, c->batch, bench_batch(c), c->conns);
+	fprintf(f, "\"window\":%u,\"packets\":%llu,\"bytes\":%llu,"
+		"\"warmup_packets\":%llu,\"seconds\":%.3f,",
+		r->window, (unsigned long long)r->packets,
+		(unsigned long long)r->bytes,
+		(unsigned long long)r->warmup_packets, r->secs);
+	fprintf(f, "\"sent\":%llu,\"send_calls\":%llu,\"recv_calls\":%llu,"
+		"\"resyncs\":%llu,\"udp_drops\":%lld,\"setup_secs\":%.3f,"
+		"\"quic_packets\":%lld,\"quic_errors\":%lld,\"failures\":%llu,"
+		"\"check\":\"%s\"}\n",
+		(unsigned long long)r->sent, (unsigned long long)r->send_calls,
+		(unsigned long long)r->recv_calls, (unsigned long long)r->resyncs,
+		r->udp_drops, r->setup_secs, r->quic_packets, r->quic_errors,
+		(unsigned long long)r->failures, r->check);
+	fflush(f);
+}

@@ -245,7 +245,8 @@ int bench_rx(const struct bench_case *c, struct bench_result *res)
 	}
 	if (!err) {
 		rx_check(t, res);
-		err = bench_measure(&run, res);
+		err = bench_insn_packets ? bench_measure_insn(&run, res) :
+					    bench_measure(&run, res);
 	}
 	res->udp_drops = peer_udp_drops() - drops;
 	if (c->path == PATH_ULP) {
