@@ -168,7 +168,9 @@ class Report:
         self.w("# Benchmarks: the quic ULP against userspace crypto and plain UDP")
         self.w()
         self.w("Regenerate everything here (this file, `bench/results.json`, "
-               "`bench/plot.png`) with one command, one VM boot: `scripts/bench.sh`.")
+               "`bench/plot.png`) with one command, one VM boot: `scripts/bench.sh`; "
+               "the last section, instruction accounting (exact instruction counts "
+               "per packet, no timing), with `scripts/bench-insn.sh`.")
         self.w()
         self.w("**Absolute figures mean nothing across machines; only ratios "
                "within one run carry over, and under emulation only some of "
@@ -625,6 +627,14 @@ def main():
     notes = sys.argv[6] if len(sys.argv) == 7 else None
     r = Report(rundir, hostenv)
     md = r.build(notes)
+    # The instruction-accounting section (scripts/bench-insn.sh) has its
+    # own command and run: keep it as it is, at the end
+    if os.path.exists(out_md):
+        old = open(out_md).read()
+        b = old.find("<!-- insn-accounting: begin")
+        e = old.find("<!-- insn-accounting: end -->")
+        if 0 <= b < e:
+            md += "\n" + old[b:e + len("<!-- insn-accounting: end -->")] + "\n"
     with open(out_md, "w") as f:
         f.write(md)
     with open(out_json, "w") as f:
