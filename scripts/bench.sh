@@ -59,7 +59,11 @@ if [ "$(pgrep -c -f qemu-system || true)" != 0 ]; then
 fi
 
 note "bench: building quic_bench, the raw AEAD module and the example server"
-make -s -C "$TOP/bench" OUT="$OUTB" OBJ="$OBJ" >"$OUTB/build.log" 2>&1 ||
+# quic_bench includes the kernel's uapi headers from $OBJ/usr/include,
+# which a kernel build alone does not install
+make -s -C "$SRC" O="$OBJ" headers >"$OUTB/build.log" 2>&1 ||
+	die "make headers failed; see $OUTB/build.log"
+make -s -C "$TOP/bench" OUT="$OUTB" OBJ="$OBJ" >>"$OUTB/build.log" 2>&1 ||
 	die "building bench/ failed; see $OUTB/build.log"
 rm -rf "$OUTB/qo"
 if ! make -s -C "$TOP/userspace-example" BUILD="$OUTB/qo" >"$OUTB/qo-build.log" 2>&1; then
