@@ -130,9 +130,10 @@ for ((r = 1; r <= REPEATS; r++)); do
 	note "bench-insn: repeat $r of $REPEATS: ${#cases[@]} cases, $PACKETS packets each, in one VM boot"
 	t0=$(date +%s)
 	rc=0
+	printf '%s\n' "${cases[@]}" >"$run/cases.txt"
 	PATH=$OUTB/bin:$PATH VM_KVM=0 BOOT_TIMEOUT=${INSN_BOOT_TIMEOUT:-5400} \
 		VM_LOG="$run/console.log" "$TOP/scripts/boot.sh" -- \
-		"$TOP/bench/insn/guest.sh" "$run" "$OUTB" "$PACKETS" "$WARMUP" "${cases[@]}" \
+		"$TOP/bench/insn/guest.sh" "$run" "$OUTB" "$PACKETS" "$WARMUP" "$run/cases.txt" \
 		>"$run/guest.log" 2>&1 || rc=$?
 	vm_times+=($(($(date +%s) - t0)))
 	grep -a '^insn: ' "$run/console.log" >"$run/plugin.log" || true
@@ -154,10 +155,15 @@ args=(--obj "$OBJ" --host "$OUTB/host.env" --summary "$OUTB/summary.json"
 if [ "$WRITE" = 1 ]; then
 	args+=(--json "$TOP/bench/insn-results.json" --md "$TOP/BENCHMARKS.md")
 fi
-# The report writes what it could measure even when a case failed
+# The report writes what it could measure even when a case failed (exit
+# 3); any other failure wrote nothing
 report_rc=0
 python3 "$TOP/bench/insn/report.py" "${args[@]}" "${runs[@]}" || report_rc=$?
-[ "$report_rc" = 0 ] || failed="$failed report(exit $report_rc)"
+case $report_rc in
+0) ;;
+3) failed="$failed cases" ;;
+*) die "bench-insn: the report failed (exit $report_rc)${failed:+; errors in$failed}" ;;
+esac
 if [ "$WRITE" = 1 ]; then
 	gnuplot -e "data='$OUTB/plot.dat'; out='$TOP/bench/insn-plot.png'" \
 		"$TOP/bench/insn/plot.gp" 2>"$OUTB/gnuplot.log" ||

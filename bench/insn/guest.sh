@@ -4,8 +4,10 @@
 # The guest half of scripts/bench-insn.sh: runs inside the VM as root,
 # under QEMU with the accounting plugin (bench/insn/insn.c) loaded.
 #
-#	guest.sh OUTDIR BINDIR PACKETS WARMUP CASE...
+#	guest.sh OUTDIR BINDIR PACKETS WARMUP CASEFILE
 #
+# CASEFILE holds the quic_bench case specs, one per line: the command
+# reaches the guest on the kernel command line, which 42 cases overflow.
 # Writes to OUTDIR (a host directory, shared over 9p):
 #   env.txt          kernel, CPU, flags, time stamps
 #   kallsyms.txt     /proc/kallsyms with the quic module loaded: the report
@@ -23,7 +25,7 @@ OUT=$1
 BIN=$2
 PACKETS=$3
 WARMUP=$4
-shift 4
+mapfile -t cases <"$5"
 
 mkdir -p "$OUT"
 : >"$OUT/status"
@@ -88,7 +90,7 @@ grep -q ' 1 quic_hp_mask$' "$OUT/ctx-ranges.txt" ||
 # the plugin reads these files from the host when a window opens
 sync
 
-"$BIN/quic_bench" insn -n "$PACKETS" -w "$WARMUP" -m "$OUT/maps.txt" "$@" \
+"$BIN/quic_bench" insn -n "$PACKETS" -w "$WARMUP" -m "$OUT/maps.txt" "${cases[@]}" \
 	>"$OUT/cases.jsonl"
 rc=$?
 echo "quic_bench $rc" >"$OUT/status"
