@@ -243,6 +243,8 @@ int bench_measure_insn(struct bench_run *r, struct bench_result *res);
 #define INSN_MARK_CLOSE		2
 int insn_mark_init(void);
 void insn_mark(unsigned int op, unsigned int id);
+/* window 0: a loop of known length; returns its instruction count */
+uint64_t insn_calibrate(uint64_t iterations);
 int bench_tx(const struct bench_case *c, struct bench_result *res);
 int bench_rx(const struct bench_case *c, struct bench_result *res);
 void bench_print(FILE *f, const struct bench_case *c,

@@ -66,3 +66,19 @@ void insn_mark(unsigned int op, unsigned int id)
 	*(void **)&stub = stubs + ((op - 1) * MARK_IDS + id) * MARK_STUB;
 	stub();
 }
+
+/*
+ * A window whose userspace instruction count is known: @iterations of a
+ * two-instruction loop (dec, jnz). The report compares the plugin's count
+ * of window 0 with it, so that each run checks the counting itself.
+ * Returns the loop's instruction count.
+ */
+uint64_t insn_calibrate(uint64_t iterations)
+{
+	uint64_t n = iterations;
+
+	insn_mark(INSN_MARK_OPEN, 0);
+	__asm__ volatile("1:\n\tdec %0\n\tjnz 1b" : "+r"(n) : : "cc");
+	insn_mark(INSN_MARK_CLOSE, 0);
+	return 2 * iterations;
+}

@@ -17,7 +17,8 @@
  *	whole batches) bounded by the markers of the QEMU plugin
  *	bench/insn/insn.c; no clock. One JSON line per case, with its
  *	window id. -m writes /proc/self/maps to FILE first, so that the
- *	report can name the userspace code the plugin saw.
+ *	report can name the userspace code the plugin saw. Window 0, first,
+ *	is a calibration loop of known length (insn_calibrate()).
  *
  * Exit status: 0, or 1 when a case could not run or its packets were not
  * what they should be (a crash or a failed transfer, never a slow figure).
@@ -165,6 +166,9 @@ static int insn_main(int argc, char **argv)
 		fprintf(stderr, "quic_bench: cannot write %s\n", maps);
 		return 1;
 	}
+	/* window 0 checks the counting on a loop of known length */
+	printf("{\"calibration\":true,\"window\":0,\"loop_insns\":%llu}\n",
+	       (unsigned long long)insn_calibrate(1000000));
 	return run_cases(argc - optind, argv + optind, 0, 0);
 }
 
