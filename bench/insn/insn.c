@@ -32,6 +32,12 @@
  * string instruction are flagged here (1: movs, 2: stos, 3: the others)
  * so that the report can put them apart.
  *
+ * Spinning. A TB holding a PAUSE (cpu_relax(): the body of every kernel
+ * spin-wait loop, the contended spinlock's above all) is flagged too
+ * (INSN_SPIN): how often it runs depends on how long the other vCPU holds
+ * what is waited for, and so on when the host deschedules that vCPU's
+ * thread, not on the code.
+ *
  * Context. The report splits crypto library code between AEAD and header
  * protection by who called it, which a symbol alone cannot tell (the
  * ChaCha20 block function serves both). FILE, read again whenever a window
@@ -46,7 +52,8 @@
  * Output: when a window closes, DIR/window-ID.txt with one line per TB
  * that ran in it:
  *   VADDR NINSNS FLAGS CTX COUNT_VCPU0 COUNT_VCPU1 ...
- * (VADDR hex, the rest decimal), after a "# window ID vcpus N" line.
+ * (VADDR hex, the rest decimal; FLAGS: REP kind | INSN_SPIN), after a
+ * "# window ID vcpus N" line.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -68,6 +75,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define INSN_MARK_CLOSE		2u
 
 enum { REP_NONE, REP_MOVS, REP_STOS, REP_OTHER };
+#define INSN_SPIN		0x4	/* flags: the TB holds a PAUSE */
 
 /*
  * One per distinct (start address, instruction count, flags): a block
@@ -382,6 +390,14 @@ static void marker_exec(unsigned int vcpu, void *udata)
 	pthread_mutex_unlock(&lock);
 }
 
+/* PAUSE is F3 90, alone */
+static bool is_pause(struct qemu_plugin_insn *insn)
+{
+	const uint8_t *p = qemu_plugin_insn_data(insn);
+
+	return qemu_plugin_insn_size(insn) == 2 && p[0] == 0xf3 && p[1] == 0x90;
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
@@ -395,6 +411,9 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	first = qemu_plugin_tb_get_insn(tb, 0);
 	flags = rep_kind(qemu_plugin_insn_data(first),
 			 qemu_plugin_insn_size(first));
+	for (i = 0; i < n; i++)
+		if (is_pause(qemu_plugin_tb_get_insn(tb, i)))
+			flags |= INSN_SPIN;
 	r = rec_get(qemu_plugin_tb_vaddr(tb), (uint32_t)n, flags);
 	if (r)
 		qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec,
