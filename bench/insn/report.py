@@ -48,11 +48,22 @@ GROUPS = [
      "userspace (addresses below 2^47): quic_bench, libc, OpenSSL's "
      "libcrypto for the user path"),
     ("other", "other",
-     "the rest of the kernel: system call entry and exit, scheduler, "
-     "futex, timers and interrupts, RCU, copy routines apart from their "
-     "REP iterations, iov_iter, FPU state, 9p"),
+     "the rest of the kernel: system call entry and exit, interrupt entry, "
+     "softirq loop, RCU, file lookup, copy routines apart from their REP "
+     "iterations, iov_iter, siphash (flow hashing), FPU state"),
 ]
 GROUP_KEYS = [g[0] for g in GROUPS]
+# Reported apart from the total, with REP copies and spinning: what
+# depends on when threads sleep and wake, i.e. on the relative speed of
+# the two vCPUs (and on the host's scheduling of their threads), more
+# than on the code the packets go through.
+SCHED = ("sched", "sched",
+         "scheduling, idle and wake-ups: kernel/sched/ (wake-up, context "
+         "switch, idle loop, load tracking), kernel/time/ (ticks, timers), "
+         "kernel/futex/ (the benchmark's credit window), kernel/smp.c and "
+         "arch/x86/kernel/{process,process_64,smp}.c, apic/ (IPIs, "
+         "__switch_to, default_idle)")
+ALL_KEYS = GROUP_KEYS + ["sched"]
 
 CRYPTO_DIRS = ("crypto/", "arch/x86/crypto/", "lib/crypto/")
 ALLOC_FILES = ("mm/slub.o", "mm/slab_common.o", "mm/page_alloc.o",
@@ -61,8 +72,16 @@ STACK_DIRS = ("net/", "drivers/net/")
 STACK_FILES = ("arch/x86/lib/csum-partial_64.o", "arch/x86/lib/csum-copy_64.o",
                "arch/x86/lib/csum-wrappers_64.o", "lib/checksum.o")
 ULP_FILES = ("net/ipv4/udp_ulp.o",)
+# contended locks only: the uncontended paths are inlined elsewhere
+SPIN_FILES = ("kernel/locking/qspinlock.o", "kernel/locking/qrwlock.o")
+SCHED_DIRS = ("kernel/sched/", "kernel/time/", "kernel/futex/",
+              "arch/x86/kernel/apic/")
+SCHED_FILES = ("kernel/smp.o", "arch/x86/kernel/process.o",
+               "arch/x86/kernel/process_64.o", "arch/x86/kernel/smp.o")
 HP_FUNCS = ("quic_hp_mask", "quic_hp_apply")
 REP_KINDS = {1: "movs", 2: "stos", 3: "other"}
+REP_MASK = 0x3              # the plugin's flags: REP kind of the first insn
+SPIN = 0x4                  # and: the block holds a PAUSE
 
 PATHS = {"plain": "(a) plain UDP", "user": "(b) user", "ulp": "(c) ulp"}
 CIPHERS = {"AES-128-GCM": "AES", "ChaCha20-Poly1305": "ChaCha"}
@@ -127,6 +146,10 @@ def file_group(files):
             groups.add("alloc")
         elif f.startswith(STACK_DIRS) or f in STACK_FILES:
             groups.add("stack")
+        elif f.startswith(SCHED_DIRS) or f in SCHED_FILES:
+            groups.add("sched")
+        elif f in SPIN_FILES:
+            groups.add("spin")
         else:
             groups.add("other")
     return groups.pop() if len(groups) == 1 else "other"
@@ -181,15 +204,25 @@ class Symbols:
         return (name, mod, self.cache[key])
 
 
+def area(files):
+    """Where in the tree a function is, for the breakdown of "other"."""
+    if not files:
+        return "?"
+    f = sorted(files)[0]
+    parts = f.split("/")
+    return "/".join(parts[:3] if parts[0] in ("arch", "kernel") else parts[:2])
+
+
 def classify_window(path, syms):
     """Instructions per group, per vCPU, per symbol, copies by kind."""
-    groups = dict.fromkeys(GROUP_KEYS, 0)
+    groups = dict.fromkeys(ALL_KEYS, 0)
     copies = {"kernel": 0, "user": 0}
+    spin = 0
+    other_areas = {}
     copy_kinds = dict.fromkeys(REP_KINDS.values(), 0)
     vcpus = []
     by_sym = {}
     by_user_obj = {}
-    ctx_hp_crypto = 0
     with open(path) as f:
         for line in f:
             if line.startswith("#"):
@@ -201,12 +234,17 @@ def classify_window(path, syms):
                 vcpus += [0] * (len(counts) - len(vcpus))
             n = ninsns * sum(counts)
             user = vaddr < USER_TOP
-            if flags:
+            if flags & REP_MASK:
                 copies["user" if user else "kernel"] += n
-                copy_kinds[REP_KINDS.get(flags, "other")] += n
+                copy_kinds[REP_KINDS.get(flags & REP_MASK, "other")] += n
                 if not user:
                     name = syms.kernel(vaddr)[0]
                     by_sym[("copies", name)] = by_sym.get(("copies", name), 0) + n
+                continue
+            if flags & SPIN:
+                spin += n
+                name = "(user)" if user else syms.kernel(vaddr)[0]
+                by_sym[("spin", name)] = by_sym.get(("spin", name), 0) + n
                 continue
             for i, c in enumerate(counts):
                 vcpus[i] += ninsns * c
@@ -217,14 +255,20 @@ def classify_window(path, syms):
                 name, mod, g = syms.kernel(vaddr)
                 if mod:
                     name = f"{name} [{mod}]"
+                if g == "spin":
+                    spin += n
+                    by_sym[("spin", name)] = by_sym.get(("spin", name), 0) + n
+                    continue
                 if g == "crypto":
                     g = "hp" if ctx == 1 else "aead"
-                    if ctx == 1:
-                        ctx_hp_crypto += n
+                elif g == "other" and not mod:
+                    a = area(syms.kfiles.of(name))
+                    other_areas[a] = other_areas.get(a, 0) + n
             groups[g] += n
             by_sym[(g, name)] = by_sym.get((g, name), 0) + n
     return {"groups": groups, "copies": copies, "copy_kinds": copy_kinds,
-            "vcpus": vcpus, "by_sym": by_sym, "user_objects": by_user_obj}
+            "spin": spin, "vcpus": vcpus, "by_sym": by_sym,
+            "user_objects": by_user_obj, "other_areas": other_areas}
 
 
 def case_key(c):
@@ -259,13 +303,35 @@ def aead_drivers(rundir):
     return ", ".join(f"{n}: `{d}`" for n, (_, d) in sorted(best.items())) or "?"
 
 
+def calibration(path, expected, rundir, errors):
+    """Window 0: a userspace loop of @expected instructions plus a few of
+    glue around it (insn_calibrate()). Returns what was counted."""
+    user = kernel = 0
+    if not os.path.exists(path):
+        errors.append(f"{rundir}: no calibration window {path}")
+        return None
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        p = line.split()
+        n = int(p[1]) * sum(int(x) for x in p[4:])
+        if int(p[0], 16) < USER_TOP:
+            user += n
+        else:
+            kernel += n
+    if not expected <= user <= expected + 64:
+        errors.append(f"{rundir}: calibration: {user} userspace instructions "
+                      f"counted for a loop of {expected}")
+    return {"expected": expected, "user": user, "kernel": kernel}
+
+
 def load_run(rundir, kfiles, errors):
-    syms = Symbols(rundir, kfiles)
     cases = []
     cj = os.path.join(rundir, "cases.jsonl")
-    if not os.path.exists(cj):
-        errors.append(f"{rundir}: no cases.jsonl")
+    if not os.path.exists(cj) or not os.path.exists(os.path.join(rundir, "kallsyms.txt")):
+        errors.append(f"{rundir}: no cases.jsonl or kallsyms.txt (the VM failed?)")
         return [], read_env(os.path.join(rundir, "env.txt"))
+    syms = Symbols(rundir, kfiles)
     env = read_env(os.path.join(rundir, "env.txt"))
     env["aead_drivers"] = aead_drivers(rundir)
     for line in open(cj):
@@ -274,6 +340,9 @@ def load_run(rundir, kfiles, errors):
             continue
         c = json.loads(line)
         w = os.path.join(rundir, "windows", f"window-{c['window']}.txt")
+        if c.get("calibration"):
+            env["calibration"] = calibration(w, c["loop_insns"], rundir, errors)
+            continue
         if c["check"] != "ok" or c["failures"] or c["resyncs"] or c["udp_drops"]:
             errors.append(f"{rundir}: {case_name(c)}: check {c['check']}, "
                           f"{c['failures']} failures, {c['resyncs']} resyncs, "
@@ -290,7 +359,7 @@ def load_run(rundir, kfiles, errors):
 def per_packet(c):
     k, n = c["counts"], c["packets"]
     groups = {g: v / n for g, v in k["groups"].items()}
-    total = sum(groups.values())
+    total = sum(groups[g] for g in GROUP_KEYS)
     user_crypto = sum(v for o, v in k["user_objects"].items()
                       if o.startswith("libcrypto")) / n
     top = sorted(k["by_sym"].items(), key=lambda kv: -kv[1])[:25]
@@ -304,6 +373,10 @@ def per_packet(c):
         "copies_kernel": k["copies"]["kernel"] / n,
         "copies_user": k["copies"]["user"] / n,
         "copy_kinds": {kk: v / n for kk, v in k["copy_kinds"].items()},
+        "spin": k["spin"] / n,
+        "all": total + groups["sched"] + k["spin"] / n,
+        "other_areas": {a: v / n for a, v in sorted(
+            k["other_areas"].items(), key=lambda kv: -kv[1])[:12]},
         "user_libcrypto": user_crypto,
         "user_objects": {o: v / n for o, v in sorted(
             k["user_objects"].items(), key=lambda kv: -kv[1])},
@@ -342,19 +415,23 @@ def combine(per_run):
         reps = [x for x in e["repeats"] if x]
         n = len(reps)
         mean = {"total": sum(x["total"] for x in reps) / n,
+                "all": sum(x["all"] for x in reps) / n,
                 "copies": sum(x["copies"] for x in reps) / n,
                 "copies_kernel": sum(x["copies_kernel"] for x in reps) / n,
                 "copies_user": sum(x["copies_user"] for x in reps) / n,
                 "copy_kinds": {k: sum(x["copy_kinds"][k] for x in reps) / n
                                for k in REP_KINDS.values()},
+                "spin": sum(x["spin"] for x in reps) / n,
                 "user_libcrypto": sum(x["user_libcrypto"] for x in reps) / n,
                 "groups": {g: sum(x["groups"][g] for x in reps) / n
-                           for g in GROUP_KEYS}}
+                           for g in ALL_KEYS}}
         e["mean"] = mean
         e["spread_pct"] = {
             "total": spread([x["total"] for x in reps]),
+            "all": spread([x["all"] for x in reps]),
             "copies": spread([x["copies"] for x in reps]),
-            **{g: spread([x["groups"][g] for x in reps]) for g in GROUP_KEYS}}
+            "spin": spread([x["spin"] for x in reps]),
+            **{g: spread([x["groups"][g] for x in reps]) for g in ALL_KEYS}}
         out.append(e)
     return out
 
@@ -370,19 +447,23 @@ def fmt_pct(v):
 
 
 def table_lines(cases, kind):
-    hdr = ("| batch (segs) | cipher | path | conns | **insns/pkt** | REP copies + fills | "
-           + " | ".join(g[1] for g in GROUPS) + " | of user: libcrypto | repeat spread |")
-    lines = [hdr, "| " + " | ".join(["---"] * 4 + ["---:"] * (len(GROUPS) + 4)) + " |"]
+    hdr = ("| batch (segs) | cipher | path | conns | **insns/pkt** | spread | "
+           + " | ".join(g[1] for g in GROUPS)
+           + " | of user: libcrypto | *apart:* sched | spin | REP copies + fills "
+           "| all but copies | spread |")
+    lines = [hdr, "| " + " | ".join(["---"] * 4 + ["---:"] * (len(GROUPS) + 8)) + " |"]
     for e in cases:
         if e["kind"] != kind:
             continue
-        m = e["mean"]
+        m, sp = e["mean"], e["spread_pct"]
         cipher = "—" if e["path"] == "plain" else CIPHERS.get(e["cipher"], e["cipher"])
         row = [f"{e['batch']} ({e['segs']})", cipher, PATHS.get(e["path"], e["path"]),
-               f"{e['conns']:,}", f"**{fmt(m['total'])}**",
-               f"{fmt(m['copy_kinds']['movs'])} + {fmt(m['copy_kinds']['stos'] + m['copy_kinds']['other'])}"]
+               f"{e['conns']:,}", f"**{fmt(m['total'])}**", fmt_pct(sp["total"])]
         row += [fmt(m["groups"][g]) for g in GROUP_KEYS]
-        row += [fmt(m["user_libcrypto"]), fmt_pct(e["spread_pct"]["total"])]
+        row += [fmt(m["user_libcrypto"]), fmt(m["groups"]["sched"]), fmt(m["spin"]),
+                f"{fmt(m['copy_kinds']['movs'])} + "
+                f"{fmt(m['copy_kinds']['stos'] + m['copy_kinds']['other'])}",
+                fmt(m["all"]), fmt_pct(sp["all"])]
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -400,6 +481,8 @@ def markdown(result, host, genv):
     cases = result["cases"]
     spreads = [e["spread_pct"]["total"] for e in cases
                if e["spread_pct"]["total"] is not None]
+    s64 = [e["spread_pct"]["total"] for e in cases
+           if e["spread_pct"]["total"] is not None and e["batch"] == 64]
     w.append("<!-- insn-accounting: begin (scripts/bench-insn.sh writes this section; "
              "scripts/bench.sh keeps it) -->")
     w.append("## Instruction accounting: guest instructions per packet")
@@ -432,9 +515,17 @@ def markdown(result, host, genv):
     w.append(f"| wall time | {host.get('wall_seconds', '?')} s in all; VM boots "
              f"{host.get('vm_seconds', '?')} s; host load {host.get('load_start', '?')} "
              f"at start, {host.get('load_end', '?')} at end |")
-    w.append(f"| repeat spread | (max − min) / mean of the total, over the cases: "
+    cal = [g.get("calibration") for g in result["guest"]]
+    cal = [c for c in cal if c]
+    if cal:
+        w.append("| calibration | window 0 of each boot: a userspace loop of "
+                 f"{cal[0]['expected']:,} instructions (`dec; jnz`), counted as "
+                 + ", ".join(f"{c['user']:,}" for c in cal)
+                 + " userspace instructions (the loop and its call glue) |")
+    w.append(f"| repeat spread | (max − min) / mean of insns/pkt, over the cases: "
              f"at most {fmt_pct(max(spreads) if spreads else None)}, median "
-             f"{fmt_pct(sorted(spreads)[len(spreads) // 2] if spreads else None)} |")
+             f"{fmt_pct(sorted(spreads)[len(spreads) // 2] if spreads else None)}; "
+             f"at batch 64 at most {fmt_pct(max(s64) if s64 else None)} |")
     w.append("")
     w.append("How it counts:")
     w.append("")
@@ -458,12 +549,26 @@ def markdown(result, host, genv):
              "are flagged at translation and counted as **copies** (REP MOVS, and REP "
              "STOS fills), not in the total; the copy routines' other instructions are "
              "in the total.")
+    w.append("- **Spinning apart.** The contended-lock slow paths (kernel/locking/qspinlock.c, "
+             "qrwlock.c) and any other block holding a PAUSE (`cpu_relax()`, the body of "
+             "every kernel spin-wait loop) are reported as **spin**, not in the total: "
+             "how long a vCPU spins depends on how long the other one holds the lock, "
+             "i.e. on when the host deschedules that vCPU's thread, not on the code "
+             "(on this busy 2-core host it went from nothing to 3,000 instructions per "
+             "packet between two boots of the same case).")
     w.append("- **Groups**, by the function each block starts in (guest `/proc/kallsyms`; "
              "a kernel function's group is that of the object file defining it, from "
              "`nm` on the build), first match wins:")
     w.append("")
     for key, label, desc in GROUPS:
         w.append(f"  - **{label}**: {desc}.")
+    w.append(f"  - *apart from the total:* **{SCHED[1]}**: {SCHED[2]}. How often a "
+             "thread sleeps and is woken per packet depends on the relative speed of "
+             "the two vCPUs, which the host's load decides here; it is most of what "
+             "differs between repeats at batch 1. It is a real cost of each path "
+             "(a receiver that waits for every packet pays a wake-up per packet), "
+             "so \"all but copies\" keeps it: that figure compares with the "
+             "issue's trial figures.")
     w.append("")
     w.append("  **Header protection versus AEAD** is decided by the caller, not the "
              "symbol, because the same library code serves both (the ChaCha20 AEAD "
@@ -484,9 +589,12 @@ def markdown(result, host, genv):
         w.append("")
         w.extend(table_lines(cases, kind))
         w.append("")
-    w.append("Total = every group but copies. \"of user: libcrypto\" is the part of "
+    w.append("insns/pkt = the sum of AEAD to other; sched, spin and REP copies (MOVS) + "
+             "fills (STOS) are apart; all but copies = insns/pkt + sched + spin. "
+             "\"of user: libcrypto\" is the part of "
              "\"user\" in OpenSSL's libcrypto (quic_bench's own `/proc/self/maps`). "
-             "Repeat spread: (max − min) / mean of the totals of the repeats.")
+             "Repeat spread: (max − min) / mean of the totals of the repeats. "
+             "All figures are the mean of the repeats.")
     w.append("")
     w.append("![Guest instructions per packet by batch](bench/insn-plot.png)")
     w.append("")
@@ -527,42 +635,53 @@ def replace_section(path, section):
 
 
 def plotdata(cases, path):
-    """Four blocks (tx AES, tx ChaCha, rx AES, rx ChaCha): per batch the
-    total per packet of plain, user, ulp, ulp 10k, and the ULP's copies."""
-    def get(kind, path_, cipher, batch, conns=1):
+    """Four blocks (tx AES, rx AES, tx ChaCha, rx ChaCha) for a rowstacked
+    histogram: one row per path and batch, the groups as columns, an empty
+    row between batches."""
+    def get(kind, path_, cipher, batch, conns):
         for e in cases:
             if (e["kind"], e["path"], e["batch"], e["conns"]) == (kind, path_, batch, conns) \
                     and (path_ == "plain" or e["cipher"] == cipher):
                 return e
         return None
     with open(path, "w") as f:
-        for kind in ("tx", "rx"):
-            for cipher in CIPHERS:
-                f.write(f"# {kind} {cipher}\nbatch plain user ulp ulp10k ulpcopies\n")
+        for cipher in CIPHERS:
+            for kind in ("tx", "rx"):
+                f.write(f"# {kind} {cipher}\nbar " + " ".join(
+                    f'"{g[1]}"' for g in GROUPS) + "\n")
                 for batch in (1, 16, 64):
-                    vals = []
-                    for p, conns in (("plain", 1), ("user", 1), ("ulp", 1), ("ulp", 10000)):
+                    for p, conns, label in (("plain", 1, "plain"), ("user", 1, "user"),
+                                            ("ulp", 1, "ulp"), ("ulp", 10000, "ulp 10k")):
                         e = get(kind, p, cipher, batch, conns)
-                        vals.append(f"{e['mean']['total']:.1f}" if e else "NaN")
-                    e = get(kind, "ulp", cipher, batch)
-                    vals.append(f"{e['mean']['copies']:.1f}" if e else "NaN")
-                    f.write(f"{batch} {' '.join(vals)}\n")
+                        vals = [f"{e['mean']['groups'][g]:.1f}" if e else "0"
+                                for g in GROUP_KEYS]
+                        f.write(f'"{batch}: {label}" {" ".join(vals)}\n')
+                    if batch != 64:
+                        f.write('"" ' + " ".join("0" for _ in GROUP_KEYS) + "\n")
                 f.write("\n\n")
+
+
+def pct(v):
+    return "—" if v is None else f"{v:.1f}%"
 
 
 def print_tables(cases):
     for kind in ("tx", "rx"):
-        print(f"\n{kind.upper()}: instructions per packet (copies apart), all vCPUs")
-        print(f"{'case':34} {'total':>9} {'copies':>8} "
-              + " ".join(f"{g[1]:>8}" for g in GROUPS) + f" {'spread':>7}")
+        print(f"\n{kind.upper()}: instructions per packet, all vCPUs; total = the groups "
+              "up to other; sched, spin, copies apart; all = all but copies")
+        print(f"{'case':28} {'total':>7} {'spread':>6} "
+              + " ".join(f"{g[1]:>6}" for g in GROUPS)
+              + f" | {'sched':>5} {'spin':>5} {'copies':>6} {'all':>6} {'spread':>6}")
         for e in cases:
             if e["kind"] != kind:
                 continue
             m = e["mean"]
             sp = e["spread_pct"]["total"]
-            print(f"{e['case']:34} {m['total']:9.0f} {m['copies']:8.0f} "
-                  + " ".join(f"{m['groups'][g]:8.0f}" for g in GROUP_KEYS)
-                  + f" {('%.2f%%' % sp) if sp is not None else '—':>7}")
+            sa = e["spread_pct"]["all"]
+            print(f"{e['case']:28} {m['total']:7.0f} {pct(sp):>6} "
+                  + " ".join(f"{m['groups'][g]:6.0f}" for g in GROUP_KEYS)
+                  + f" | {m['groups']['sched']:5.0f} {m['spin']:5.0f} {m['copies']:6.0f}"
+                  + f" {m['all']:6.0f} {pct(sa):>6}")
 
 
 def main():
@@ -588,8 +707,12 @@ def main():
     genv = dict(genvs[0]) if genvs else {}
     if genvs and genvs[-1].get("date_end"):
         genv["date_end"] = genvs[-1]["date_end"]
+    if not cases:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        sys.exit("report: no case was measured; nothing written")
     result = {"host": host, "guest": genvs, "errors": errors,
-              "groups": {k: {"label": l, "contains": d} for k, l, d in GROUPS},
+              "groups": {k: {"label": l, "contains": d} for k, l, d in GROUPS + [SCHED]},
               "cases": cases}
     with open(a.summary, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
@@ -604,9 +727,8 @@ def main():
     print_tables(cases)
     for e in errors:
         print(f"error: {e}", file=sys.stderr)
-    if not cases:
-        sys.exit("report: no case was measured")
-    sys.exit(1 if errors else 0)
+    # 3: written, but something failed; anything else: nothing was written
+    sys.exit(3 if errors else 0)
 
 
 if __name__ == "__main__":
