@@ -579,6 +579,11 @@ def markdown(result, host, genv):
              "HP. An interrupt that runs quic code in the middle of header "
              "protection (Rx softirq on the receiving CPU) would reset it early; "
              "that can only move instructions from HP to AEAD.")
+    w.append("- **Instructions are not cycles.** An emulated AES-NI, PCLMULQDQ or AVX2 "
+             "instruction counts one, like a `mov`: the AES-GCM AEAD (VAES, VPCLMULQDQ) "
+             "executes a third of ChaCha20-Poly1305's instructions but is not three times "
+             "faster on hardware. Compare paths group by group, and the same group across "
+             "kernels; the counts say how much code each packet goes through.")
     w.append("- The timing benchmark's topology (`quic_bench`: sender on CPU 0, receiver "
              "on CPU 1, veth between two namespaces, credit window) is unchanged; Tx "
              "measures protect-and-send plus a plain `recv()` sink, Rx a plain sender "
