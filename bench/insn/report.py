@@ -513,8 +513,11 @@ def markdown(result, host, genv):
              f"after {host.get('warmup', '?')} packets of warm-up (at least one per "
              f"connection); {host.get('repeats', '?')} repeats, each in its own VM boot |")
     w.append(f"| wall time | {host.get('wall_seconds', '?')} s in all; VM boots "
-             f"{host.get('vm_seconds', '?')} s; host load {host.get('load_start', '?')} "
-             f"at start, {host.get('load_end', '?')} at end |")
+             + ", ".join(f"{v} s" for v in host.get("vm_seconds", "?").split())
+             + f"; host load {host.get('load_start', '?')} at start, "
+             f"{host.get('load_end', '?')} at end; other QEMU processes at start: "
+             f"{host.get('other_qemu', '?')} (the host's load changes the time, not the "
+             "counts, except sched and spin) |")
     cal = [g.get("calibration") for g in result["guest"]]
     cal = [c for c in cal if c]
     if cal:
@@ -601,6 +604,22 @@ def markdown(result, host, genv):
              "Repeat spread: (max − min) / mean of the totals of the repeats. "
              "All figures are the mean of the repeats.")
     w.append("")
+    w.append("### Beyond the crypto (instructions per packet, from the tables above)")
+    w.append("")
+    w.append("What each protected path adds to plain UDP, and what is left of that once its "
+             "own crypto is taken out: for the user path OpenSSL's libcrypto, for the ULP "
+             "its AEAD and header protection. The last column is the cost of 10,000 "
+             "connections (a connection lookup per packet) over one.")
+    w.append("")
+    w.append("| dir | cipher | batch | plain | user − plain | ulp − plain "
+             "| user − plain − libcrypto | ulp − plain − AEAD − HP | ulp 10k − ulp |")
+    w.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for d in result["derived"]:
+        w.append(f"| {d['kind']} | {CIPHERS.get(d['cipher'], d['cipher'])} | {d['batch']} "
+                 f"| {fmt(d['plain'])} | {fmt(d['user_over_plain'])} "
+                 f"| {fmt(d['ulp_over_plain'])} | {fmt(d['user_beyond_crypto'])} "
+                 f"| {fmt(d['ulp_beyond_crypto'])} | {fmt(d['conns_10k_over_1'])} |")
+    w.append("")
     w.append("![Guest instructions per packet by batch](bench/insn-plot.png)")
     w.append("")
     for e in cases:
@@ -666,6 +685,34 @@ def plotdata(cases, path):
                 f.write("\n\n")
 
 
+def derive(cases):
+    """Per direction, cipher and batch: what the paths add to plain UDP,
+    with and without their crypto (the headline figures, means)."""
+    def get(kind, path_, cipher, batch, conns=1):
+        for e in cases:
+            if (e["kind"], e["path"], e["batch"], e["conns"]) == (kind, path_, batch, conns) \
+                    and (path_ == "plain" or e["cipher"] == cipher):
+                return e["mean"]
+        return None
+    out = []
+    for kind in ("tx", "rx"):
+        for cipher in CIPHERS:
+            for batch in (1, 16, 64):
+                a, b = get(kind, "plain", cipher, batch), get(kind, "user", cipher, batch)
+                c, c10 = get(kind, "ulp", cipher, batch), get(kind, "ulp", cipher, batch, 10000)
+                if not (a and b and c):
+                    continue
+                out.append({
+                    "kind": kind, "cipher": cipher, "batch": batch, "plain": a["total"],
+                    "user_over_plain": b["total"] - a["total"],
+                    "ulp_over_plain": c["total"] - a["total"],
+                    "user_beyond_crypto": b["total"] - a["total"] - b["user_libcrypto"],
+                    "ulp_beyond_crypto": c["total"] - a["total"] - c["groups"]["aead"]
+                    - c["groups"]["hp"],
+                    "conns_10k_over_1": c10["total"] - c["total"] if c10 else None})
+    return out
+
+
 def pct(v):
     return "—" if v is None else f"{v:.1f}%"
 
@@ -718,7 +765,7 @@ def main():
         sys.exit("report: no case was measured; nothing written")
     result = {"host": host, "guest": genvs, "errors": errors,
               "groups": {k: {"label": l, "contains": d} for k, l, d in GROUPS + [SCHED]},
-              "cases": cases}
+              "cases": cases, "derived": derive(cases)}
     with open(a.summary, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
         f.write("\n")
