@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest instructions per packet by group, 1200-byte packets: the plot of
-# BENCHMARKS.md's instruction accounting section (REP copies and spinning
-# are apart, as in the tables).
+# BENCHMARKS.md's instruction accounting section (REP copies, spinning
+# and scheduling are apart, as in the tables).
 #   gnuplot -e "data='FILE'; out='PNG'" plot.gp
 # The data file (bench/insn/report.py) has four blocks: tx AES, rx AES,
 # tx ChaCha, rx ChaCha; a row per batch and path, a column per group.
 set terminal pngcairo size 1400,900 font ",9" noenhanced
 set output out
-set multiplot layout 2,2 title "Guest instructions per packet by group under QEMU TCG (exact counts; all vCPUs; REP copies and spinning apart)"
+set multiplot layout 2,2 title "Guest instructions per packet by group under QEMU TCG (exact counts; all vCPUs; REP copies, spinning and scheduling apart)"
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.85 border -1
