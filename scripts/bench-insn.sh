@@ -22,15 +22,22 @@
 # INSN_PACKETS (packets per window, default 4096), INSN_WARMUP (packets
 # before it, default 1024, at least one per connection), INSN_CASES
 # (quic_bench case specs, default the full matrix below), INSN_WRITE=0
-# (leave the repository's files alone; scripts/check-insn.sh), BUILD, OBJ.
+# (leave the repository's files alone; scripts/check-insn.sh), INSN_TAG
+# (names the build and run directories), BUILD, OBJ. The raw runs stay in
+# $BUILD/vm/out/bench-insn/rN until the next run; bench/insn/report.py
+# --from-json renders the section again from bench/insn-results.json.
 # Needs the kernel built (scripts/build-kernel.sh); installs the plugin
 # API header itself (scripts/setup.sh --qemu-plugin-api).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
-OUTB=$BUILD/bench-insn
-RUNS=$BUILD/vm$VARIANT/out/bench-insn
+# Builds, summary and the raw runs (the VM's own output) under a name of
+# their own, so that scripts/check-insn.sh (INSN_TAG=check-insn) leaves
+# the last full run alone
+TAG=${INSN_TAG:-bench-insn}
+OUTB=$BUILD/$TAG
+RUNS=$BUILD/vm$VARIANT/out/$TAG
 REPEATS=${INSN_REPEATS:-2}
 PACKETS=${INSN_PACKETS:-4096}
 WARMUP=${INSN_WARMUP:-1024}
