@@ -18,7 +18,8 @@
 #   BENCHMARKS.md             the "Instruction accounting" section only
 #   bench/insn-plot.png       instructions per packet by batch (gnuplot)
 #
-# and prints the tables. Variables: INSN_REPEATS (VM boots, default 2),
+# and prints the tables. Variables: INSN_REPEATS (VM boots, default 3: the
+# tables show the median one, see bench/insn/report.py),
 # INSN_PACKETS (packets per window, default 4096), INSN_WARMUP (packets
 # before it, default 1024, at least one per connection), INSN_CASES
 # (quic_bench case specs, default the full matrix below), INSN_WRITE=0
@@ -38,7 +39,7 @@ start=$(date +%s)
 TAG=${INSN_TAG:-bench-insn}
 OUTB=$BUILD/$TAG
 RUNS=$BUILD/vm$VARIANT/out/$TAG
-REPEATS=${INSN_REPEATS:-2}
+REPEATS=${INSN_REPEATS:-3}
 PACKETS=${INSN_PACKETS:-4096}
 WARMUP=${INSN_WARMUP:-1024}
 WRITE=${INSN_WRITE:-1}

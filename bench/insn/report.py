@@ -364,6 +364,9 @@ def per_packet(c):
     user_crypto = sum(v for o, v in k["user_objects"].items()
                       if o.startswith("libcrypto")) / n
     top = sorted(k["by_sym"].items(), key=lambda kv: -kv[1])[:25]
+    # every function of the total's groups, for differences(); not written
+    in_total = {f"{g}: {sym}": v / n for (g, sym), v in k["by_sym"].items()
+                if g in GROUP_KEYS}
     return {
         "window": c["window"], "packets": n,
         "warmup_packets": c["warmup_packets"],
@@ -384,6 +387,7 @@ def per_packet(c):
         "vcpus": [v / n for v in k["vcpus"]],
         "top": [{"group": g, "symbol": s, "per_packet": v / n}
                 for (g, s), v in top],
+        "_in_total": in_total,
     }
 
 
@@ -393,6 +397,34 @@ def spread(vals):
         return None
     mean = sum(vals) / len(vals)
     return (max(vals) - min(vals)) / mean * 100 if mean else 0.0
+
+
+def average(reps):
+    """The field-wise mean of repeats (per_packet() dicts)."""
+    n = len(reps)
+    return {"total": sum(x["total"] for x in reps) / n,
+            "all": sum(x["all"] for x in reps) / n,
+            "copies": sum(x["copies"] for x in reps) / n,
+            "copies_kernel": sum(x["copies_kernel"] for x in reps) / n,
+            "copies_user": sum(x["copies_user"] for x in reps) / n,
+            "copy_kinds": {k: sum(x["copy_kinds"][k] for x in reps) / n
+                           for k in REP_KINDS.values()},
+            "spin": sum(x["spin"] for x in reps) / n,
+            "user_libcrypto": sum(x["user_libcrypto"] for x in reps) / n,
+            "groups": {g: sum(x["groups"][g] for x in reps) / n
+                       for g in ALL_KEYS}}
+
+
+def differences(reps):
+    """The functions of the total that differ most between the cheapest
+    and the costliest repeat of a case."""
+    reps = sorted(reps, key=lambda x: x["total"])
+    lo, hi = reps[0], reps[-1]
+    a, b = lo["_in_total"], hi["_in_total"]
+    d = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in set(a) | set(b)),
+               key=lambda x: -abs(x[0]))
+    return {"cheapest": lo["total"], "costliest": hi["total"],
+            "functions": [{"function": k, "per_packet": v} for v, k in d[:4]]}
 
 
 def combine(per_run):
@@ -415,18 +447,16 @@ def combine(per_run):
         e = table[k]
         reps = [x for x in e["repeats"] if x]
         n = len(reps)
-        mean = {"total": sum(x["total"] for x in reps) / n,
-                "all": sum(x["all"] for x in reps) / n,
-                "copies": sum(x["copies"] for x in reps) / n,
-                "copies_kernel": sum(x["copies_kernel"] for x in reps) / n,
-                "copies_user": sum(x["copies_user"] for x in reps) / n,
-                "copy_kinds": {k: sum(x["copy_kinds"][k] for x in reps) / n
-                               for k in REP_KINDS.values()},
-                "spin": sum(x["spin"] for x in reps) / n,
-                "user_libcrypto": sum(x["user_libcrypto"] for x in reps) / n,
-                "groups": {g: sum(x["groups"][g] for x in reps) / n
-                           for g in ALL_KEYS}}
-        e["mean"] = mean
+        e["mean"] = average(reps)
+        # The headline: the repeat with the median total (with an even
+        # number, the two middle ones averaged), whole, so that its groups
+        # add up to it; a boot that fell into a costlier state (see "where
+        # repeats differ") does not move it when there are three or more
+        by_total = sorted(reps, key=lambda x: x["total"])
+        e["median"] = average(by_total[(n - 1) // 2:n // 2 + 1])
+        e["differences"] = differences(reps)
+        for x in reps:
+            del x["_in_total"]
         e["spread_pct"] = {
             "total": spread([x["total"] for x in reps]),
             "all": spread([x["all"] for x in reps]),
@@ -456,7 +486,7 @@ def table_lines(cases, kind):
     for e in cases:
         if e["kind"] != kind:
             continue
-        m, sp = e["mean"], e["spread_pct"]
+        m, sp = e["median"], e["spread_pct"]
         cipher = "—" if e["path"] == "plain" else CIPHERS.get(e["cipher"], e["cipher"])
         row = [f"{e['batch']} ({e['segs']})", cipher, PATHS.get(e["path"], e["path"]),
                f"{e['conns']:,}", f"**{fmt(m['total'])}**", fmt_pct(sp["total"])]
@@ -606,8 +636,29 @@ def markdown(result, host, genv):
              "\"of user: libcrypto\" is the part of "
              "\"user\" in OpenSSL's libcrypto (quic_bench's own `/proc/self/maps`). "
              "Repeat spread: (max − min) / mean of the totals of the repeats. "
-             "All figures are the mean of the repeats.")
+             "Every figure is that of the median repeat (by insns/pkt; with two repeats "
+             "their mean); `bench/insn-results.json` has each repeat and the means.")
     w.append("")
+    diff = [e for e in cases if (e["spread_pct"]["total"] or 0) > 3]
+    if diff:
+        w.append("### Where repeats differ (cases whose insns/pkt spread exceeds 3%)")
+        w.append("")
+        w.append("The functions of insns/pkt whose count differs most between the cheapest "
+                 "and the costliest repeat. `new_slab` is SLUB building a fresh slab: in some "
+                 "boots it does so for one of the ULP's per-packet allocations all along the "
+                 "window, in others never, depending on the allocator's state in that boot "
+                 "(only ULP cases show it, both ciphers and directions). The softirq and "
+                 "stack functions differ with how many packets one softirq run or one "
+                 "wake-up handles, which the vCPUs' relative speed decides.")
+        w.append("")
+        w.append("| case | insns/pkt, cheapest – costliest repeat | largest differences (group: function, per packet) |")
+        w.append("| --- | ---: | --- |")
+        for e in diff:
+            d = e["differences"]
+            w.append(f"| {e['case']} | {fmt(d['cheapest'])} – {fmt(d['costliest'])} | "
+                     + "; ".join(f"`{f['function']}` {f['per_packet']:+,.0f}"
+                                 for f in d["functions"]) + " |")
+        w.append("")
     w.append("### Beyond the crypto (instructions per packet, from the tables above)")
     w.append("")
     w.append("What each protected path adds to plain UDP, and what is left of that once its "
@@ -681,7 +732,7 @@ def plotdata(cases, path):
                     for p, conns, label in (("plain", 1, "plain"), ("user", 1, "user"),
                                             ("ulp", 1, "ulp"), ("ulp", 10000, "ulp 10k")):
                         e = get(kind, p, cipher, batch, conns)
-                        vals = [f"{e['mean']['groups'][g]:.1f}" if e else "0"
+                        vals = [f"{e['median']['groups'][g]:.1f}" if e else "0"
                                 for g in GROUP_KEYS]
                         f.write(f'"{batch}: {label}" {" ".join(vals)}\n')
                     if batch != 64:
@@ -696,7 +747,7 @@ def derive(cases):
         for e in cases:
             if (e["kind"], e["path"], e["batch"], e["conns"]) == (kind, path_, batch, conns) \
                     and (path_ == "plain" or e["cipher"] == cipher):
-                return e["mean"]
+                return e["median"]
         return None
     out = []
     for kind in ("tx", "rx"):
@@ -733,7 +784,7 @@ def print_tables(cases):
         for e in cases:
             if e["kind"] != kind:
                 continue
-            m = e["mean"]
+            m = e["median"]
             sp = e["spread_pct"]["total"]
             sa = e["spread_pct"]["all"]
             print(f"{e['case']:28} {m['total']:7.0f} {pct(sp):>6} "
