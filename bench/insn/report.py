@@ -639,17 +639,20 @@ def markdown(result, host, genv):
              "Every figure is that of the median repeat (by insns/pkt; with two repeats "
              "their mean); `bench/insn-results.json` has each repeat and the means.")
     w.append("")
-    diff = [e for e in cases if (e["spread_pct"]["total"] or 0) > 3]
+    diff = [e for e in cases if (e["spread_pct"]["total"] or 0) > 3 and
+            e["differences"]["costliest"] - e["differences"]["cheapest"] > 50]
     if diff:
-        w.append("### Where repeats differ (cases whose insns/pkt spread exceeds 3%)")
+        w.append("### Where repeats differ (insns/pkt spread over 3% and 50 instructions)")
         w.append("")
         w.append("The functions of insns/pkt whose count differs most between the cheapest "
-                 "and the costliest repeat. `new_slab` is SLUB building a fresh slab: in some "
-                 "boots it does so for one of the ULP's per-packet allocations all along the "
-                 "window, in others never, depending on the allocator's state in that boot "
-                 "(only ULP cases show it, both ciphers and directions). The softirq and "
-                 "stack functions differ with how many packets one softirq run or one "
-                 "wake-up handles, which the vCPUs' relative speed decides.")
+                 "and the costliest repeat. Softirq and stack functions differ with how "
+                 "many packets one softirq run or one wake-up handles, which the vCPUs' "
+                 "relative speed decides.")
+        if any("new_slab" in f["function"] for e in diff
+               for f in e["differences"]["functions"]):
+            w.append("`new_slab` is SLUB building a fresh slab: in some boots it does so "
+                     "for one of the ULP's per-packet allocations all along the window, in "
+                     "others never, depending on the allocator's state in that boot.")
         w.append("")
         w.append("| case | insns/pkt, cheapest – costliest repeat | largest differences (group: function, per packet) |")
         w.append("| --- | ---: | --- |")
