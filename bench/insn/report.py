@@ -550,8 +550,9 @@ def markdown(result, host, genv):
              + ", ".join(f"{v} s" for v in host.get("vm_seconds", "?").split())
              + f"; host load {host.get('load_start', '?')} at start, "
              f"{host.get('load_end', '?')} at end; other QEMU processes at start: "
-             f"{host.get('other_qemu', '?')} (the host's load changes the time, not the "
-             "counts, except sched and spin) |")
+             f"{host.get('other_qemu', '?')} (the host's load changes the time; of the "
+             "counts it moves sched and spin, and at small batches how many packets one "
+             "softirq run or one wake-up handles) |")
     cal = [g.get("calibration") for g in result["guest"]]
     cal = [c for c in cal if c]
     if cal:
