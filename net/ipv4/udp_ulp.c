@@ -5,7 +5,6 @@
  */
 
 #include <linux/module.h>
-#include <linux/skmsg.h>
 #include <linux/spinlock.h>
 #include <net/udp_ulp.h>
 
@@ -86,22 +85,21 @@ static const struct udp_ulp_ops *udp_ulp_load(const char *name)
 }
 
 /* Where a ULP cannot work: it rewrites payloads that an encapsulation
- * handler or a BPF psock would otherwise consume before it sees them.
+ * handler or a BPF psock would otherwise consume before it sees them, and
+ * its state takes sk_user_data, which l2tp, gtp and sockmap check before
+ * they take a socket. Called with the socket locked (UDP_ENCAP is set
+ * under the same lock) and sk_callback_lock held (sk_user_data is set
+ * under it).
  */
 static int udp_ulp_check_socket(struct sock *sk)
 {
-	bool psock;
-
 	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM)
 		return -EOPNOTSUPP;
 	if (udp_sk(sk)->ulp_ops)
 		return -EEXIST;
-	if (READ_ONCE(udp_sk(sk)->encap_type))
+	if (READ_ONCE(udp_sk(sk)->encap_type) || sk->sk_user_data)
 		return -EBUSY;
-	rcu_read_lock();
-	psock = !!sk_psock(sk);
-	rcu_read_unlock();
-	return psock ? -EBUSY : 0;
+	return 0;
 }
 
 /**
@@ -112,12 +110,14 @@ static int udp_ulp_check_socket(struct sock *sk)
  *
  * Return: 0, or a negative errno: -ENOENT if no ULP has that name,
  * -EEXIST if the socket has one already, -EBUSY if it is in use by an
- * encapsulation or BPF, -EOPNOTSUPP if it is not a UDP socket.
+ * encapsulation, BPF or another owner of sk_user_data, -EOPNOTSUPP if it
+ * is not a UDP socket.
  */
 int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen)
 {
 	char name[UDP_ULP_NAME_MAX];
 	const struct udp_ulp_ops *ops;
+	void *state = NULL;
 	int err;
 
 	if (optlen < 1)
@@ -132,15 +132,29 @@ int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen)
 		return -ENOENT;
 
 	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
 	err = udp_ulp_check_socket(sk);
-	if (!err)
-		err = ops->init(sk);
+	write_unlock_bh(&sk->sk_callback_lock);
+	if (!err) {
+		state = ops->init(sk);
+		err = PTR_ERR_OR_ZERO(state);
+	}
 	if (!err) {
 		static_branch_enable(&udp_ulp_needed_key);
-		/* Pairs with the acquire in the data path: the ULP's state
-		 * is in place before the data path can see the ULP.
-		 */
-		smp_store_release(&udp_sk(sk)->ulp_ops, ops);
+		write_lock_bh(&sk->sk_callback_lock);
+		/* Another owner may have come while init() slept */
+		err = udp_ulp_check_socket(sk);
+		if (!err) {
+			rcu_assign_sk_user_data(sk, state);
+			/* Pairs with the acquire in the data path: the
+			 * ULP's state is in place before the data path can
+			 * see the ULP.
+			 */
+			smp_store_release(&udp_sk(sk)->ulp_ops, ops);
+		}
+		write_unlock_bh(&sk->sk_callback_lock);
+		if (err)
+			ops->release(sk, state);
 	}
 	release_sock(sk);
 
@@ -182,13 +196,19 @@ int udp_ulp_get(struct sock *sk, char __user *optval, int __user *optlen)
 void udp_ulp_release(struct sock *sk)
 {
 	const struct udp_ulp_ops *ops = udp_sk(sk)->ulp_ops;
+	void *state;
 
 	if (!ops)
 		return;
+	write_lock_bh(&sk->sk_callback_lock);
+	state = __locked_read_sk_user_data_with_flags(sk, 0);
 	WRITE_ONCE(udp_sk(sk)->ulp_ops, NULL);
-	ops->release(sk);
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	ops->release(sk, state);
 	module_put(ops->owner);
 }
+EXPORT_SYMBOL_GPL(udp_ulp_release);
 
 static const struct udp_ulp_ops *udp_ulp_ops(const struct sock *sk)
 {
@@ -237,24 +257,50 @@ int udp_ulp_getsockopt(struct sock *sk, int optname, char __user *optval,
 }
 
 /**
- * udp_ulp_sendmsg_skb() - let the ULP see a datagram before it is sent
+ * udp_ulp_cmsg_find() - a request for the ULP among a sendmsg()'s control
+ *	messages
+ * @sk: the socket
+ * @msg: the message, its control data in the kernel
+ *
+ * For the paths that build no datagram of their own (data appended to a
+ * corked one), which must refuse such a request rather than ignore it.
+ *
+ * Return: the first SOL_UDP control message of a ULP's type, or NULL.
+ */
+const struct cmsghdr *udp_ulp_cmsg_find(struct sock *sk, struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+
+	if (!udp_ulp_attached(sk) || !msg->msg_controllen)
+		return NULL;
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			break;
+		if (cmsg->cmsg_level == SOL_UDP &&
+		    cmsg->cmsg_type >= UDP_ULP_OPT_MIN)
+			return cmsg;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(udp_ulp_cmsg_find);
+
+/**
+ * udp_ulp_sendmsg_skb() - let the ULP handle a datagram it was asked to
  * @sk: the socket
  * @skb: the datagram, UDP header in place, checksum not yet computed
  * @gso_size: UDP_SEGMENT size, 0 for a single datagram
- * @daddr: destination (IPv4 as v4-mapped)
- * @dport: destination port
+ * @req: the request
  *
  * Return: 0, or a negative errno to fail the send.
  */
 int udp_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
-			unsigned int gso_size, const struct in6_addr *daddr,
-			__be16 dport)
+			unsigned int gso_size, const struct udp_ulp_req *req)
 {
 	const struct udp_ulp_ops *ops = udp_ulp_ops(sk);
 
 	if (!ops || !ops->sendmsg_skb)
-		return 0;
-	return ops->sendmsg_skb(sk, skb, gso_size, daddr, dport);
+		return -EINVAL;
+	return ops->sendmsg_skb(sk, skb, gso_size, req);
 }
 EXPORT_SYMBOL_GPL(udp_ulp_sendmsg_skb);
 

@@ -2,16 +2,18 @@
 /*
  * Connections and their connection IDs.
  *
- * A short header does not say how long its Destination Connection ID is,
- * so a packet is looked up once per ID length registered on the socket
- * (usually one). That is unambiguous because no ID may be a prefix of
- * another one of its direction: adding one checks its prefixes in the hash
- * table and the IDs it would prefix, which follow it in a tree ordered by
- * bytes. A zero-length ID is looked up by the peer's address; a packet that
- * matches both that and an ID of another connection is refused rather than
- * protected with a guess. The Tx path remembers the last ID it found so
- * that a run of packets of one connection, the common case, costs one
- * comparison and no lookup.
+ * The sender names a packet's connection by its handle, so only received
+ * packets are matched by connection ID, and only against the IDs this
+ * socket issued itself. A short header does not say how long its
+ * Destination Connection ID is: a received packet is looked up once per
+ * ID length registered on the socket (usually one), which is unambiguous
+ * because no receive ID may be a prefix of another one (adding one checks
+ * its prefixes in the hash table and the IDs it would prefix, which follow
+ * it in a tree ordered by bytes). A zero-length ID is looked up by the
+ * peer's address; a packet that matches both that and an ID of another
+ * connection is left to the application rather than opened with a guess.
+ * The peer's IDs are kept per connection, for their Stateless Reset Tokens
+ * only: nothing on the socket depends on what a peer chooses.
  */
 
 #include <crypto/algapi.h>
@@ -32,49 +34,66 @@ static struct quic_dir *quic_conn_dir(struct quic_conn *conn, u8 dir)
 	return dir == QUIC_DIR_TX ? &conn->tx : &conn->rx;
 }
 
-static void quic_conn_next_work(struct work_struct *work)
+static void quic_conn_key_work(struct work_struct *work)
 {
-	struct quic_conn *conn = container_of(work, struct quic_conn, next_work);
+	struct quic_conn *conn = container_of(work, struct quic_conn, key_work);
 
-	if (quic_dir_prepare_next(&conn->rx))
-		QUIC_INC_STATS(conn->net, QUIC_MIB_RX_ERR_NOMEM);
+	quic_dir_derive_next(&conn->tx);
+	quic_dir_derive_next(&conn->rx);
 	quic_conn_put(conn);
 }
 
-static void quic_conn_free(struct rcu_head *rcu)
+/* Process context, a grace period after the last reference went */
+static void quic_conn_free_work(struct work_struct *work)
 {
-	struct quic_conn *conn = container_of(rcu, struct quic_conn, rcu);
+	struct quic_conn *conn = container_of(to_rcu_work(work),
+					      struct quic_conn, free_work);
+	struct quic_sock *qs = conn->qs;
 
-	kfree(rcu_dereference_protected(conn->reset_tokens, true));
-	kfree(conn);
+	quic_dir_free(&conn->tx);
+	quic_dir_free(&conn->rx);
+	kfree_sensitive(rcu_dereference_protected(conn->reset_tokens, true));
+	kfree_sensitive(conn);
+	quic_net_uncharge_conn(qs->net);
+	quic_sock_put(qs);
 }
 
 /**
  * quic_conn_put() - drop a reference to a connection
  * @conn: the connection
  *
- * Any context.
+ * The last one frees it, keys and all, from the workqueue after an RCU
+ * grace period. Any context.
  */
 void quic_conn_put(struct quic_conn *conn)
 {
-	if (!refcount_dec_and_test(&conn->refcnt))
-		return;
-	quic_dir_clear(&conn->tx);
-	quic_dir_clear(&conn->rx);
-	call_rcu(&conn->rcu, quic_conn_free);
+	if (refcount_dec_and_test(&conn->refcnt))
+		queue_rcu_work(quic_wq, &conn->free_work);
 }
 
 /**
- * quic_conn_schedule_next() - derive the next Rx generation in the background
- * @conn: the connection, which just rotated its Rx keys
+ * quic_conn_schedule_keys() - derive missing next generations soon
+ * @conn: the connection; nothing happens if it is being freed
  *
  * Any context.
  */
-void quic_conn_schedule_next(struct quic_conn *conn)
+void quic_conn_schedule_keys(struct quic_conn *conn)
 {
-	refcount_inc(&conn->refcnt);
-	if (!queue_work(quic_wq, &conn->next_work))
+	if (!refcount_inc_not_zero(&conn->refcnt))
+		return;
+	if (!queue_work(quic_wq, &conn->key_work))
 		quic_conn_put(conn);
+}
+
+/**
+ * quic_conn_flush_keys() - wait for a scheduled derivation
+ * @conn: the connection, held
+ *
+ * Process context.
+ */
+void quic_conn_flush_keys(struct quic_conn *conn)
+{
+	flush_work(&conn->key_work);
 }
 
 /**
@@ -90,64 +109,88 @@ struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle)
 }
 
 /**
+ * quic_conn_get() - the connection of a handle, from the data path
+ * @qs: the socket
+ * @handle: the application's handle
+ *
+ * Called under rcu_read_lock().
+ *
+ * Return: the connection with a reference held, or NULL if there is none
+ * or it is being removed.
+ */
+struct quic_conn *quic_conn_get(struct quic_sock *qs, u32 handle)
+{
+	struct quic_conn *conn = xa_load(&qs->conns, handle);
+
+	if (!conn || !refcount_inc_not_zero(&conn->refcnt))
+		return NULL;
+	if (READ_ONCE(conn->dead)) {
+		quic_conn_put(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/**
  * quic_conn_create() - add a connection to the socket
  * @qs: the socket, locked
  * @handle: the application's handle, not yet in use
  * @cipher: its cipher suite, for both directions and its whole life
  * @labels: its QUIC version's labels, likewise
  *
- * Return: the connection or an ERR_PTR(): -ENOSPC past the per-socket limit.
+ * Return: the connection or an ERR_PTR(): -ENOSPC past the network
+ * namespace's limits, per socket or in all.
  */
 struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
 				   const struct quic_cipher *cipher,
 				   const struct quic_labels *labels)
 {
-	struct net *net = sock_net(qs->sk);
 	struct quic_conn *conn;
 	int err;
 
-	if (qs->nconns >= READ_ONCE(quic_max_conns))
+	if (qs->nconns >= quic_max_conns(qs->net))
+		return ERR_PTR(-ENOSPC);
+	/* Counted until its memory is freed, not until it is removed */
+	if (!quic_net_charge_conn(qs->net))
 		return ERR_PTR(-ENOSPC);
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
-	if (!conn)
+	if (!conn) {
+		quic_net_uncharge_conn(qs->net);
 		return ERR_PTR(-ENOMEM);
+	}
 	conn->handle = handle;
 	conn->qs = qs;
-	conn->net = net;
+	conn->cipher = cipher;
+	conn->labels = labels;
 	refcount_set(&conn->refcnt, 1);
-	spin_lock_init(&conn->tx.lock);
-	spin_lock_init(&conn->rx.lock);
-	conn->tx.cipher = cipher;
-	conn->rx.cipher = cipher;
-	conn->tx.labels = labels;
-	conn->rx.labels = labels;
+	quic_dir_init(&conn->tx, conn);
+	quic_dir_init(&conn->rx, conn);
 	INIT_LIST_HEAD(&conn->cid_list);
-	INIT_WORK(&conn->next_work, quic_conn_next_work);
+	INIT_WORK(&conn->key_work, quic_conn_key_work);
+	INIT_RCU_WORK(&conn->free_work, quic_conn_free_work);
 
 	err = xa_insert(&qs->conns, handle, conn, GFP_KERNEL_ACCOUNT);
 	if (err) {
 		kfree(conn);
+		quic_net_uncharge_conn(qs->net);
 		return ERR_PTR(err);
 	}
+	/* Freed after the socket state is gone: counters, limits, module */
+	quic_sock_hold(qs);
 	qs->nconns++;
-	QUIC_INC_STATS(net, QUIC_MIB_CURR_CONNS);
+	QUIC_INC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
 	return conn;
 }
 
-static bool quic_cid_match(const struct quic_cid_entry *cid, const u8 *id,
-			   const struct in6_addr *addr, __be16 port)
+static void quic_tokens_free(struct rcu_head *rcu)
 {
-	if (!cid->key.len)
-		return cid->key.port == port && ipv6_addr_equal(&cid->key.addr, addr);
-	return !memcmp(cid->key.id, id, cid->key.len);
+	kfree_sensitive(container_of(rcu, struct quic_tokens, rcu));
 }
 
-static void quic_cid_key_fill(struct quic_cid_key *key, u8 dir, u8 len,
-			      const u8 *id, const struct in6_addr *addr,
-			      __be16 port)
+static void quic_cid_key_fill(struct quic_cid_key *key, u8 len, const u8 *id,
+			      const struct in6_addr *addr, __be16 port)
 {
 	memset(key, 0, sizeof(*key));
-	key->dir = dir;
 	key->len = len;
 	if (len) {
 		memcpy(key->id, id, len);
@@ -176,7 +219,7 @@ static int quic_cid_cmp(const struct quic_cid_key *a,
 static bool quic_cid_prefixes_another(struct quic_sock *qs,
 				      const struct quic_cid_key *key)
 {
-	struct rb_node *node = qs->cid_tree[key->dir - 1].rb_node;
+	struct rb_node *node = qs->cid_tree.rb_node;
 	struct quic_cid_entry *cid, *next = NULL;
 
 	while (node) {
@@ -192,18 +235,18 @@ static bool quic_cid_prefixes_another(struct quic_sock *qs,
 	       !memcmp(next->key.id, key->id, key->len);
 }
 
-/* Is a shorter ID of the same direction a prefix of @key? */
+/* Is a shorter receive ID a prefix of @key? */
 static bool quic_cid_has_prefix(struct quic_sock *qs,
 				const struct quic_cid_key *key)
 {
-	unsigned long lens = qs->lens[key->dir - 1];
+	unsigned long lens = qs->rx_lens;
 	struct quic_cid_key prefix;
 	unsigned int len;
 
 	for_each_set_bit(len, &lens, key->len) {
 		if (!len)
 			continue;
-		quic_cid_key_fill(&prefix, key->dir, len, key->id, NULL, 0);
+		quic_cid_key_fill(&prefix, len, key->id, NULL, 0);
 		if (quic_cid_lookup(qs, &prefix))
 			return true;
 	}
@@ -213,8 +256,7 @@ static bool quic_cid_has_prefix(struct quic_sock *qs,
 static void quic_cid_tree_insert(struct quic_sock *qs,
 				 struct quic_cid_entry *cid)
 {
-	struct rb_root *root = &qs->cid_tree[cid->key.dir - 1];
-	struct rb_node **link = &root->rb_node, *parent = NULL;
+	struct rb_node **link = &qs->cid_tree.rb_node, *parent = NULL;
 	struct quic_cid_entry *other;
 
 	while (*link) {
@@ -226,7 +268,7 @@ static void quic_cid_tree_insert(struct quic_sock *qs,
 			link = &parent->rb_right;
 	}
 	rb_link_node(&cid->tree_node, parent, link);
-	rb_insert_color(&cid->tree_node, root);
+	rb_insert_color(&cid->tree_node, &qs->cid_tree);
 }
 
 /* Rebuild the connection's list of Stateless Reset Tokens */
@@ -239,7 +281,8 @@ static int quic_conn_set_tokens(struct quic_conn *conn)
 	list_for_each_entry(cid, &conn->cid_list, conn_node)
 		n += cid->has_token;
 	if (n) {
-		tokens = kmalloc(struct_size(tokens, token, n), GFP_KERNEL_ACCOUNT);
+		tokens = kmalloc(struct_size(tokens, token, n),
+				 GFP_KERNEL_ACCOUNT);
 		if (!tokens)
 			return -ENOMEM;
 		tokens->n = 0;
@@ -250,8 +293,18 @@ static int quic_conn_set_tokens(struct quic_conn *conn)
 	}
 	old = rcu_replace_pointer(conn->reset_tokens, tokens, true);
 	if (old)
-		kfree_rcu(old, rcu);
+		call_rcu(&old->rcu, quic_tokens_free);
 	return 0;
+}
+
+/* Forget all of the connection's tokens at once */
+static void quic_conn_drop_tokens(struct quic_conn *conn)
+{
+	struct quic_tokens *old;
+
+	old = rcu_replace_pointer(conn->reset_tokens, NULL, true);
+	if (old)
+		call_rcu(&old->rcu, quic_tokens_free);
 }
 
 /**
@@ -276,84 +329,107 @@ bool quic_conn_is_reset(struct quic_conn *conn, const u8 *tail)
 	return match;
 }
 
-static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid)
+/* Remove an ID; @tokens: rebuild the connection's tokens without it */
+static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid,
+			    bool tokens)
 {
-	struct quic_dir *dir = quic_conn_dir(cid->conn, cid->key.dir);
-	u32 *count = &qs->len_count[cid->key.dir - 1][cid->key.len];
+	u32 *count = &qs->len_count[cid->key.len];
 
-	rhashtable_remove_fast(&qs->cids, &cid->node, quic_cid_params);
-	if (cid->key.len)
-		rb_erase(&cid->tree_node, &qs->cid_tree[cid->key.dir - 1]);
-	list_del(&cid->conn_node);
-	if (cid->has_token && quic_conn_set_tokens(cid->conn)) {
-		/* Out of memory: forget all tokens rather than keep this one */
-		struct quic_tokens *old;
-
-		old = rcu_replace_pointer(cid->conn->reset_tokens, NULL, true);
-		kfree_rcu(old, rcu);
+	if (cid->dir == QUIC_DIR_RX) {
+		rhashtable_remove_fast(&qs->cids, &cid->node, quic_cid_params);
+		if (cid->key.len)
+			rb_erase(&cid->tree_node, &qs->cid_tree);
+		if (!--*count)
+			WRITE_ONCE(qs->rx_lens,
+				   qs->rx_lens & ~BIT(cid->key.len));
 	}
-	if (!--*count)
-		WRITE_ONCE(qs->lens[cid->key.dir - 1],
-			   qs->lens[cid->key.dir - 1] & ~BIT(cid->key.len));
-	dir->cids--;
-	atomic_inc(&qs->cid_seq);
-	if (rcu_access_pointer(qs->tx_cache) == cid)
-		RCU_INIT_POINTER(qs->tx_cache, NULL);
+	list_del(&cid->conn_node);
+	/* Out of memory: forget all tokens rather than keep this one */
+	if (tokens && cid->has_token && quic_conn_set_tokens(cid->conn))
+		quic_conn_drop_tokens(cid->conn);
+	quic_conn_dir(cid->conn, cid->dir)->cids--;
 	kfree_rcu(cid, rcu);
 }
 
+/* A peer's ID, unique within its connection only */
+static struct quic_cid_entry *quic_tx_cid_find(struct quic_conn *conn,
+					       const struct quic_cid_key *key)
+{
+	struct quic_cid_entry *cid;
+
+	list_for_each_entry(cid, &conn->cid_list, conn_node)
+		if (cid->dir == QUIC_DIR_TX && cid->key.len == key->len &&
+		    !memcmp(cid->key.id, key->id, key->len))
+			return cid;
+	return NULL;
+}
+
+static int quic_rx_cid_insert(struct quic_sock *qs, struct quic_cid_entry *cid)
+{
+	const struct quic_cid_key *key = &cid->key;
+	int err;
+
+	if (key->len && (quic_cid_has_prefix(qs, key) ||
+			 quic_cid_prefixes_another(qs, key)))
+		return -EEXIST;
+	err = rhashtable_lookup_insert_fast(&qs->cids, &cid->node,
+					    quic_cid_params);
+	if (err)
+		return err;
+	if (key->len)
+		quic_cid_tree_insert(qs, cid);
+	qs->len_count[key->len]++;
+	WRITE_ONCE(qs->rx_lens, qs->rx_lens | BIT(key->len));
+	return 0;
+}
+
 /**
- * quic_cid_add() - map a connection ID to a connection
+ * quic_cid_add() - add a connection ID to a connection
  * @qs: the socket, locked
  * @conn: the connection
- * @key: the ID, with its direction
+ * @dir: QUIC_DIR_RX for an ID of ours, QUIC_DIR_TX for one of the peer's
+ * @key: the ID (zero-length receive IDs: with the peer's address)
  * @token: the peer's Stateless Reset Token for a Tx ID, or NULL
  *
- * Return: 0, or -EEXIST if the ID is there, is a prefix of another ID of
- * its direction or has one as prefix, -ENOSPC past the per-connection
- * limit, -ENOMEM.
+ * Return: 0; -EEXIST if the ID is there, or, for a receive ID, is a
+ * prefix of another one or has one as prefix; -ENOSPC past the network
+ * namespace's per-connection limit; -ENOMEM.
  */
-int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn,
+int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 		 const struct quic_cid_key *key, const u8 *token)
 {
-	struct quic_dir *dir = quic_conn_dir(conn, key->dir);
+	struct quic_dir *d = quic_conn_dir(conn, dir);
 	struct quic_cid_entry *cid;
 	int err;
 
-	if (dir->cids >= QUIC_MAX_CIDS)
+	if (d->cids >= quic_max_cids(qs->net))
 		return -ENOSPC;
-	if (key->len && (quic_cid_has_prefix(qs, key) ||
-			 quic_cid_prefixes_another(qs, key)))
+	if (dir == QUIC_DIR_TX && quic_tx_cid_find(conn, key))
 		return -EEXIST;
 
 	cid = kzalloc(sizeof(*cid), GFP_KERNEL_ACCOUNT);
 	if (!cid)
 		return -ENOMEM;
 	cid->key = *key;
+	cid->dir = dir;
 	cid->conn = conn;
 	if (token) {
 		cid->has_token = true;
 		memcpy(cid->token, token, QUIC_RESET_TOKEN_LEN);
 	}
-	err = rhashtable_lookup_insert_fast(&qs->cids, &cid->node,
-					    quic_cid_params);
-	if (err) {
-		kfree(cid);
-		return err;
+	if (dir == QUIC_DIR_RX) {
+		err = quic_rx_cid_insert(qs, cid);
+		if (err) {
+			kfree(cid);
+			return err;
+		}
 	}
 	list_add_tail(&cid->conn_node, &conn->cid_list);
+	d->cids++;
 	if (token && quic_conn_set_tokens(conn)) {
-		rhashtable_remove_fast(&qs->cids, &cid->node, quic_cid_params);
-		list_del(&cid->conn_node);
-		kfree_rcu(cid, rcu);
+		quic_cid_unlink(qs, cid, false);
 		return -ENOMEM;
 	}
-	if (key->len)
-		quic_cid_tree_insert(qs, cid);
-	qs->len_count[key->dir - 1][key->len]++;
-	WRITE_ONCE(qs->lens[key->dir - 1], qs->lens[key->dir - 1] | BIT(key->len));
-	dir->cids++;
-	atomic_inc(&qs->cid_seq);
 	return 0;
 }
 
@@ -361,66 +437,54 @@ int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn,
  * quic_cid_del() - remove a connection ID
  * @qs: the socket, locked
  * @conn: the connection it must belong to
- * @key: the ID, with its direction
+ * @dir: its direction
+ * @key: the ID
  *
  * Return: 0, or -ENOENT if @conn has no such ID.
  */
-int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn,
+int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 		 const struct quic_cid_key *key)
 {
-	struct quic_cid_entry *cid = quic_cid_lookup(qs, key);
+	struct quic_cid_entry *cid;
 
+	if (dir == QUIC_DIR_TX)
+		cid = quic_tx_cid_find(conn, key);
+	else
+		cid = quic_cid_lookup(qs, key);
 	if (!cid || cid->conn != conn)
 		return -ENOENT;
-	quic_cid_unlink(qs, cid);
+	quic_cid_unlink(qs, cid, true);
 	return 0;
 }
 
 /**
- * quic_cid_find() - the connection a short-header packet belongs to
+ * quic_cid_find() - the connection a received short-header packet is for
  * @qs: the socket
- * @dir: QUIC_DIR_TX or QUIC_DIR_RX
  * @id: the bytes after the packet's first byte
  * @avail: how many of them may belong to the ID
  * @addr: the peer's address, v4-mapped for IPv4
  * @port: the peer's port
  * @len: set to the ID's length
- * @use_cache: read and refresh the Tx cache
  *
  * Called under rcu_read_lock().
  *
  * Return: the connection with a reference held, NULL when there is none,
  * ERR_PTR(-ENOTUNIQ) when the packet matches IDs of two connections.
  */
-struct quic_conn *quic_cid_find(struct quic_sock *qs, u8 dir,
-				const u8 *id, unsigned int avail,
-				const struct in6_addr *addr, __be16 port,
-				unsigned int *len, bool use_cache)
+struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
+				unsigned int avail, const struct in6_addr *addr,
+				__be16 port, unsigned int *len)
 {
-	unsigned long lens = READ_ONCE(qs->lens[dir - 1]);
-	unsigned int seq = atomic_read(&qs->cid_seq);
+	unsigned long lens = READ_ONCE(qs->rx_lens);
 	struct quic_cid_entry *cid, *found = NULL;
 	struct quic_cid_key key;
 	struct quic_conn *conn;
 	unsigned int l;
 
-	if (!lens)
-		return NULL;
-
-	if (use_cache) {
-		cid = rcu_dereference(qs->tx_cache);
-		if (cid && cid->key.dir == dir && cid->key.len <= avail &&
-		    READ_ONCE(cid->checked) == seq &&
-		    quic_cid_match(cid, id, addr, port)) {
-			found = cid;
-			goto found;
-		}
-	}
-
 	for_each_set_bit(l, &lens, QUIC_MAX_CID_LEN + 1) {
 		if (l > avail)
 			break;
-		quic_cid_key_fill(&key, dir, l, id, addr, port);
+		quic_cid_key_fill(&key, l, id, addr, port);
 		cid = quic_cid_lookup(qs, &key);
 		if (!cid)
 			continue;
@@ -430,11 +494,6 @@ struct quic_conn *quic_cid_find(struct quic_sock *qs, u8 dir,
 	}
 	if (!found)
 		return NULL;
-	if (use_cache) {
-		WRITE_ONCE(found->checked, seq);
-		rcu_assign_pointer(qs->tx_cache, found);
-	}
-found:
 	conn = found->conn;
 	if (!refcount_inc_not_zero(&conn->refcnt))
 		return NULL;
@@ -451,24 +510,27 @@ found:
  * @qs: the socket, locked
  * @conn: the connection
  *
- * Packets in flight hold their own references and finish.
+ * Packets in flight hold their own references and finish; from now on
+ * sends that name it fail and received packets are not matched to it.
  */
 void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
 {
 	struct quic_cid_entry *cid, *tmp;
 
 	WRITE_ONCE(conn->dead, true);
+	/* Once, rather than once per ID */
+	quic_conn_drop_tokens(conn);
 	list_for_each_entry_safe(cid, tmp, &conn->cid_list, conn_node)
-		quic_cid_unlink(qs, cid);
+		quic_cid_unlink(qs, cid, false);
 	xa_erase(&qs->conns, conn->handle);
 	qs->nconns--;
-	QUIC_DEC_STATS(conn->net, QUIC_MIB_CURR_CONNS);
+	QUIC_DEC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
 	quic_conn_put(conn);
 }
 
 /**
  * quic_sock_init() - set up the ULP state of a socket
- * @qs: the state
+ * @qs: the state, zeroed
  * @sk: the socket
  *
  * Return: 0 or a negative errno.
@@ -476,10 +538,8 @@ void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
 int quic_sock_init(struct quic_sock *qs, struct sock *sk)
 {
 	qs->sk = sk;
-	qs->cid_tree[0] = RB_ROOT;
-	qs->cid_tree[1] = RB_ROOT;
+	qs->cid_tree = RB_ROOT;
 	xa_init_flags(&qs->conns, XA_FLAGS_ACCOUNT);
-	atomic_set(&qs->cid_seq, 0);
 	return rhashtable_init(&qs->cids, &quic_cid_params);
 }
 
@@ -492,8 +552,11 @@ void quic_sock_destroy(struct quic_sock *qs)
 	struct quic_conn *conn;
 	unsigned long handle;
 
-	xa_for_each(&qs->conns, handle, conn)
+	xa_for_each(&qs->conns, handle, conn) {
 		quic_conn_delete(qs, conn);
+		/* A socket may hold many: close() runs in process context */
+		cond_resched();
+	}
 	xa_destroy(&qs->conns);
 }
 

@@ -2,14 +2,18 @@
 /*
  * The cryptographic primitives of QUIC packet protection (RFC 9001,
  * section 5): the cipher suites, HKDF-Expand-Label, header protection
- * masks, nonces, and AEAD in place over the payload of an skb.
+ * masks, nonces, and AEAD in place over one packet in an skb, with a
+ * request block per CPU.
  */
 
 #include <crypto/aead.h>
 #include <crypto/aes.h>
 #include <crypto/chacha.h>
 #include <crypto/hash.h>
+#include <kunit/visibility.h>
 #include <linux/kernel.h>
+#include <linux/local_lock.h>
+#include <linux/percpu.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
@@ -92,6 +96,7 @@ const struct quic_labels *quic_labels_find(u32 version)
 		return NULL;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_labels_find);
 
 /**
  * quic_cipher_find() - the cipher suite of a TLS code point
@@ -108,6 +113,7 @@ const struct quic_cipher *quic_cipher_find(u16 suite)
 			return &quic_ciphers[i];
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_cipher_find);
 
 #define QUIC_LABEL_PREFIX	"tls13 "
 #define QUIC_LABEL_MAX		32
@@ -123,6 +129,7 @@ struct crypto_shash *quic_hkdf_alloc(const struct quic_cipher *cipher)
 {
 	return crypto_alloc_shash(cipher->hmac, 0, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_hkdf_alloc);
 
 /**
  * quic_hkdf_expand_label() - HKDF-Expand-Label of TLS 1.3 (RFC 8446, 7.1)
@@ -186,6 +193,7 @@ int quic_hkdf_expand_label(struct crypto_shash *tfm, const u8 *secret,
 	memzero_explicit(block, sizeof(block));
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_hkdf_expand_label);
 
 /**
  * quic_hp_key_init() - derive the header protection key from a secret
@@ -228,29 +236,32 @@ out:
  * @sample: 16 bytes of ciphertext
  * @mask: the 5-byte mask
  *
- * Any context: the AES and ChaCha20 library code neither sleeps nor
- * uses the FPU.
+ * Any context: the AES and ChaCha20 library code does not sleep, and an
+ * arch ChaCha20 takes the generic path for so short an output.
  */
 void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
 		  const u8 *sample, u8 *mask)
 {
-	u8 block[CHACHA_BLOCK_SIZE];
+	static const u8 zero[QUIC_HP_MASK_LEN];
+	u8 block[AES_BLOCK_SIZE];
 
 	if (cipher->chacha_hp) {
 		u32 state[CHACHA_STATE_WORDS];
 
 		/* counter = sample[0..3] (little endian), nonce = the rest:
-		 * exactly ChaCha's 16-byte IV layout
+		 * exactly ChaCha's 16-byte IV layout; the mask is the first
+		 * five bytes of its key stream
 		 */
-		chacha_init_generic(state, hp->chacha, sample);
-		chacha20_block(state, block);
+		chacha_init(state, hp->chacha, sample);
+		chacha20_crypt(state, mask, zero, QUIC_HP_MASK_LEN);
 		memzero_explicit(state, sizeof(state));
-	} else {
-		aes_encrypt(&hp->aes, block, sample);
+		return;
 	}
+	aes_encrypt(&hp->aes, block, sample);
 	memcpy(mask, block, QUIC_HP_MASK_LEN);
 	memzero_explicit(block, sizeof(block));
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_hp_mask);
 
 /**
  * quic_nonce() - the AEAD nonce of a packet (RFC 9001, section 5.3)
@@ -274,187 +285,184 @@ void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm)
 	for (i = 0; i < 8; i++)
 		n[QUIC_IV_LEN - 1 - i] ^= pn >> (8 * i);
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_nonce);
 
-/* How many scatterlist entries the whole of @skb can take */
-static unsigned int quic_skb_nsg(const struct sk_buff *skb)
-{
-	unsigned int n = 1 + skb_shinfo(skb)->nr_frags;
-	struct sk_buff *frag;
+/* One request block per CPU, taken with bottom halves disabled */
+struct quic_pcpu {
+	local_lock_t		bh_lock;
+	struct quic_crypt	*crypt;
+};
 
-	skb_walk_frags(skb, frag)
-		n += quic_skb_nsg(frag);
-	return n;
-}
+static DEFINE_PER_CPU(struct quic_pcpu, quic_pcpu) = {
+	.bh_lock = INIT_LOCAL_LOCK(bh_lock),
+};
 
 /**
- * quic_skb_make_writable() - make the payload of @skb safe to rewrite
- * @skb: the datagram
- * @gfp: allocation flags
+ * quic_crypt_get() - this CPU's AEAD request block
  *
- * Pages that belong to userspace (MSG_ZEROCOPY) or to the page cache
- * (splice), and data shared with a clone (a packet tap), are copied;
- * the usual case, data UDP copied into its own pages, is left alone.
+ * Bottom halves disabled. On success the block is the caller's until
+ * quic_crypt_put(); it is allocated on the CPU's first use, so the data
+ * path allocates nothing per packet.
  *
- * Return: 0 or a negative errno.
+ * Return: the block, or NULL (nothing to put) without memory.
  */
-int quic_skb_make_writable(struct sk_buff *skb, gfp_t gfp)
+struct quic_crypt *quic_crypt_get(void)
 {
-	struct sk_buff *trailer;
-	int err;
+	struct quic_crypt *c;
 
-	if (skb_zcopy(skb)) {
-		err = skb_orphan_frags(skb, gfp);
-		if (err)
-			return err;
+	local_lock_nested_bh(&quic_pcpu.bh_lock);
+	c = __this_cpu_read(quic_pcpu.crypt);
+	if (unlikely(!c)) {
+		c = kzalloc(sizeof(*c), GFP_ATOMIC);
+		__this_cpu_write(quic_pcpu.crypt, c);
 	}
-	if (skb_cloned(skb) || skb_has_shared_frag(skb) || skb_zcopy(skb) ||
-	    skb_has_frag_list(skb)) {
-		err = skb_cow_data(skb, 0, &trailer);
-		if (err < 0)
-			return err;
-	}
-	return 0;
+	if (unlikely(!c))
+		local_unlock_nested_bh(&quic_pcpu.bh_lock);
+	return c;
 }
 
 /**
- * quic_crypt_init() - set up AEAD over the payload of @skb
- * @c: the state
- * @skb: the datagram, writable
- * @gfp: allocation flags for this and quic_crypt()
- *
- * Return: 0 or -ENOMEM.
+ * quic_crypt_put() - give this CPU's block back
  */
-int quic_crypt_init(struct quic_crypt *c, struct sk_buff *skb, gfp_t gfp)
+void quic_crypt_put(void)
 {
-	c->gfp = gfp;
-	c->nsg = quic_skb_nsg(skb);
-	c->sg = kmalloc_array(c->nsg, sizeof(*c->sg), gfp);
-	return c->sg ? 0 : -ENOMEM;
+	local_unlock_nested_bh(&quic_pcpu.bh_lock);
 }
 
 /**
- * quic_crypt_free() - release what quic_crypt_init() and quic_crypt() took
- * @c: the state
+ * quic_crypt_detach() - let a block go with its asynchronous request
+ * @c: the block quic_crypt_get() returned; the caller still puts it
+ *
+ * The CPU gets a new block at its next use; @c belongs to the request,
+ * whose completion frees it with quic_crypt_free().
+ */
+void quic_crypt_detach(struct quic_crypt *c)
+{
+	if (__this_cpu_read(quic_pcpu.crypt) == c)
+		__this_cpu_write(quic_pcpu.crypt, NULL);
+}
+
+/**
+ * quic_crypt_free() - free a block
+ * @c: the block, or NULL
  */
 void quic_crypt_free(struct quic_crypt *c)
 {
-	kfree(c->sg);
+	if (!c)
+		return;
 	kfree_sensitive(c->req);
-	c->sg = NULL;
-	c->req = NULL;
+	kfree_sensitive(c);
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_crypt_free);
+
+/**
+ * quic_crypt_free_all() - free every CPU's block, when the module goes
+ */
+void quic_crypt_free_all(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		quic_crypt_free(per_cpu(quic_pcpu.crypt, cpu));
+		per_cpu(quic_pcpu.crypt, cpu) = NULL;
+	}
 }
 
 /**
- * quic_crypt_prepare() - make the request fit a generation's AEAD
- * @c: the state
- * @gen: the generation
+ * quic_skb_make_writable() - make the payload of a received @skb safe to
+ *	rewrite
+ * @skb: the datagram
  *
- * Return: 0 or -ENOMEM.
+ * Only data shared with a clone (a packet tap) or pages that are not the
+ * skb's own are copied, and only then: the frag_list that UDP GRO builds
+ * is written in place when its members are the skb's alone. Softirq.
+ *
+ * Return: 0 or a negative errno.
  */
-int quic_crypt_prepare(struct quic_crypt *c, const struct quic_gen *gen)
+int quic_skb_make_writable(struct sk_buff *skb)
+{
+	struct sk_buff *trailer, *frag;
+	bool copy = skb_cloned(skb) || skb_has_shared_frag(skb) ||
+		    skb_zcopy(skb);
+
+	skb_walk_frags(skb, frag) {
+		if (copy)
+			break;
+		copy = skb_shared(frag) || skb_cloned(frag) ||
+		       skb_has_shared_frag(frag) || skb_zcopy(frag) ||
+		       skb_has_frag_list(frag);
+	}
+	if (likely(!copy))
+		return 0;
+	return skb_cow_data(skb, 0, &trailer) < 0 ? -ENOMEM : 0;
+}
+
+/**
+ * quic_crypt_prepare() - get a request and scatterlist ready for a packet
+ * @c: the request block
+ * @skb: the datagram, writable
+ * @off: offset of the packet
+ * @len: its length, tag included
+ * @gen: the generation of keys that will seal or open it
+ *
+ * Everything that can fail for other reasons than the packet's own
+ * authentication, so that a caller can give up before touching the
+ * packet.
+ *
+ * Return: 0, -ENOMEM, or -EMSGSIZE for a packet spread over more pieces
+ * of the skb than the scatterlist holds.
+ */
+int quic_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
+		       unsigned int off, unsigned int len,
+		       const struct quic_gen *gen)
 {
 	unsigned int size = sizeof(*c->req) + crypto_aead_reqsize(gen->aead);
+	int n;
 
-	if (c->req && c->req_size >= size)
-		return 0;
-	kfree_sensitive(c->req);
-	c->req = kmalloc(size, c->gfp);
-	c->req_size = c->req ? size : 0;
-	return c->req ? 0 : -ENOMEM;
+	if (unlikely(c->req_size < size)) {
+		kfree_sensitive(c->req);
+		c->req = kmalloc(size, GFP_ATOMIC);
+		c->req_size = c->req ? size : 0;
+		if (!c->req)
+			return -ENOMEM;
+	}
+	sg_init_table(c->sg, ARRAY_SIZE(c->sg));
+	n = skb_to_sgvec(skb, c->sg, off, len);
+	return n < 0 ? n : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_crypt_prepare);
 
 /**
  * quic_crypt() - seal or open one packet in place
- * @c: the state, prepared for @gen
- * @skb: the datagram
- * @off: offset of the packet
+ * @c: the request block, prepared for the packet with @gen
  * @hdr_len: length of its unprotected header, the associated data
  * @text_len: length of the plaintext; the 16-byte tag follows it
- * @gen: the generation of keys
+ * @gen: the generation of keys, held by the caller
  * @cipher: the suite
  * @pn: the full packet number
  * @seal: encrypt and tag, or verify and decrypt
- * @done: for asynchronous use (softirq), called when an AEAD that
- *	returned -EINPROGRESS or -EBUSY finishes; NULL to wait instead
- *	(process context)
+ * @flags: CRYPTO_TFM_REQ_* flags of the request
+ * @done: called when an AEAD that returned -EINPROGRESS (or -EBUSY with
+ *	CRYPTO_TFM_REQ_MAY_BACKLOG) finishes
  * @data: passed to @done
  *
  * Return: 0, -EBADMSG when the packet does not authenticate, -EINPROGRESS
- * or -EBUSY when @done will be called, or another negative errno.
+ * or -EBUSY as above, or another negative errno.
  */
-int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
-	       unsigned int hdr_len, unsigned int text_len,
-	       const struct quic_gen *gen, const struct quic_cipher *cipher,
-	       u64 pn, bool seal, crypto_completion_t done, void *data)
+int quic_crypt(struct quic_crypt *c, unsigned int hdr_len,
+	       unsigned int text_len, const struct quic_gen *gen,
+	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
+	       crypto_completion_t done, void *data)
 {
-	struct aead_request *req;
-	int n, err;
+	struct aead_request *req = c->req;
 
-	err = quic_crypt_prepare(c, gen);
-	if (err)
-		return err;
-	req = c->req;
-	sg_init_table(c->sg, c->nsg);
-	n = skb_to_sgvec(skb, c->sg, off, hdr_len + text_len + QUIC_TAG_LEN);
-	if (n < 0)
-		return n;
 	quic_nonce(c->nonce, gen->iv, pn, cipher->ccm);
-
 	aead_request_set_tfm(req, gen->aead);
 	aead_request_set_ad(req, hdr_len);
 	aead_request_set_crypt(req, c->sg, c->sg,
 			       seal ? text_len : text_len + QUIC_TAG_LEN,
 			       c->nonce);
-	if (done) {
-		aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-					  done, data);
-		return seal ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
-	}
-	crypto_init_wait(&c->wait);
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
-				  CRYPTO_TFM_REQ_MAY_SLEEP, crypto_req_done,
-				  &c->wait);
-	return crypto_wait_req(seal ? crypto_aead_encrypt(req) :
-			       crypto_aead_decrypt(req), &c->wait);
+	aead_request_set_callback(req, flags, done, data);
+	return seal ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 }
-
-/**
- * quic_seal() - protect one short-header packet in place in an skb
- * @c: AEAD state of the skb
- * @skb: the datagram
- * @off: offset of the packet
- * @len: its length, 16-byte tag space included
- * @hdr: its header, as read from the skb, DCID and packet number included
- * @pn_off: offset of the packet number: 1 + DCID length
- * @gen: the generation of keys
- * @dir: the direction, for its suite and header protection key
- * @pn: the full packet number
- *
- * AEAD first, with the header as associated data, then header protection
- * from a sample of the ciphertext (RFC 9001, section 5). Process context.
- *
- * Return: 0 or a negative errno.
- */
-int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
-	      unsigned int len, u8 *hdr, unsigned int pn_off,
-	      const struct quic_gen *gen, struct quic_dir *dir, u64 pn)
-{
-	unsigned int pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1;
-	unsigned int hdr_len = pn_off + pn_len;
-	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
-	int err;
-
-	err = quic_crypt(c, skb, off, hdr_len, len - hdr_len - QUIC_TAG_LEN,
-			 gen, dir->cipher, pn, true, NULL, NULL);
-	if (err)
-		return err;
-	if (skb_copy_bits(skb, off + pn_off + QUIC_PN_MAX_LEN, sample,
-			  sizeof(sample)))
-		return -EFAULT;
-	rcu_read_lock();
-	quic_hp_mask(rcu_dereference(dir->hp), dir->cipher, sample, mask);
-	rcu_read_unlock();
-	quic_hp_apply(hdr, pn_off, pn_len, mask);
-	memzero_explicit(mask, sizeof(mask));
-	return skb_store_bits(skb, off, hdr, hdr_len);
-}
+EXPORT_SYMBOL_IF_KUNIT(quic_crypt);

@@ -9,6 +9,7 @@
 #include <crypto/aes.h>
 #include <crypto/hash.h>
 #include <kunit/test.h>
+#include <linux/module.h>
 #include <linux/skbuff.h>
 #include <linux/unaligned.h>
 
@@ -106,55 +107,79 @@ static void quic_test_aes_hp_mask(struct kunit *test)
 	expect_hex(test, mask, A2_MASK);
 }
 
-/* A direction holding the A.5 secret, as QUIC_TX_KEY would install it */
-static void a5_install(struct kunit *test, struct quic_dir *dir, u32 version)
+/* A connection as QUIC_TX_KEY or QUIC_RX_KEY would create it. Its
+ * reference count stays 0: nothing schedules work for it, the tests call
+ * what the work would.
+ */
+static struct quic_conn *test_conn(struct kunit *test, u16 suite,
+				   u32 version)
 {
-	const struct quic_cipher *cipher =
-		quic_cipher_find(QUIC_CIPHER_CHACHA20_POLY1305_SHA256);
+	struct quic_conn *conn = kunit_kzalloc(test, sizeof(*conn), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	conn->cipher = quic_cipher_find(suite);
+	conn->labels = quic_labels_find(version);
+	KUNIT_ASSERT_NOT_NULL(test, conn->cipher);
+	KUNIT_ASSERT_NOT_NULL(test, conn->labels);
+	quic_dir_init(&conn->tx, conn);
+	quic_dir_init(&conn->rx, conn);
+	return conn;
+}
+
+static void test_conn_free(struct quic_conn *conn)
+{
+	quic_dir_free(&conn->tx);
+	quic_dir_free(&conn->rx);
+}
+
+/* A connection holding the A.5 secret in one direction */
+static struct quic_conn *a5_conn(struct kunit *test, u32 version, bool rx,
+				 u32 key_updates, u64 next_pn)
+{
+	struct quic_conn *conn = test_conn(test,
+					   QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+					   version);
 	struct quic_key key = {
 		.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
 		.secret_len = 32,
 		.version = version,
-		.next_pn = A5_PN,
+		.key_updates = key_updates,
+		.next_pn = next_pn,
 	};
 
-	memset(dir, 0, sizeof(*dir));
-	spin_lock_init(&dir->lock);
-	dir->cipher = cipher;
-	dir->labels = quic_labels_find(version);
 	unhex(test, key.secret, A5_SECRET);
-	KUNIT_ASSERT_EQ(test, quic_dir_install(dir, &key, true), 0);
-}
-
-/* Nothing else uses the direction while a test runs */
-static struct quic_hp_key *hp_of(struct quic_dir *dir)
-{
-	return rcu_dereference_protected(dir->hp, true);
+	KUNIT_ASSERT_EQ(test, quic_dir_install(rx ? &conn->rx : &conn->tx,
+					       &key, rx), 0);
+	/* Once only: the packet number state would rewind */
+	KUNIT_EXPECT_EQ(test, quic_dir_install(rx ? &conn->rx : &conn->tx,
+					       &key, rx), -EEXIST);
+	return conn;
 }
 
 /* ChaCha20 header protection and the next generation (A.5) */
 static void quic_test_a5_keys(struct kunit *test)
 {
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 0, A5_PN);
 	u8 hp[32], sample[16], mask[QUIC_HP_MASK_LEN];
-	struct quic_dir dir;
+	struct quic_dir *dir = &conn->rx;
 	unsigned int i;
 
-	a5_install(test, &dir, QUIC_VERSION_1);
-	expect_hex(test, dir.cur->iv, A5_IV);
+	expect_hex(test, dir->cur->iv, A5_IV);
 	unhex(test, hp, A5_HP);
-	for (i = 0; i < ARRAY_SIZE(hp_of(&dir)->chacha); i++)
-		KUNIT_EXPECT_EQ(test, hp_of(&dir)->chacha[i],
+	for (i = 0; i < ARRAY_SIZE(dir->hp.chacha); i++)
+		KUNIT_EXPECT_EQ(test, dir->hp.chacha[i],
 				get_unaligned_le32(hp + 4 * i));
 	unhex(test, sample, A5_SAMPLE);
-	quic_hp_mask(hp_of(&dir), dir.cipher, sample, mask);
+	quic_hp_mask(&dir->hp, conn->cipher, sample, mask);
 	expect_hex(test, mask, A5_MASK);
 
-	/* "quic ku", derived ahead for the receive side */
-	KUNIT_ASSERT_NOT_NULL(test, dir.next);
-	expect_hex(test, dir.next->secret, A5_KU);
-	KUNIT_EXPECT_EQ(test, dir.next->number, 1);
-	KUNIT_EXPECT_TRUE(test, quic_key_phase(dir.next));
-	quic_dir_clear(&dir);
+	/* "quic ku", derived ahead */
+	KUNIT_ASSERT_NOT_NULL(test, dir->next);
+	expect_hex(test, dir->next->secret, A5_KU);
+	KUNIT_EXPECT_EQ(test, dir->next->number, 1);
+	KUNIT_EXPECT_TRUE(test, quic_key_phase(dir->next));
+	KUNIT_EXPECT_NULL(test, dir->old);
+	test_conn_free(conn);
 }
 
 static struct sk_buff *a5_skb(struct kunit *test, const char *hex)
@@ -167,69 +192,75 @@ static struct sk_buff *a5_skb(struct kunit *test, const char *hex)
 	return skb;
 }
 
+/* One packet's AEAD, waited for if the transform is asynchronous */
+static int a5_aead(struct kunit *test, struct sk_buff *skb,
+		   const struct quic_conn *conn, const struct quic_gen *gen,
+		   bool seal)
+{
+	struct quic_crypt *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, quic_crypt_prepare(c, skb, 0, skb->len, gen), 0);
+	crypto_init_wait(&c->wait);
+	err = quic_crypt(c, 4, 1, gen, conn->cipher, A5_PN, seal,
+			 CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+			 crypto_req_done, &c->wait);
+	err = crypto_wait_req(err, &c->wait);
+	quic_crypt_free(c);
+	return err;
+}
+
 /* The A.5 packet, sealed the way the send path does it: header 4200bff4,
- * a PING frame and the tag's space
+ * a PING frame and the tag's space, AEAD then header protection
  */
 static void quic_test_a5_seal(struct kunit *test)
 {
-	struct quic_crypt crypt = {};
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 0, 0);
+	u8 sample[16], mask[QUIC_HP_MASK_LEN];
 	struct sk_buff *skb;
-	struct quic_dir dir;
-	u8 hdr[4];
 
-	a5_install(test, &dir, QUIC_VERSION_1);
 	skb = a5_skb(test, A5_PLAIN "00000000000000000000000000000000");
-	memcpy(hdr, skb->data, sizeof(hdr));
-	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, quic_seal(&crypt, skb, 0, skb->len, hdr, 1,
-					dir.cur, &dir, A5_PN), 0);
+	KUNIT_ASSERT_EQ(test, a5_aead(test, skb, conn, conn->tx.cur, true), 0);
+	memcpy(sample, skb->data + 1 + QUIC_PN_MAX_LEN, sizeof(sample));
+	quic_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
+	quic_hp_apply(skb->data, 1, 3, mask);
 	KUNIT_ASSERT_EQ(test, skb->len, 21);
 	expect_hex(test, skb->data, A5_PACKET);
-	quic_crypt_free(&crypt);
 	kfree_skb(skb);
-	quic_dir_clear(&dir);
+	test_conn_free(conn);
 }
 
 /* And back: header protection off, packet number recovered, AEAD open */
 static void quic_test_a5_open(struct kunit *test)
 {
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 0, A5_PN);
 	u8 sample[16], mask[QUIC_HP_MASK_LEN], *p;
-	struct quic_crypt crypt = {};
 	unsigned int pn_len;
 	struct sk_buff *skb;
-	struct quic_dir dir;
 	u64 truncated;
 
-	a5_install(test, &dir, QUIC_VERSION_1);
 	skb = a5_skb(test, A5_PACKET);
 	p = skb->data;
 	memcpy(sample, p + 1 + QUIC_PN_MAX_LEN, sizeof(sample));
-	quic_hp_mask(hp_of(&dir), dir.cipher, sample, mask);
+	quic_hp_mask(&conn->rx.hp, conn->cipher, sample, mask);
 	/* What the receive path does */
 	pn_len = quic_hdr_unprotect(p, 1, mask, &truncated);
 	KUNIT_ASSERT_EQ(test, pn_len, 3);
 	KUNIT_EXPECT_EQ(test, quic_pn_decode(A5_PN - 1, truncated, pn_len),
 			(u64)A5_PN);
-
-	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, quic_crypt(&crypt, skb, 0, 4, 1, dir.cur,
-					 dir.cipher, A5_PN, false, NULL, NULL),
-			0);
+	KUNIT_EXPECT_EQ(test, a5_aead(test, skb, conn, conn->rx.cur, false), 0);
 	expect_hex(test, p, A5_PLAIN);
+	kfree_skb(skb);
 
 	/* One bit off in the tag: refused */
-	quic_crypt_free(&crypt);
-	kfree_skb(skb);
 	skb = a5_skb(test, A5_PACKET);
 	skb->data[20] ^= 1;
 	quic_hp_apply(skb->data, 1, pn_len, mask);
-	KUNIT_ASSERT_EQ(test, quic_crypt_init(&crypt, skb, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, quic_crypt(&crypt, skb, 0, 4, 1, dir.cur,
-					 dir.cipher, A5_PN, false, NULL, NULL),
+	KUNIT_EXPECT_EQ(test, a5_aead(test, skb, conn, conn->rx.cur, false),
 			-EBADMSG);
-	quic_crypt_free(&crypt);
 	kfree_skb(skb);
-	quic_dir_clear(&dir);
+	test_conn_free(conn);
 }
 
 /* The AEAD nonce: the IV with the packet number XORed into its low bytes,
@@ -250,57 +281,107 @@ static void quic_test_nonce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
 }
 
-/* Key updates at installation: generation N from the first secret, with
- * generation N - 1 kept for late packets and the header protection key
- * of the first
+/* Key updates at installation, receive side: generation N from the first
+ * secret, generation N - 1 kept for late packets, N + 1 ready, and the
+ * header protection key of the first
  */
 static void quic_test_install_updated(struct kunit *test)
 {
-	const struct quic_cipher *cipher =
-		quic_cipher_find(QUIC_CIPHER_CHACHA20_POLY1305_SHA256);
-	struct quic_key key = {
-		.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
-		.secret_len = 32,
-		.version = QUIC_VERSION_1,
-		.key_updates = 1,
-		.next_pn = 1000,
-	};
-	struct quic_dir dir = {}, first;
+	struct quic_conn *first = a5_conn(test, QUIC_VERSION_1, true, 0, 0);
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 1, 1000);
+	struct quic_dir *dir = &conn->rx;
 
-	a5_install(test, &first, QUIC_VERSION_1);
-	spin_lock_init(&dir.lock);
-	dir.cipher = cipher;
-	dir.labels = quic_labels_find(QUIC_VERSION_1);
-	unhex(test, key.secret, A5_SECRET);
-	KUNIT_ASSERT_EQ(test, quic_dir_install(&dir, &key, false), 0);
-	KUNIT_EXPECT_EQ(test, dir.cur->number, 1);
-	expect_hex(test, dir.cur->secret, A5_KU);
-	KUNIT_ASSERT_NOT_NULL(test, dir.old);
-	KUNIT_EXPECT_MEMEQ(test, dir.old->secret, first.cur->secret, 32);
-	KUNIT_EXPECT_MEMEQ(test, hp_of(&dir)->chacha, hp_of(&first)->chacha,
-			   sizeof(hp_of(&dir)->chacha));
-	KUNIT_EXPECT_EQ(test, dir.cur->first_pn, 1000);
-	KUNIT_EXPECT_NULL(test, dir.next);
-	KUNIT_EXPECT_EQ(test, quic_dir_expected_pn(&dir), 1000);
-	quic_dir_clear(&dir);
-	quic_dir_clear(&first);
+	KUNIT_EXPECT_EQ(test, dir->cur->number, 1);
+	expect_hex(test, dir->cur->secret, A5_KU);
+	KUNIT_ASSERT_NOT_NULL(test, dir->old);
+	KUNIT_EXPECT_EQ(test, dir->old->number, 0);
+	KUNIT_EXPECT_MEMEQ(test, dir->old->iv, first->rx.cur->iv, QUIC_IV_LEN);
+	/* Only the current generation keeps a secret: the next one's */
+	KUNIT_EXPECT_TRUE(test, mem_is_zero(dir->old->secret,
+					    sizeof(dir->old->secret)));
+	KUNIT_EXPECT_MEMEQ(test, dir->hp.chacha, first->rx.hp.chacha,
+			   sizeof(dir->hp.chacha));
+	KUNIT_EXPECT_EQ(test, dir->cur->first_pn, 1000);
+	KUNIT_ASSERT_NOT_NULL(test, dir->next);
+	KUNIT_EXPECT_EQ(test, dir->next->number, 2);
+	KUNIT_EXPECT_EQ(test, quic_dir_expected_pn(dir), 1000);
+	test_conn_free(conn);
+	test_conn_free(first);
+}
+
+/* Transmit side: no previous generation (nothing before the installation
+ * is the kernel's to send), every number below next_pn counted as used
+ */
+static void quic_test_install_tx(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 3, 500);
+	struct quic_dir *dir = &conn->tx;
+
+	KUNIT_EXPECT_NULL(test, dir->old);
+	KUNIT_EXPECT_EQ(test, dir->cur->number, 3);
+	KUNIT_EXPECT_TRUE(test, dir->cur->used);
+	KUNIT_EXPECT_EQ(test, dir->cur->largest_pn, 499);
+	KUNIT_ASSERT_NOT_NULL(test, dir->next);
+	KUNIT_EXPECT_EQ(test, dir->next->number, 4);
+	test_conn_free(conn);
+}
+
+/* A key update only moves roles among the three slots; the slot that
+ * falls out is keyed for the generation after the new current one, with
+ * the secret chain of "quic ku"
+ */
+static void quic_test_rotate(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 0, 0);
+	struct quic_conn *later = a5_conn(test, QUIC_VERSION_1, true, 2, 0);
+	struct quic_dir *dir = &conn->tx;
+	struct quic_gen *gen0 = dir->cur, *gen1 = dir->next;
+	unsigned int round;
+
+	for (round = 1; round <= 4; round++) {
+		spin_lock_bh(&dir->lock);
+		quic_dir_rotate(dir);
+		spin_unlock_bh(&dir->lock);
+		KUNIT_EXPECT_EQ(test, dir->cur->number, round);
+		KUNIT_EXPECT_NULL(test, dir->next);
+		quic_dir_derive_next(dir);
+		KUNIT_ASSERT_NOT_NULL(test, dir->next);
+		KUNIT_EXPECT_EQ(test, dir->next->number, round + 1);
+		KUNIT_EXPECT_PTR_NE(test, dir->next, dir->cur);
+		KUNIT_EXPECT_PTR_NE(test, dir->next, dir->old);
+		if (round == 1) {
+			KUNIT_EXPECT_PTR_EQ(test, dir->old, gen0);
+			KUNIT_EXPECT_PTR_EQ(test, dir->cur, gen1);
+			/* Generation 2 is what an installation at 2 has */
+			KUNIT_EXPECT_MEMEQ(test, dir->next->iv,
+					   later->rx.cur->iv, QUIC_IV_LEN);
+		}
+	}
+	/* A slot a packet still holds is not taken */
+	spin_lock_bh(&dir->lock);
+	quic_gen_hold(dir->old);
+	quic_dir_rotate(dir);
+	spin_unlock_bh(&dir->lock);
+	quic_dir_derive_next(dir);
+	KUNIT_EXPECT_NULL(test, dir->next);
+	test_conn_free(conn);
+	test_conn_free(later);
 }
 
 /* QUIC version 2 derives with its own labels: other keys, same secret */
 static void quic_test_v2_labels(struct kunit *test)
 {
-	struct quic_dir v1, v2;
+	struct quic_conn *v1 = a5_conn(test, QUIC_VERSION_1, true, 0, 0);
+	struct quic_conn *v2 = a5_conn(test, QUIC_VERSION_2, true, 0, 0);
 
-	a5_install(test, &v1, QUIC_VERSION_1);
-	a5_install(test, &v2, QUIC_VERSION_2);
-	KUNIT_EXPECT_MEMNEQ(test, v1.cur->iv, v2.cur->iv, QUIC_IV_LEN);
-	KUNIT_EXPECT_MEMNEQ(test, hp_of(&v1)->chacha, hp_of(&v2)->chacha,
-			    sizeof(hp_of(&v1)->chacha));
-	KUNIT_EXPECT_MEMNEQ(test, v1.next->secret, v2.next->secret, 32);
+	KUNIT_EXPECT_MEMNEQ(test, v1->rx.cur->iv, v2->rx.cur->iv, QUIC_IV_LEN);
+	KUNIT_EXPECT_MEMNEQ(test, v1->rx.hp.chacha, v2->rx.hp.chacha,
+			    sizeof(v1->rx.hp.chacha));
+	KUNIT_EXPECT_MEMNEQ(test, v1->rx.next->secret, v2->rx.next->secret, 32);
 	KUNIT_EXPECT_NULL(test, quic_labels_find(0));
 	KUNIT_EXPECT_NULL(test, quic_labels_find(0xff00001d));
-	quic_dir_clear(&v1);
-	quic_dir_clear(&v2);
+	test_conn_free(v1);
+	test_conn_free(v2);
 }
 
 static void quic_test_ciphers(struct kunit *test)
@@ -330,6 +411,8 @@ static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_a5_open),
 	KUNIT_CASE(quic_test_nonce),
 	KUNIT_CASE(quic_test_install_updated),
+	KUNIT_CASE(quic_test_install_tx),
+	KUNIT_CASE(quic_test_rotate),
 	KUNIT_CASE(quic_test_v2_labels),
 	KUNIT_CASE(quic_test_ciphers),
 	{}
@@ -341,3 +424,7 @@ static struct kunit_suite quic_crypto_suite = {
 };
 
 kunit_test_suite(quic_crypto_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the quic UDP ULP");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,283 +1,270 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generations of 1-RTT keys (RFC 9001, section 6): each direction holds the
- * current generation, the next one, derived before a packet can need it,
- * and the previous one for packets reordered across an update.
+ * Generations of 1-RTT keys (RFC 9001, section 6). Each direction of a
+ * connection has three slots, each with an AEAD transform: the previous
+ * generation, the current one and the next one, derived ahead of the
+ * update that will need it. A key update only changes which slot plays
+ * which role; the slot that falls out is keyed for the generation after
+ * the new current one, from a work item, once no packet uses it any more.
+ * Transforms are allocated when the keys are installed, the third one at
+ * the first key update: never on the data path.
  */
 
 #include <crypto/aead.h>
 #include <crypto/hash.h>
+#include <kunit/visibility.h>
 #include <linux/slab.h>
 
 #include "quic.h"
 
-/* Generations die wherever their last packet is done, softirq included;
- * freeing a crypto transform is left to process context.
+/**
+ * quic_dir_init() - set up a direction without keys
+ * @dir: the direction
+ * @conn: its connection
  */
-static void quic_gens_free_work(struct work_struct *work);
-static LLIST_HEAD(quic_gens_to_free);
-static DECLARE_WORK(quic_gens_free, quic_gens_free_work);
-
-static void quic_gens_free_work(struct work_struct *work)
+void quic_dir_init(struct quic_dir *dir, struct quic_conn *conn)
 {
-	struct llist_node *list = llist_del_all(&quic_gens_to_free);
-	struct quic_gen *gen, *tmp;
+	unsigned int i;
 
-	llist_for_each_entry_safe(gen, tmp, list, free_node) {
-		crypto_free_aead(gen->aead);
-		kfree_sensitive(gen);
+	spin_lock_init(&dir->lock);
+	dir->conn = conn;
+	for (i = 0; i < QUIC_GENS; i++) {
+		dir->slot[i].dir = dir;
+		refcount_set(&dir->slot[i].refcnt, 0);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_dir_init);
+
+/**
+ * quic_dir_free() - free the keys of a direction
+ * @dir: the direction, which nothing uses any more
+ *
+ * Process context: crypto transforms are freed here.
+ */
+void quic_dir_free(struct quic_dir *dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < QUIC_GENS; i++)
+		crypto_free_aead(dir->slot[i].aead);
+	memzero_explicit(dir->slot, sizeof(dir->slot));
+	memzero_explicit(&dir->hp, sizeof(dir->hp));
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_dir_free);
+
+/**
+ * quic_gen_hold() - take a reference to a generation for a packet
+ * @gen: the generation, one of its direction's roles (its lock held)
+ */
+void quic_gen_hold(struct quic_gen *gen)
+{
+	refcount_inc(&gen->refcnt);
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_gen_hold);
 
 /**
  * quic_gen_put() - drop a reference to a generation
  * @gen: the generation, or NULL
  *
- * Any context.
+ * The last one frees the slot; if the direction is waiting for a slot to
+ * derive its next generation into, that is scheduled. Any context.
  */
 void quic_gen_put(struct quic_gen *gen)
 {
-	if (gen && refcount_dec_and_test(&gen->refcnt)) {
-		llist_add(&gen->free_node, &quic_gens_to_free);
-		queue_work(quic_wq, &quic_gens_free);
-	}
+	if (gen && refcount_dec_and_test(&gen->refcnt) &&
+	    !READ_ONCE(gen->dir->next))
+		quic_conn_schedule_keys(gen->dir->conn);
 }
 
-/* Key and IV of a generation from its secret (RFC 9001, section 5.1) */
-static int quic_gen_derive(struct quic_gen *gen, const struct quic_cipher *cipher,
-			   const struct quic_labels *labels,
-			   struct crypto_shash *hkdf)
+/* Key a slot for a generation whose traffic secret is @secret */
+static int quic_gen_key(struct quic_gen *gen, const struct quic_conn *conn,
+			struct crypto_shash *hkdf, const u8 *secret, u32 number)
 {
+	const struct quic_cipher *cipher = conn->cipher;
+	const struct quic_labels *labels = conn->labels;
 	u8 key[32];
 	int err;
 
-	err = quic_hkdf_expand_label(hkdf, gen->secret, labels->key, key,
+	memcpy(gen->secret, secret, cipher->secret_len);
+	gen->number = number;
+	gen->first_pn = U64_MAX;
+	gen->largest_pn = 0;
+	gen->used = false;
+	gen->packets = 0;
+
+	err = quic_hkdf_expand_label(hkdf, secret, labels->key, key,
 				     cipher->key_len);
 	if (!err)
 		err = crypto_aead_setkey(gen->aead, key, cipher->key_len);
 	if (!err)
-		err = quic_hkdf_expand_label(hkdf, gen->secret, labels->iv,
-					     gen->iv, QUIC_IV_LEN);
+		err = quic_hkdf_expand_label(hkdf, secret, labels->iv, gen->iv,
+					     QUIC_IV_LEN);
 	memzero_explicit(key, sizeof(key));
 	return err;
 }
 
-static struct quic_gen *quic_gen_alloc(const struct quic_cipher *cipher,
-				       const struct quic_labels *labels,
-				       struct crypto_shash *hkdf,
-				       const u8 *secret, u32 number)
+/* The secret of the generation after the one of @secret ("quic ku") */
+static int quic_secret_next(const struct quic_conn *conn,
+			    struct crypto_shash *hkdf, const u8 *secret,
+			    u8 *next)
 {
-	struct quic_gen *gen;
+	return quic_hkdf_expand_label(hkdf, secret, conn->labels->ku, next,
+				      conn->cipher->secret_len);
+}
+
+/* A slot's transform, shaped for the connection's suite */
+static int quic_gen_alloc(struct quic_gen *gen)
+{
+	struct crypto_aead *aead;
 	int err;
 
-	gen = kzalloc(sizeof(*gen), GFP_KERNEL_ACCOUNT);
-	if (!gen)
-		return ERR_PTR(-ENOMEM);
-	gen->aead = crypto_alloc_aead(cipher->aead, 0, 0);
-	if (IS_ERR(gen->aead)) {
-		err = PTR_ERR(gen->aead);
-		kfree(gen);
-		return ERR_PTR(err);
-	}
-	memcpy(gen->secret, secret, cipher->secret_len);
-	gen->number = number;
-	gen->first_pn = U64_MAX;
-	refcount_set(&gen->refcnt, 1);
-
-	err = crypto_aead_setauthsize(gen->aead, QUIC_TAG_LEN);
-	if (!err)
-		err = quic_gen_derive(gen, cipher, labels, hkdf);
+	aead = crypto_alloc_aead(gen->dir->conn->cipher->aead, 0, 0);
+	if (IS_ERR(aead))
+		return PTR_ERR(aead);
+	err = crypto_aead_setauthsize(aead, QUIC_TAG_LEN);
 	if (err) {
-		crypto_free_aead(gen->aead);
-		kfree_sensitive(gen);
-		return ERR_PTR(err);
+		crypto_free_aead(aead);
+		return err;
 	}
-	return gen;
+	gen->aead = aead;
+	return 0;
 }
 
-/**
- * quic_gen_next() - derive the generation after @gen ("quic ku")
- * @cipher: the suite
- * @labels: the QUIC version's labels
- * @gen: the generation
- *
- * Process context.
- *
- * Return: the new generation or an ERR_PTR().
+/* The transforms the installation keys: the current and next generations,
+ * and the previous one when it is kept. The third slot's comes with the
+ * first key update, from the work item, so that a connection that never
+ * updates its keys holds two per direction.
  */
-struct quic_gen *quic_gen_next(const struct quic_cipher *cipher,
-			       const struct quic_labels *labels,
-			       const struct quic_gen *gen)
+static int quic_dir_alloc(struct quic_dir *dir, unsigned int n)
 {
-	u8 secret[QUIC_MAX_SECRET_LEN];
-	struct crypto_shash *hkdf;
-	struct quic_gen *next;
+	unsigned int i;
 	int err;
 
-	hkdf = quic_hkdf_alloc(cipher);
-	if (IS_ERR(hkdf))
-		return ERR_CAST(hkdf);
-	err = quic_hkdf_expand_label(hkdf, gen->secret, labels->ku, secret,
-				     cipher->secret_len);
-	next = err ? ERR_PTR(err) :
-		quic_gen_alloc(cipher, labels, hkdf, secret, gen->number + 1);
-	memzero_explicit(secret, sizeof(secret));
-	crypto_free_shash(hkdf);
-	return next;
+	for (i = 0; i < n; i++) {
+		err = quic_gen_alloc(&dir->slot[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
-/* Everything @key asks for, built before any of it replaces what is there */
-struct quic_dir_keys {
-	struct quic_hp_key	*hp;
-	struct quic_gen		*old;
-	struct quic_gen		*cur;
-	struct quic_gen		*next;
-};
-
-static void quic_dir_keys_put(struct quic_dir_keys *keys)
+/* Key the slots for what @key describes, before anything can see them */
+static int quic_dir_derive(struct quic_dir *dir, const struct quic_key *key,
+			   bool rx)
 {
-	quic_gen_put(keys->old);
-	quic_gen_put(keys->cur);
-	quic_gen_put(keys->next);
-	kfree_sensitive(keys->hp);
-	memset(keys, 0, sizeof(*keys));
-}
-
-static int quic_dir_keys_derive(struct quic_dir_keys *keys,
-				const struct quic_cipher *cipher,
-				const struct quic_labels *labels,
-				const struct quic_key *key, bool need_next)
-{
+	const struct quic_conn *conn = dir->conn;
+	unsigned int len = conn->cipher->secret_len;
 	u8 secret[QUIC_MAX_SECRET_LEN], prev[QUIC_MAX_SECRET_LEN];
+	struct quic_gen *old = NULL, *cur, *next;
 	struct crypto_shash *hkdf;
 	int err;
 	u32 i;
 
-	memset(keys, 0, sizeof(*keys));
-	keys->hp = kzalloc(sizeof(*keys->hp), GFP_KERNEL_ACCOUNT);
-	if (!keys->hp)
-		return -ENOMEM;
-	hkdf = quic_hkdf_alloc(cipher);
-	if (IS_ERR(hkdf)) {
-		kfree(keys->hp);
+	hkdf = quic_hkdf_alloc(conn->cipher);
+	if (IS_ERR(hkdf))
 		return PTR_ERR(hkdf);
-	}
-	memcpy(secret, key->secret, cipher->secret_len);
+	memcpy(secret, key->secret, len);
 
 	/* The header protection key comes from the first secret and stays */
-	err = quic_hp_key_init(keys->hp, cipher, labels, hkdf, secret);
+	err = quic_hp_key_init(&dir->hp, conn->cipher, conn->labels, hkdf,
+			       secret);
 	for (i = 0; !err && i < key->key_updates; i++) {
-		memcpy(prev, secret, cipher->secret_len);
-		err = quic_hkdf_expand_label(hkdf, secret, labels->ku, secret,
-					     cipher->secret_len);
+		memcpy(prev, secret, len);
+		err = quic_secret_next(conn, hkdf, secret, secret);
 		cond_resched();
 	}
-	if (!err && key->key_updates) {
-		/* Packets of the previous phase may still be in flight */
-		keys->old = quic_gen_alloc(cipher, labels, hkdf, prev,
-					   key->key_updates - 1);
-		if (IS_ERR(keys->old))
-			err = PTR_ERR(keys->old);
+
+	cur = &dir->slot[0];
+	next = &dir->slot[1];
+	/* Packets of the previous phase may still arrive; on Tx, nothing
+	 * before the installation is the kernel's to send.
+	 */
+	if (!err && rx && key->key_updates) {
+		old = &dir->slot[2];
+		err = quic_gen_key(old, conn, hkdf, prev, key->key_updates - 1);
+		memzero_explicit(old->secret, sizeof(old->secret));
 	}
-	if (!err) {
-		keys->cur = quic_gen_alloc(cipher, labels, hkdf, secret,
-					   key->key_updates);
-		if (IS_ERR(keys->cur))
-			err = PTR_ERR(keys->cur);
-	}
-	if (!err && need_next) {
-		keys->next = quic_gen_next(cipher, labels, keys->cur);
-		if (IS_ERR(keys->next))
-			err = PTR_ERR(keys->next);
-	}
+	if (!err)
+		err = quic_gen_key(cur, conn, hkdf, secret, key->key_updates);
+	if (!err)
+		err = quic_secret_next(conn, hkdf, secret, secret);
+	if (!err)
+		err = quic_gen_key(next, conn, hkdf, secret,
+				   key->key_updates + 1);
 	memzero_explicit(secret, sizeof(secret));
 	memzero_explicit(prev, sizeof(prev));
 	crypto_free_shash(hkdf);
-	if (err) {
-		if (IS_ERR(keys->old))
-			keys->old = NULL;
-		if (IS_ERR(keys->cur))
-			keys->cur = NULL;
-		if (IS_ERR(keys->next))
-			keys->next = NULL;
-		quic_dir_keys_put(keys);
+	if (err)
 		return err;
-	}
-	/* Below next_pn, the other Key Phase is the previous one */
-	if (keys->old)
-		keys->cur->first_pn = key->next_pn;
-	return 0;
-}
 
-static void quic_hp_key_free(struct rcu_head *rcu)
-{
-	kfree_sensitive(container_of(rcu, struct quic_hp_key, rcu));
+	if (rx) {
+		/* Below next_pn, the other Key Phase is the previous one */
+		if (old)
+			cur->first_pn = key->next_pn;
+	} else if (key->next_pn) {
+		/* Userspace sealed every lower number with these keys */
+		cur->first_pn = 0;
+		cur->largest_pn = key->next_pn - 1;
+		cur->used = true;
+	}
+
+	if (old)
+		refcount_set(&old->refcnt, 1);
+	refcount_set(&cur->refcnt, 1);
+	refcount_set(&next->refcnt, 1);
+	spin_lock_bh(&dir->lock);
+	dir->old = old;
+	dir->next = next;
+	if (rx) {
+		dir->largest_pn = key->next_pn - 1;
+		dir->have_pn = key->next_pn > 0;
+	} else {
+		dir->largest_pn = cur->largest_pn;
+		dir->have_pn = cur->used;
+	}
+	/* Last: the receive path reads the header protection key as soon
+	 * as it sees a current generation, without the lock.
+	 */
+	smp_store_release(&dir->cur, cur);
+	spin_unlock_bh(&dir->lock);
+	return 0;
 }
 
 /**
  * quic_dir_install() - install the keys of one direction
- * @dir: the direction, its suite and labels set
- * @key: what the application passed
- * @need_next: derive the next generation now (receive side, where the
- *	data path cannot derive it itself)
+ * @dir: the direction, without keys
+ * @key: what the application passed, checked
+ * @rx: the receive direction
  *
- * Replaces what @dir had, packet number state included; on failure @dir is
- * left as it was. Process context.
+ * A direction is keyed once: its packet number state would otherwise
+ * rewind. Process context, socket locked.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EEXIST if the direction has keys, or another negative errno,
+ * in which case the direction is left without keys.
  */
 int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
-		     bool need_next)
+		     bool rx)
 {
-	struct quic_gen *old, *cur, *next;
-	struct quic_dir_keys keys;
-	struct quic_hp_key *hp;
+	unsigned int i;
 	int err;
 
-	err = quic_dir_keys_derive(&keys, dir->cipher, dir->labels, key,
-				   need_next);
-	if (err)
-		return err;
-
-	spin_lock_bh(&dir->lock);
-	old = dir->old;
-	cur = dir->cur;
-	next = dir->next;
-	hp = rcu_replace_pointer(dir->hp, keys.hp, lockdep_is_held(&dir->lock));
-	dir->old = keys.old;
-	dir->cur = keys.cur;
-	dir->next = keys.next;
-	dir->largest_pn = key->next_pn - 1;
-	dir->have_pn = key->next_pn > 0;
-	dir->limit = false;
-	spin_unlock_bh(&dir->lock);
-
-	/* Packets in flight hold references to the generations; the header
-	 * protection key is read under RCU.
-	 */
-	quic_gen_put(old);
-	quic_gen_put(cur);
-	quic_gen_put(next);
-	if (hp)
-		call_rcu(&hp->rcu, quic_hp_key_free);
-	return 0;
+	if (dir->slot[0].aead)
+		return -EEXIST;
+	err = quic_dir_alloc(dir, rx && key->key_updates ? QUIC_GENS : 2);
+	if (!err)
+		err = quic_dir_derive(dir, key, rx);
+	if (err) {
+		/* Never published: no packet saw any of it */
+		for (i = 0; i < QUIC_GENS; i++) {
+			crypto_free_aead(dir->slot[i].aead);
+			memzero_explicit(&dir->slot[i], sizeof(dir->slot[i]));
+			dir->slot[i].dir = dir;
+		}
+		memzero_explicit(&dir->hp, sizeof(dir->hp));
+	}
+	return err;
 }
-
-/**
- * quic_dir_clear() - drop all keys of a direction
- * @dir: the direction, no longer reachable by the data path: its
- *	connection has no reference left
- */
-void quic_dir_clear(struct quic_dir *dir)
-{
-	quic_gen_put(dir->old);
-	quic_gen_put(dir->cur);
-	quic_gen_put(dir->next);
-	dir->old = NULL;
-	dir->cur = NULL;
-	dir->next = NULL;
-	kfree_sensitive(rcu_replace_pointer(dir->hp, NULL, true));
-}
+EXPORT_SYMBOL_IF_KUNIT(quic_dir_install);
 
 /**
  * quic_dir_discard_old() - drop the previous generation
@@ -298,53 +285,106 @@ void quic_dir_discard_old(struct quic_dir *dir)
  * quic_dir_rotate() - make the next generation current (RFC 9001, 6.2)
  * @dir: the direction, locked, with a next generation
  *
- * The previous generation is dropped, the current one becomes previous.
- * The caller arranges for a new next generation.
+ * The previous generation is dropped, the current one becomes previous
+ * and forgets its secret, which only the derivation of its successor
+ * needed. The next generation after the new current one is derived from
+ * a work item once a slot is free.
  */
 void quic_dir_rotate(struct quic_dir *dir)
 {
+	struct quic_gen *retired = dir->old;
+
 	lockdep_assert_held(&dir->lock);
-	quic_gen_put(dir->old);
 	dir->old = dir->cur;
-	dir->cur = dir->next;
-	dir->next = NULL;
+	WRITE_ONCE(dir->cur, dir->next);
+	WRITE_ONCE(dir->next, NULL);
+	memzero_explicit(dir->old->secret, sizeof(dir->old->secret));
+	quic_gen_put(retired);
+	quic_conn_schedule_keys(dir->conn);
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_dir_rotate);
+
+/* A slot no generation role and no packet holds. Its count is a
+ * refcount_t that means "free" at 0, and is set again to 1 when the slot
+ * is claimed: never incremented from 0.
+ */
+static struct quic_gen *quic_dir_free_slot(struct quic_dir *dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < QUIC_GENS; i++) {
+		if (refcount_read(&dir->slot[i].refcnt))
+			continue;
+		/* The last packet's use of the slot happened before the
+		 * release in its refcount_dec_and_test(): see it done
+		 * before keying the slot anew
+		 */
+		smp_acquire__after_ctrl_dep();
+		return &dir->slot[i];
+	}
+	return NULL;
 }
 
 /**
- * quic_dir_prepare_next() - derive the next generation if it is missing
+ * quic_dir_derive_next() - derive the next generation if it is missing
  * @dir: the direction
  *
- * Process context.
- *
- * Return: 0 or a negative errno.
+ * Process context. Does nothing without a free slot: the packet that
+ * frees one schedules this again. The first time the third slot is used,
+ * its transform is allocated here. A failure (out of memory) leaves the
+ * direction without next keys until the data path asks again.
  */
-int quic_dir_prepare_next(struct quic_dir *dir)
+void quic_dir_derive_next(struct quic_dir *dir)
 {
-	struct quic_gen *cur, *next;
+	u8 secret[QUIC_MAX_SECRET_LEN];
+	struct crypto_shash *hkdf;
+	struct quic_gen *slot;
+	u32 number;
+	int err;
 
 	spin_lock_bh(&dir->lock);
-	cur = dir->cur;
-	if (!cur || dir->next) {
+	if (!dir->cur || dir->next || dir->cur->number == U32_MAX) {
 		spin_unlock_bh(&dir->lock);
-		return 0;
+		return;
 	}
-	refcount_inc(&cur->refcnt);
+	slot = quic_dir_free_slot(dir);
+	if (!slot) {
+		spin_unlock_bh(&dir->lock);
+		return;
+	}
+	/* Ours until published: no role, so no packet can take it */
+	refcount_set(&slot->refcnt, 1);
+	memcpy(secret, dir->cur->secret, sizeof(secret));
+	number = dir->cur->number + 1;
 	spin_unlock_bh(&dir->lock);
 
-	next = quic_gen_next(dir->cipher, dir->labels, cur);
-	if (IS_ERR(next)) {
-		quic_gen_put(cur);
-		return PTR_ERR(next);
-	}
+	err = slot->aead ? 0 : quic_gen_alloc(slot);
+	hkdf = quic_hkdf_alloc(dir->conn->cipher);
+	if (!err)
+		err = PTR_ERR_OR_ZERO(hkdf);
+	if (!err)
+		err = quic_secret_next(dir->conn, hkdf, secret, secret);
+	if (!err)
+		err = quic_gen_key(slot, dir->conn, hkdf, secret, number);
+	if (!IS_ERR(hkdf))
+		crypto_free_shash(hkdf);
+	memzero_explicit(secret, sizeof(secret));
 
 	spin_lock_bh(&dir->lock);
-	/* Keep it only if no update or reinstallation raced with us */
-	if (dir->cur == cur && !dir->next) {
-		dir->next = next;
-		next = NULL;
+	/* Only an update can change the current generation, and it needs
+	 * the next one: nothing raced with us, but check it all the same.
+	 */
+	if (!err && dir->cur && !dir->next && dir->cur->number + 1 == number) {
+		WRITE_ONCE(dir->next, slot);
+		slot = NULL;
+	}
+	if (slot) {
+		memzero_explicit(slot->secret, sizeof(slot->secret));
+		refcount_set(&slot->refcnt, 0);
 	}
 	spin_unlock_bh(&dir->lock);
-	quic_gen_put(next);
-	quic_gen_put(cur);
-	return 0;
+	if (err)
+		QUIC_INC_STATS(dir->conn->qs->net, dir == &dir->conn->rx ?
+			       QUIC_MIB_RX_ERR_NOMEM : QUIC_MIB_TX_ERR_NOMEM);
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_dir_derive_next);

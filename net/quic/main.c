@@ -2,12 +2,17 @@
 /*
  * The "quic" UDP ULP: QUIC 1-RTT packet protection for userspace QUIC
  * stacks. See Documentation/networking/quic.rst.
+ *
+ * This file registers the ULP and keeps what belongs to a network
+ * namespace: the counters (/proc/net/quic_stat) and the limits on what one
+ * socket may hold (sysctl net.quic_ulp.*).
  */
 
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sysctl.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -16,33 +21,136 @@
 
 struct workqueue_struct *quic_wq;
 
-unsigned int quic_max_conns = 65536;
-module_param_named(max_connections, quic_max_conns, uint, 0644);
-MODULE_PARM_DESC(max_connections, "Most connections on one socket");
+#define QUIC_DEFAULT_MAX_CONNS		65536
+#define QUIC_DEFAULT_MAX_CONNS_TOTAL	262144
+#define QUIC_LIMIT_MAX_CONNS		(16 * 1024 * 1024)
 
-/* Counters of one network namespace */
+/**
+ * struct quic_net - what the ULP keeps per network namespace
+ * @mib: counters
+ * @max_conns: most connections on one socket
+ * @max_conns_total: most connections on all sockets of the namespace, and,
+ *	in the initial namespace, in all namespaces of non-initial user
+ *	namespaces too
+ * @max_cids: most connection IDs per connection and direction
+ * @conns: connections counted against @max_conns_total, until freed
+ * @sysctl: the limits' sysctl table
+ */
 struct quic_net {
-	struct quic_mib __percpu *mib;
+	struct quic_mib __percpu	*mib;
+	unsigned int			max_conns;
+	unsigned int			max_conns_total;
+	unsigned int			max_cids;
+	atomic_t			conns;
+	struct ctl_table_header		*sysctl;
 };
 
 static unsigned int quic_net_id __read_mostly;
 
-struct quic_mib __percpu *quic_net_mib(const struct net *net)
+static struct quic_net *quic_net(const struct net *net)
 {
-	return ((struct quic_net *)net_generic(net, quic_net_id))->mib;
+	return net_generic(net, quic_net_id);
 }
 
+struct quic_mib __percpu *quic_net_mib(const struct net *net)
+{
+	return quic_net(net)->mib;
+}
+
+/**
+ * quic_max_conns() - the most connections a socket may have
+ * @net: the socket's network namespace
+ *
+ * Return: net.quic_ulp.max_connections of @net.
+ */
+unsigned int quic_max_conns(const struct net *net)
+{
+	return READ_ONCE(quic_net(net)->max_conns);
+}
+
+/**
+ * quic_max_cids() - the most IDs a connection may have in one direction
+ * @net: the socket's network namespace
+ *
+ * Return: net.quic_ulp.max_cids of @net.
+ */
+unsigned int quic_max_cids(const struct net *net)
+{
+	return READ_ONCE(quic_net(net)->max_cids);
+}
+
+static bool quic_net_charge_one(struct net *net)
+{
+	struct quic_net *qn = quic_net(net);
+	unsigned int max = READ_ONCE(qn->max_conns_total);
+	int n = atomic_read(&qn->conns);
+
+	do {
+		if ((unsigned int)n >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(&qn->conns, &n, n + 1));
+	return true;
+}
+
+/* Namespaces an unprivileged user can create count twice: in their own
+ * limit and in the initial namespace's, which so bounds all of them.
+ */
+static bool quic_net_shared(const struct net *net)
+{
+	return net->user_ns != &init_user_ns;
+}
+
+/**
+ * quic_net_charge_conn() - count a new connection against the limits
+ * @net: its socket's network namespace
+ *
+ * A connection's crypto transforms cannot be charged to a memory cgroup
+ * (the crypto API takes no allocation flags): the connections themselves
+ * are counted instead, per namespace and, for the namespaces of
+ * non-initial user namespaces, in the initial one as well.
+ *
+ * Return: true if it may be created.
+ */
+bool quic_net_charge_conn(struct net *net)
+{
+	if (!quic_net_charge_one(net))
+		return false;
+	if (quic_net_shared(net) && !quic_net_charge_one(&init_net)) {
+		atomic_dec(&quic_net(net)->conns);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * quic_net_uncharge_conn() - a connection's memory was freed
+ * @net: its socket's network namespace
+ */
+void quic_net_uncharge_conn(struct net *net)
+{
+	atomic_dec(&quic_net(net)->conns);
+	if (quic_net_shared(net))
+		atomic_dec(&quic_net(&init_net)->conns);
+}
+
+#ifdef CONFIG_PROC_FS
 static const struct snmp_mib quic_mib_names[] = {
 	SNMP_MIB_ITEM("QuicCurrConns", QUIC_MIB_CURR_CONNS),
 	SNMP_MIB_ITEM("QuicTxPackets", QUIC_MIB_TX_PACKETS),
 	SNMP_MIB_ITEM("QuicTxBytes", QUIC_MIB_TX_BYTES),
-	SNMP_MIB_ITEM("QuicTxPassthrough", QUIC_MIB_TX_PASSTHROUGH),
 	SNMP_MIB_ITEM("QuicTxKeyUpdates", QUIC_MIB_TX_KEY_UPDATES),
 	SNMP_MIB_ITEM("QuicTxOldKey", QUIC_MIB_TX_OLD_KEY),
-	SNMP_MIB_ITEM("QuicTxErrMalformed", QUIC_MIB_TX_ERR_MALFORMED),
-	SNMP_MIB_ITEM("QuicTxErrAmbiguous", QUIC_MIB_TX_ERR_AMBIGUOUS),
+	SNMP_MIB_ITEM("QuicTxErrRequest", QUIC_MIB_TX_ERR_REQUEST),
+	SNMP_MIB_ITEM("QuicTxErrPacket", QUIC_MIB_TX_ERR_PACKET),
+	SNMP_MIB_ITEM("QuicTxErrNoConn", QUIC_MIB_TX_ERR_NO_CONN),
+	SNMP_MIB_ITEM("QuicTxErrNoKey", QUIC_MIB_TX_ERR_NO_KEY),
+	SNMP_MIB_ITEM("QuicTxErrKeyRejected", QUIC_MIB_TX_ERR_KEY_REJECTED),
+	SNMP_MIB_ITEM("QuicTxErrPnReused", QUIC_MIB_TX_ERR_PN_REUSED),
 	SNMP_MIB_ITEM("QuicTxErrKeyExpired", QUIC_MIB_TX_ERR_KEY_EXPIRED),
+	SNMP_MIB_ITEM("QuicTxErrBusy", QUIC_MIB_TX_ERR_BUSY),
+	SNMP_MIB_ITEM("QuicTxErrUnsupported", QUIC_MIB_TX_ERR_UNSUPPORTED),
 	SNMP_MIB_ITEM("QuicTxErrNoMem", QUIC_MIB_TX_ERR_NOMEM),
+	SNMP_MIB_ITEM("QuicTxErrCrypto", QUIC_MIB_TX_ERR_CRYPTO),
 	SNMP_MIB_ITEM("QuicRxPackets", QUIC_MIB_RX_PACKETS),
 	SNMP_MIB_ITEM("QuicRxBytes", QUIC_MIB_RX_BYTES),
 	SNMP_MIB_ITEM("QuicRxPassthrough", QUIC_MIB_RX_PASSTHROUGH),
@@ -52,42 +160,146 @@ static const struct snmp_mib quic_mib_names[] = {
 	SNMP_MIB_ITEM("QuicRxMalformed", QUIC_MIB_RX_MALFORMED),
 	SNMP_MIB_ITEM("QuicRxStatelessReset", QUIC_MIB_RX_RESET),
 	SNMP_MIB_ITEM("QuicRxNoNextKey", QUIC_MIB_RX_NO_NEXT_KEY),
-	SNMP_MIB_ITEM("QuicRxLimit", QUIC_MIB_RX_LIMIT),
+	SNMP_MIB_ITEM("QuicRxLimitDrops", QUIC_MIB_RX_LIMIT_DROPS),
+	SNMP_MIB_ITEM("QuicRxLimitReached", QUIC_MIB_RX_LIMIT_REACHED),
+	SNMP_MIB_ITEM("QuicRxTooManySegs", QUIC_MIB_RX_TOO_MANY_SEGS),
+	SNMP_MIB_ITEM("QuicRxAsyncDrops", QUIC_MIB_RX_ASYNC_DROPS),
 	SNMP_MIB_ITEM("QuicRxErrNoMem", QUIC_MIB_RX_ERR_NOMEM),
+	SNMP_MIB_ITEM("QuicRxErrCrypto", QUIC_MIB_RX_ERR_CRYPTO),
 	SNMP_MIB_SENTINEL
 };
 
 static int quic_stat_show(struct seq_file *seq, void *v)
 {
-	unsigned long buf[QUIC_MIB_MAX] = {};
+	u64 buf[QUIC_MIB_MAX] = {};
 	struct net *net = seq->private;
 	int i;
 
-	snmp_get_cpu_field_batch(buf, quic_mib_names, quic_net_mib(net));
+	snmp_get_cpu_field64_batch(buf, quic_mib_names, quic_net_mib(net),
+				   offsetof(struct quic_mib, syncp));
 	for (i = 0; quic_mib_names[i].name; i++)
-		seq_printf(seq, "%-32s\t%lu\n", quic_mib_names[i].name, buf[i]);
+		seq_printf(seq, "%-32s\t%llu\n", quic_mib_names[i].name, buf[i]);
 	return 0;
 }
+#endif
 
-static int __net_init quic_net_init(struct net *net)
+#ifdef CONFIG_SYSCTL
+static const unsigned int quic_one = 1;
+static const unsigned int quic_conns_max = QUIC_LIMIT_MAX_CONNS;
+static const unsigned int quic_cids_max = QUIC_MAX_CIDS;
+
+static const struct ctl_table quic_sysctl_template[] = {
+	{
+		.procname	= "max_connections",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= (void *)&quic_one,
+		.extra2		= (void *)&quic_conns_max,
+	},
+	{
+		.procname	= "max_connections_total",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= (void *)&quic_one,
+		.extra2		= (void *)&quic_conns_max,
+	},
+	{
+		.procname	= "max_cids",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= (void *)&quic_one,
+		.extra2		= (void *)&quic_cids_max,
+	},
+};
+
+/* A network namespace whose owner is not the initial user namespace
+ * (which an unprivileged user can create) reads the limits but cannot
+ * raise them: they bound kernel memory that is not all charged to it.
+ */
+static int quic_sysctl_init(struct net *net, struct quic_net *qn)
 {
-	struct quic_net *qn = net_generic(net, quic_net_id);
+	struct ctl_table *table;
+	unsigned int i;
 
-	qn->mib = alloc_percpu(struct quic_mib);
-	if (!qn->mib)
+	table = kmemdup(quic_sysctl_template, sizeof(quic_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
 		return -ENOMEM;
-	if (!proc_create_net_single("quic_stat", 0444, net->proc_net,
-				    quic_stat_show, NULL)) {
-		free_percpu(qn->mib);
+	table[0].data = &qn->max_conns;
+	table[1].data = &qn->max_conns_total;
+	table[2].data = &qn->max_cids;
+	if (net->user_ns != &init_user_ns)
+		for (i = 0; i < ARRAY_SIZE(quic_sysctl_template); i++)
+			table[i].mode = 0444;
+	qn->sysctl = register_net_sysctl_sz(net, "net/quic_ulp", table,
+					    ARRAY_SIZE(quic_sysctl_template));
+	if (!qn->sysctl) {
+		kfree(table);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+static void quic_sysctl_exit(struct quic_net *qn)
+{
+	const struct ctl_table *table = qn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(qn->sysctl);
+	kfree(table);
+}
+#else
+static int quic_sysctl_init(struct net *net, struct quic_net *qn)
+{
+	return 0;
+}
+
+static void quic_sysctl_exit(struct quic_net *qn)
+{
+}
+#endif
+
+static int __net_init quic_net_init(struct net *net)
+{
+	struct quic_net *qn = quic_net(net);
+	int err = -ENOMEM;
+
+	if (net_eq(net, &init_net)) {
+		qn->max_conns = QUIC_DEFAULT_MAX_CONNS;
+		qn->max_conns_total = QUIC_DEFAULT_MAX_CONNS_TOTAL;
+		qn->max_cids = QUIC_MAX_CIDS;
+	} else {
+		qn->max_conns = quic_max_conns(&init_net);
+		qn->max_conns_total =
+			READ_ONCE(quic_net(&init_net)->max_conns_total);
+		qn->max_cids = quic_max_cids(&init_net);
+	}
+	atomic_set(&qn->conns, 0);
+	qn->mib = alloc_percpu(struct quic_mib);
+	if (!qn->mib)
+		return -ENOMEM;
+	if (!proc_create_net_single("quic_stat", 0444, net->proc_net,
+				    quic_stat_show, NULL))
+		goto err_mib;
+	err = quic_sysctl_init(net, qn);
+	if (err)
+		goto err_proc;
+	return 0;
+
+err_proc:
+	remove_proc_entry("quic_stat", net->proc_net);
+err_mib:
+	free_percpu(qn->mib);
+	return err;
+}
+
 static void __net_exit quic_net_exit(struct net *net)
 {
-	struct quic_net *qn = net_generic(net, quic_net_id);
+	struct quic_net *qn = quic_net(net);
 
+	quic_sysctl_exit(qn);
 	remove_proc_entry("quic_stat", net->proc_net);
 	free_percpu(qn->mib);
 }
@@ -105,9 +317,19 @@ static void quic_sock_free_work(struct work_struct *work)
 					    free_work);
 
 	quic_sock_free(qs);
+	put_net(qs->net);
 	kfree(qs);
 	/* Taken in quic_ulp_init(): the module stays until this is done */
 	module_put(THIS_MODULE);
+}
+
+/**
+ * quic_sock_hold() - take a reference to a socket's ULP state
+ * @qs: the state, with a reference held already
+ */
+void quic_sock_hold(struct quic_sock *qs)
+{
+	refcount_inc(&qs->refcnt);
 }
 
 /**
@@ -122,34 +344,42 @@ void quic_sock_put(struct quic_sock *qs)
 		queue_rcu_work(quic_wq, &qs->free_work);
 }
 
-static int quic_ulp_init(struct sock *sk)
+static void *quic_ulp_init(struct sock *sk)
 {
 	struct quic_sock *qs;
 	int err;
 
+	/* Its state holds the network namespace, which a kernel socket's
+	 * must not: kernel sockets go with their namespace
+	 */
+	if (!sk->sk_net_refcnt)
+		return ERR_PTR(-EOPNOTSUPP);
 	qs = kzalloc(sizeof(*qs), GFP_KERNEL_ACCOUNT);
 	if (!qs)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	err = quic_sock_init(qs, sk);
 	if (err) {
 		kfree(qs);
-		return err;
+		return ERR_PTR(err);
 	}
+	/* Connections outlive the socket by the packets and work in
+	 * flight; what they count and check stays with them.
+	 */
+	qs->net = get_net(sock_net(sk));
 	refcount_set(&qs->refcnt, 1);
 	INIT_RCU_WORK(&qs->free_work, quic_sock_free_work);
 	__module_get(THIS_MODULE);
-	rcu_assign_pointer(udp_sk(sk)->ulp_data, qs);
-	return 0;
+	return qs;
 }
 
-static void quic_ulp_release(struct sock *sk)
+/* The socket is being destroyed, or the ULP was not attached after all:
+ * nothing else runs on it but datagrams in softirq, which hold a
+ * reference or finish within the RCU grace period before @state is freed.
+ */
+static void quic_ulp_release(struct sock *sk, void *state)
 {
-	struct quic_sock *qs = quic_sk(sk);
+	struct quic_sock *qs = state;
 
-	/* Datagrams in softirq may still hold @qs: they keep a reference
-	 * or finish within the RCU grace period before it is freed.
-	 */
-	RCU_INIT_POINTER(udp_sk(sk)->ulp_data, NULL);
 	quic_sock_destroy(qs);
 	quic_sock_put(qs);
 }
@@ -171,6 +401,7 @@ static int __init quic_init(void)
 	int err;
 
 	BUILD_BUG_ON(sizeof(struct quic_rx_info) != QUIC_TAG_LEN);
+	BUILD_BUG_ON(sizeof(struct quic_tx_info) != 24);
 	quic_wq = alloc_workqueue("quic", 0, 0);
 	if (!quic_wq)
 		return -ENOMEM;
@@ -192,12 +423,14 @@ err_wq:
 static void __exit quic_exit(void)
 {
 	udp_ulp_unregister(&quic_ulp_ops);
-	unregister_pernet_subsys(&quic_net_ops);
-	/* Connections and generations freed after a grace period queue
-	 * work; let them, then run it all.
+	/* No socket state is left (each held the module): what remains
+	 * are callbacks queued after a grace period, and the work they
+	 * queue. Let them run, then free the per-CPU request blocks.
 	 */
 	rcu_barrier();
 	destroy_workqueue(quic_wq);
+	unregister_pernet_subsys(&quic_net_ops);
+	quic_crypt_free_all();
 }
 
 module_init(quic_init);

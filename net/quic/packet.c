@@ -2,26 +2,16 @@
 /*
  * Pure packet logic, free of kernel state so that KUnit and userspace
  * fuzzers run the very code the data path runs: the checks of the socket
- * options' structures, the short header, packet number recovery and the
- * choice of key generation for a packet.
+ * options' and control messages' structures, the short header, packet
+ * number recovery and the choice of key generation for a packet.
  */
 
+#include <kunit/visibility.h>
 #include <linux/errno.h>
+#include <linux/limits.h>
 #include <linux/string.h>
 
 #include "packet.h"
-
-/**
- * quic_zero() - are all bytes zero
- * @p: the bytes
- * @len: how many
- *
- * Return: true when they are (and when @len is 0).
- */
-bool quic_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
 
 /**
  * quic_key_check() - check the fields of a struct quic_key from userspace
@@ -40,7 +30,7 @@ int quic_key_check(const struct quic_key *key, unsigned int secret_len)
 	    key->secret_len > sizeof(key->secret) || key->flags ||
 	    key->key_updates > QUIC_MAX_KEY_UPDATES ||
 	    key->next_pn > QUIC_MAX_PN ||
-	    !quic_zero(key->secret + key->secret_len,
+	    !mem_is_zero(key->secret + key->secret_len,
 		       sizeof(key->secret) - key->secret_len))
 		return -EINVAL;
 	return 0;
@@ -51,8 +41,9 @@ int quic_key_check(const struct quic_key *key, unsigned int secret_len)
  * @cid: the structure, copied from userspace
  * @add: for QUIC_ADD_CID, else QUIC_DEL_CID
  *
- * Everything but the connection and, for a zero-length ID, the peer
- * address, which depend on the socket.
+ * Everything but the connection and, for a zero-length receive ID, the
+ * peer address, which depend on the socket. Only a receive ID of zero
+ * length has a peer address; only a transmit ID being added has a token.
  *
  * Return: 0, or -EINVAL.
  */
@@ -61,19 +52,37 @@ int quic_cid_check(const struct quic_cid *cid, bool add)
 	if ((cid->dir != QUIC_DIR_TX && cid->dir != QUIC_DIR_RX) ||
 	    cid->len > QUIC_MAX_CID_LEN ||
 	    cid->flags & ~QUIC_CID_RESET_TOKEN || cid->reserved ||
-	    !quic_zero(cid->id + cid->len, sizeof(cid->id) - cid->len))
+	    !mem_is_zero(cid->id + cid->len, sizeof(cid->id) - cid->len))
 		return -EINVAL;
-	/* A token belongs to an ID of the peer's, given when it is added */
 	if (cid->flags & QUIC_CID_RESET_TOKEN) {
 		if (cid->dir != QUIC_DIR_TX || !add)
 			return -EINVAL;
-	} else if (!quic_zero(cid->reset_token, sizeof(cid->reset_token))) {
+	} else if (!mem_is_zero(cid->reset_token, sizeof(cid->reset_token))) {
 		return -EINVAL;
 	}
-	if (cid->len && !quic_zero(&cid->peer, sizeof(cid->peer)))
+	if ((cid->dir == QUIC_DIR_TX || cid->len) &&
+	    !mem_is_zero(&cid->peer, sizeof(cid->peer)))
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_cid_check);
+
+/**
+ * quic_tx_info_check() - check one record of a QUIC_TX_INFO message
+ * @info: the record, from the sendmsg() control data
+ *
+ * Everything that does not need the packet or the connection.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int quic_tx_info_check(const struct quic_tx_info *info)
+{
+	if (info->pn > QUIC_MAX_PN || info->dcid_len > QUIC_MAX_CID_LEN ||
+	    !mem_is_zero(info->reserved, sizeof(info->reserved)))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_tx_info_check);
 
 /**
  * quic_hdr_fits() - is a short-header packet long enough to protect
@@ -92,6 +101,38 @@ bool quic_hdr_fits(unsigned int len, unsigned int cid_len)
 	return cid_len <= QUIC_MAX_CID_LEN &&
 	       len >= 1 + cid_len + QUIC_MIN_AFTER_PN_OFFSET;
 }
+
+/**
+ * quic_tx_hdr_check() - does a packet to send match its QUIC_TX_INFO record
+ * @hdr: the start of the packet, unprotected: its first byte, Destination
+ *	Connection ID and QUIC_PN_MAX_LEN bytes from the packet number field
+ *	on, or as much of that as the packet has
+ * @len: the packet's length, tag space included
+ * @info: its record, checked with quic_tx_info_check()
+ *
+ * The kernel seals exactly what the record says: the packet must be a
+ * short-header packet long enough to protect, its Key Phase bit must be
+ * the named generation's and its packet number field must hold the low
+ * bits of the named packet number, so that the peer recovers the number
+ * the nonce was made from.
+ *
+ * Return: 0, or -EBADMSG.
+ */
+int quic_tx_hdr_check(const u8 *hdr, unsigned int len,
+		      const struct quic_tx_info *info)
+{
+	unsigned int pn_off = 1 + info->dcid_len, pn_len;
+	u64 truncated;
+
+	if (!quic_hdr_fits(len, info->dcid_len) || hdr[0] & QUIC_HDR_LONG ||
+	    !(hdr[0] & QUIC_HDR_KEY_PHASE) != !(info->key_gen & 1))
+		return -EBADMSG;
+	pn_len = quic_hdr_read_pn(hdr, pn_off, &truncated);
+	if (truncated != (info->pn & (~0ULL >> (64 - 8 * pn_len))))
+		return -EBADMSG;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_tx_hdr_check);
 
 /**
  * quic_hdr_read_pn() - the packet number field of an unprotected header
@@ -132,6 +173,7 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 	for (i = 0; i < pn_len; i++)
 		hdr[pn_off + i] ^= mask[1 + i];
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_hp_apply);
 
 /**
  * quic_hdr_unprotect() - remove header protection from a received header
@@ -155,6 +197,7 @@ unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
 	quic_hp_apply(hdr, pn_off, pn_len, mask);
 	return quic_hdr_read_pn(hdr, pn_off, truncated);
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_hdr_unprotect);
 
 /**
  * quic_pn_decode() - recover a full packet number (RFC 9000, A.3)
@@ -184,6 +227,7 @@ u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len)
 		return candidate - win;
 	return candidate;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_pn_decode);
 
 /**
  * quic_key_choose() - which generation protects a packet (RFC 9001, 6.3-6.5)
@@ -209,3 +253,48 @@ enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
 		return QUIC_KEY_OLD;
 	return QUIC_KEY_NEXT;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_key_choose);
+
+/**
+ * quic_tx_key_choose() - the generation a packet to send names, if allowed
+ * @cur: the current generation of the direction
+ * @old: the previous one, or NULL when it is not kept
+ * @key_gen: the generation the packet's record names
+ * @pn: its packet number
+ *
+ * The sender names the generation; this only checks that sealing with it
+ * keeps every nonce fresh and the generations' packet numbers apart, as
+ * the receiver's choice of keys (RFC 9001, 6.3-6.5) relies on. The current
+ * generation takes packet numbers above its largest. Naming the next one
+ * is a key update: its first packet number must be above every number of
+ * the current generation. The previous generation, while kept, takes a
+ * packet built before the update but sent after it: below every number of
+ * the current generation and above its own largest.
+ *
+ * Return: QUIC_KEY_CUR, QUIC_KEY_NEXT or QUIC_KEY_OLD; -EEXIST for a
+ * packet number already used with the generation (or below one), or
+ * -EKEYREJECTED for a generation that may not be used with @pn.
+ */
+int quic_tx_key_choose(const struct quic_gen_view *cur,
+		       const struct quic_gen_view *old, u32 key_gen, u64 pn)
+{
+	if (key_gen == cur->number) {
+		if (cur->used && pn <= cur->largest_pn)
+			return -EEXIST;
+		return QUIC_KEY_CUR;
+	}
+	if (cur->number != U32_MAX && key_gen == cur->number + 1) {
+		if (cur->used && pn <= cur->largest_pn)
+			return -EKEYREJECTED;
+		return QUIC_KEY_NEXT;
+	}
+	if (old && key_gen == old->number) {
+		if (cur->used && pn >= cur->first_pn)
+			return -EKEYREJECTED;
+		if (old->used && pn <= old->largest_pn)
+			return -EEXIST;
+		return QUIC_KEY_OLD;
+	}
+	return -EKEYREJECTED;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_tx_key_choose);

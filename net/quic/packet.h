@@ -29,11 +29,27 @@ enum quic_key_choice {
 	QUIC_KEY_NEXT,
 };
 
-bool quic_zero(const void *p, size_t len);
+/**
+ * struct quic_gen_view - what choosing a generation needs to know of one
+ * @number: its generation number (key updates before it)
+ * @first_pn: lowest packet number used with it
+ * @largest_pn: largest packet number used with it
+ * @used: @first_pn and @largest_pn hold packet numbers
+ */
+struct quic_gen_view {
+	u32	number;
+	u64	first_pn;
+	u64	largest_pn;
+	bool	used;
+};
+
 int quic_key_check(const struct quic_key *key, unsigned int secret_len);
 int quic_cid_check(const struct quic_cid *cid, bool add);
+int quic_tx_info_check(const struct quic_tx_info *info);
 
 bool quic_hdr_fits(unsigned int len, unsigned int cid_len);
+int quic_tx_hdr_check(const u8 *hdr, unsigned int len,
+		      const struct quic_tx_info *info);
 unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 			      u64 *truncated);
 void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
@@ -43,5 +59,7 @@ unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
 u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len);
 enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
 				     bool have_old, bool phase, u64 pn);
+int quic_tx_key_choose(const struct quic_gen_view *cur,
+		       const struct quic_gen_view *old, u32 key_gen, u64 pn);
 
 #endif /* _NET_QUIC_PACKET_H */

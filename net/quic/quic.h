@@ -9,13 +9,17 @@
 #include <crypto/chacha.h>
 #include <linux/crypto.h>
 #include <linux/in6.h>
-#include <linux/llist.h>
-#include <linux/refcount.h>
+#include <linux/local_lock.h>
 #include <linux/rbtree.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
 #include <linux/spinlock.h>
+#include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/net_namespace.h>
 #include <net/snmp.h>
 #include <net/udp_ulp.h>
 #include <uapi/linux/quic.h>
@@ -24,10 +28,11 @@
 
 struct crypto_aead;
 struct crypto_shash;
-struct scatterlist;
 
 #define QUIC_IV_LEN		12
 #define QUIC_RESET_TOKEN_LEN	16
+/* Generations a direction holds: previous, current and next */
+#define QUIC_GENS		3
 
 /**
  * struct quic_cipher - what a QUIC cipher suite is made of
@@ -71,27 +76,33 @@ struct quic_labels {
  * struct quic_hp_key - header protection key of one direction
  * @aes: expanded AES key
  * @chacha: ChaCha20 key
- * @rcu: to free it after readers are gone, when keys are reinstalled
  */
 struct quic_hp_key {
 	union {
 		struct crypto_aes_ctx	aes;
 		u32			chacha[CHACHA_KEY_SIZE / sizeof(u32)];
 	};
-	struct rcu_head		rcu;
 };
 
+struct quic_dir;
+
 /**
- * struct quic_gen - one generation of 1-RTT keys for one direction
- * @aead: the AEAD, keyed
+ * struct quic_gen - one generation of 1-RTT keys, in one of a direction's
+ * three slots
+ * @aead: the slot's AEAD, allocated with the direction and keyed anew
+ *	for each generation the slot holds
  * @iv: the IV the nonce is made from
- * @secret: traffic secret this generation was derived from; the next
- *	generation is derived from it
+ * @secret: traffic secret this generation was derived from, while the
+ *	next generation may still have to be derived from it
  * @number: key updates before this generation; its Key Phase is the low bit
  * @first_pn: lowest packet number protected or authenticated with it
+ * @largest_pn: largest packet number protected with it (Tx)
+ * @used: @first_pn and @largest_pn hold packet numbers
  * @packets: packets protected or authenticated with it
- * @refcnt: references from the key ring and from packets in flight
- * @free_node: entry on the list of generations to free
+ * @refcnt: one for being the direction's previous, current or next
+ *	generation, one per packet using it; at zero the slot is free and
+ *	may be keyed for another generation
+ * @dir: the direction it belongs to
  */
 struct quic_gen {
 	struct crypto_aead	*aead;
@@ -99,76 +110,88 @@ struct quic_gen {
 	u8			secret[QUIC_MAX_SECRET_LEN];
 	u32			number;
 	u64			first_pn;
+	u64			largest_pn;
+	bool			used;
 	u64			packets;
 	refcount_t		refcnt;
-	struct llist_node	free_node;
+	struct quic_dir		*dir;
 };
 
 /**
  * struct quic_dir - packet protection state of one direction of a connection
- * @lock: protects the generations, packet numbers and counters
- * @cipher: the connection's cipher suite, fixed when it is created
- * @labels: the connection's QUIC version's labels, fixed likewise
+ * @lock: protects the generations' roles, packet numbers and counters
+ * @conn: the connection
+ * @slot: the generations; @old, @cur and @next point into it
  * @old: previous generation, kept for packets reordered across an update
- * @cur: current generation
+ * @cur: current generation; NULL until the keys are installed
  * @next: next generation, derived ahead of the update that needs it
  * @hp: header protection key, which key updates never change (RFC 9001,
- *	section 6); replaced, under RCU, only when the keys are reinstalled
- * @largest_pn: largest packet number protected or authenticated so far,
- *	or the next packet number minus one given at installation
+ *	section 6); written once, before @cur is first set (with release
+ *	semantics: a reader that sees @cur may read @hp without the lock)
+ * @largest_pn: largest packet number authenticated so far, or the next
+ *	packet number minus one given at installation (Rx)
  * @have_pn: @largest_pn holds a packet number
  * @limit: the AEAD limit of RFC 9001, section 6.6 was reached
+ * @limit_reported: the application was told, on the error queue (Rx)
  * @packets: packets protected or authenticated
  * @bytes: their bytes
  * @auth_failures: packets that failed authentication (Rx)
+ * @unreported: of those, the ones no struct quic_rx_info reported yet
  * @old_key_packets: packets that used @old
- * @cids: connection IDs mapped to the connection in this direction
+ * @refused: sends refused (Tx)
+ * @cids: connection IDs of this direction
  */
 struct quic_dir {
 	spinlock_t		lock;	/* see above */
-	const struct quic_cipher *cipher;
-	const struct quic_labels *labels;
+	struct quic_conn	*conn;
+	struct quic_gen		slot[QUIC_GENS];
 	struct quic_gen		*old;
 	struct quic_gen		*cur;
 	struct quic_gen		*next;
-	struct quic_hp_key __rcu *hp;
+	struct quic_hp_key	hp;
 	u64			largest_pn;
 	bool			have_pn;
 	bool			limit;
+	bool			limit_reported;
 	u64			packets;
 	u64			bytes;
 	u64			auth_failures;
+	u32			unreported;
 	u64			old_key_packets;
+	u64			refused;
 	u16			cids;
 };
 
 /**
  * struct quic_conn - a connection whose 1-RTT packets the kernel protects
  * @handle: the application's handle for it
- * @refcnt: references from the socket and from packets in flight
- * @qs: the socket it belongs to
- * @net: network namespace, for counters
+ * @refcnt: references from the socket and from packets and work in flight
+ * @qs: the socket's state, held
+ * @cipher: its cipher suite, for both directions and its whole life
+ * @labels: its QUIC version's labels, likewise
  * @tx: Tx state
  * @rx: Rx state
- * @cid_list: its connection IDs (socket lock)
+ * @cid_list: its connection IDs, both directions (socket lock)
  * @reset_tokens: the peer's Stateless Reset Tokens, from its Tx IDs
- * @next_work: derives the next Rx generation after an update, which the
- *	receive path, in softirq, cannot do itself
+ * @key_work: derives the next generation of a direction after an update,
+ *	which the data path (softirq, or sendmsg() holding a spinlock)
+ *	cannot do itself
  * @dead: removed from the socket
- * @rcu: to free it after readers are gone
+ * @free_work: frees it, a grace period after its last reference went
  */
 struct quic_conn {
 	u32			handle;
 	refcount_t		refcnt;
 	struct quic_sock	*qs;
-	struct net		*net;
+	const struct quic_cipher *cipher;
+	const struct quic_labels *labels;
 	struct quic_dir		tx;
 	struct quic_dir		rx;
 	struct list_head	cid_list;
 	struct quic_tokens __rcu *reset_tokens;
-	struct work_struct	next_work;
+	struct work_struct	key_work;
 	bool			dead;
-	struct rcu_head		rcu;
+	struct rcu_work		free_work;
 };
 
 /**
@@ -184,72 +207,73 @@ struct quic_tokens {
 };
 
 /**
- * struct quic_cid_key - what a connection ID entry is found by
+ * struct quic_cid_key - what a receive connection ID is found by
  * @addr: peer address (zero-length IDs only), v4-mapped for IPv4
  * @port: peer port (zero-length IDs only)
- * @dir: QUIC_DIR_TX or QUIC_DIR_RX
  * @len: ID length
+ * @pad: zero: the whole structure is hashed and compared
  * @id: the ID, zero-padded
  */
 struct quic_cid_key {
 	struct in6_addr		addr;
 	__be16			port;
-	u8			dir;
 	u8			len;
+	u8			pad;
 	u8			id[QUIC_MAX_CID_LEN];
 };
 
 /**
- * struct quic_cid_entry - a connection ID in the socket's table
- * @node: hash table linkage
- * @tree_node: entry in the socket's ordered tree of IDs, which finds the
- *	IDs an ID is a prefix of
+ * struct quic_cid_entry - a connection ID of a connection
+ * @node: hash table linkage (Rx)
+ * @tree_node: entry in the socket's ordered tree of receive IDs, which
+ *	finds the IDs an ID is a prefix of (Rx)
  * @key: the ID
+ * @dir: QUIC_DIR_RX, or QUIC_DIR_TX for a peer's ID kept for its token
  * @conn: its connection
  * @conn_node: entry in @conn's ID list
  * @has_token: @token holds the peer's Stateless Reset Token for the ID
  * @token: the token
- * @checked: value of the socket's @cid_seq when the ID was last found to
- *	be the only match of its packets, for the Tx cache
  * @rcu: to free it after readers are gone
  */
 struct quic_cid_entry {
 	struct rhash_head	node;
 	struct rb_node		tree_node;
 	struct quic_cid_key	key;
+	u8			dir;
 	struct quic_conn	*conn;
 	struct list_head	conn_node;
 	bool			has_token;
 	u8			token[QUIC_RESET_TOKEN_LEN];
-	unsigned int		checked;
 	struct rcu_head		rcu;
 };
 
 /**
  * struct quic_sock - the ULP's state of one socket
- * @sk: the socket
- * @cids: connection IDs of both directions
- * @cid_tree: per direction, the IDs of non-zero length in byte order
+ * @sk: the socket; not to be used once it is released
+ * @net: its network namespace, held, for counters and limits
+ * @refcnt: references from the socket, its connections and datagrams
+ *	being received
+ * @cids: receive connection IDs
+ * @cid_tree: the receive IDs of non-zero length in byte order
  * @conns: connections by handle
  * @nconns: number of connections
- * @lens: per direction, bit n set when IDs of length n are registered
- * @len_count: per direction and length, how many IDs
- * @cid_seq: changes whenever an ID is added or removed
- * @tx_cache: the ID the last packet sent used, when it was unambiguous
- * @refcnt: references from the socket and from datagrams being received
+ * @rx_lens: bit n set when receive IDs of length n are registered
+ * @len_count: per length, how many receive IDs
+ * @rx_async: bytes of received datagrams waiting for an asynchronous AEAD,
+ *	counted against the socket's receive buffer
  * @free_work: frees the state after the socket is gone
  */
 struct quic_sock {
 	struct sock		*sk;
+	struct net		*net;
 	refcount_t		refcnt;
 	struct rhashtable	cids;
-	struct rb_root		cid_tree[2];
+	struct rb_root		cid_tree;
 	struct xarray		conns;
 	u32			nconns;
-	u32			lens[2];
-	u32			len_count[2][QUIC_MAX_CID_LEN + 1];
-	atomic_t		cid_seq;
-	struct quic_cid_entry __rcu	*tx_cache;
+	u32			rx_lens;
+	u32			len_count[QUIC_MAX_CID_LEN + 1];
+	atomic_t		rx_async;
 	struct rcu_work		free_work;
 };
 
@@ -259,13 +283,19 @@ enum {
 	QUIC_MIB_CURR_CONNS,		/* QuicCurrConns */
 	QUIC_MIB_TX_PACKETS,		/* QuicTxPackets */
 	QUIC_MIB_TX_BYTES,		/* QuicTxBytes */
-	QUIC_MIB_TX_PASSTHROUGH,	/* QuicTxPassthrough */
 	QUIC_MIB_TX_KEY_UPDATES,	/* QuicTxKeyUpdates */
 	QUIC_MIB_TX_OLD_KEY,		/* QuicTxOldKey */
-	QUIC_MIB_TX_ERR_MALFORMED,	/* QuicTxErrMalformed */
-	QUIC_MIB_TX_ERR_AMBIGUOUS,	/* QuicTxErrAmbiguous */
+	QUIC_MIB_TX_ERR_REQUEST,	/* QuicTxErrRequest */
+	QUIC_MIB_TX_ERR_PACKET,		/* QuicTxErrPacket */
+	QUIC_MIB_TX_ERR_NO_CONN,	/* QuicTxErrNoConn */
+	QUIC_MIB_TX_ERR_NO_KEY,		/* QuicTxErrNoKey */
+	QUIC_MIB_TX_ERR_KEY_REJECTED,	/* QuicTxErrKeyRejected */
+	QUIC_MIB_TX_ERR_PN_REUSED,	/* QuicTxErrPnReused */
 	QUIC_MIB_TX_ERR_KEY_EXPIRED,	/* QuicTxErrKeyExpired */
+	QUIC_MIB_TX_ERR_BUSY,		/* QuicTxErrBusy */
+	QUIC_MIB_TX_ERR_UNSUPPORTED,	/* QuicTxErrUnsupported */
 	QUIC_MIB_TX_ERR_NOMEM,		/* QuicTxErrNoMem */
+	QUIC_MIB_TX_ERR_CRYPTO,		/* QuicTxErrCrypto */
 	QUIC_MIB_RX_PACKETS,		/* QuicRxPackets */
 	QUIC_MIB_RX_BYTES,		/* QuicRxBytes */
 	QUIC_MIB_RX_PASSTHROUGH,	/* QuicRxPassthrough */
@@ -275,26 +305,37 @@ enum {
 	QUIC_MIB_RX_MALFORMED,		/* QuicRxMalformed */
 	QUIC_MIB_RX_RESET,		/* QuicRxStatelessReset */
 	QUIC_MIB_RX_NO_NEXT_KEY,	/* QuicRxNoNextKey */
-	QUIC_MIB_RX_LIMIT,		/* QuicRxLimit */
+	QUIC_MIB_RX_LIMIT_DROPS,	/* QuicRxLimitDrops */
+	QUIC_MIB_RX_LIMIT_REACHED,	/* QuicRxLimitReached */
+	QUIC_MIB_RX_TOO_MANY_SEGS,	/* QuicRxTooManySegs */
+	QUIC_MIB_RX_ASYNC_DROPS,	/* QuicRxAsyncDrops */
 	QUIC_MIB_RX_ERR_NOMEM,		/* QuicRxErrNoMem */
+	QUIC_MIB_RX_ERR_CRYPTO,		/* QuicRxErrCrypto */
 	QUIC_MIB_MAX
 };
 
+/* 64-bit counters, byte counts included, on 32-bit hosts too */
 struct quic_mib {
-	unsigned long	mibs[QUIC_MIB_MAX];
+	u64			mibs[QUIC_MIB_MAX];
+	struct u64_stats_sync	syncp;
 };
 
 struct quic_mib __percpu *quic_net_mib(const struct net *net);
 
 #define QUIC_INC_STATS(net, field) \
-	SNMP_INC_STATS(quic_net_mib(net), field)
+	SNMP_ADD_STATS64(quic_net_mib(net), field, 1)
 #define QUIC_ADD_STATS(net, field, val) \
-	SNMP_ADD_STATS(quic_net_mib(net), field, val)
+	SNMP_ADD_STATS64(quic_net_mib(net), field, val)
 #define QUIC_DEC_STATS(net, field) \
-	SNMP_DEC_STATS(quic_net_mib(net), field)
+	SNMP_ADD_STATS64(quic_net_mib(net), field, -1)
+
+/* main.c: the per-network-namespace limits (sysctl net.quic_ulp.*) */
+unsigned int quic_max_conns(const struct net *net);
+unsigned int quic_max_cids(const struct net *net);
+bool quic_net_charge_conn(struct net *net);
+void quic_net_uncharge_conn(struct net *net);
 
 extern struct workqueue_struct *quic_wq;
-extern unsigned int quic_max_conns;
 
 /* crypto.c: the primitives of RFC 9001, section 5 */
 const struct quic_cipher *quic_cipher_find(u16 suite);
@@ -309,55 +350,138 @@ void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher
 		  const u8 *sample, u8 *mask);
 void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
 
+/* An skb entry for each frag of a packet spread over the most frags */
+#define QUIC_MAX_SG		(MAX_SKB_FRAGS + 2)
+
 /**
- * struct quic_crypt - an AEAD request over packets of one skb
+ * struct quic_rx_pkt - the received packet being unprotected
+ * @conn: its connection, held
+ * @gen: the generation trying it, held
+ * @choice: which generation that is
+ * @pn: full packet number
+ * @off: offset in the skb
+ * @len: length
+ * @hdr: its header, unprotected
+ * @hdr_len: header length
+ */
+struct quic_rx_pkt {
+	struct quic_conn	*conn;
+	struct quic_gen		*gen;
+	enum quic_key_choice	choice;
+	u64			pn;
+	unsigned int		off;
+	unsigned int		len;
+	u8			hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	unsigned int		hdr_len;
+};
+
+/**
+ * struct quic_rx - the state of one received datagram
+ * @sk: the socket; held only while an AEAD is asynchronous (@sk_held)
+ * @qs: its ULP state; held likewise
+ * @skb: the datagram, payload at skb->data
+ * @deliver: how UDP queues it
+ * @saddr: source address, v4-mapped for IPv4
+ * @sport: source port
+ * @len: payload length as received
+ * @seg_size: segment size (the whole payload without GRO)
+ * @in: offset of the next segment to read
+ * @out: where the next kept segment goes
+ * @nkept: segments kept
+ * @dropped: segments dropped
+ * @reason: why the last one was
+ * @decrypted: bit n set when kept segment n was decrypted
+ * @sk_held: an AEAD went asynchronous, and the socket was still alive
+ *	then: it is held until the datagram is done
+ * @charged: bytes counted in the socket's @rx_async meanwhile
+ * @handoff: shares in handing the datagram to @work (quic_rx_handoff())
+ * @async_err: result of the asynchronous AEAD
+ * @pkt: the packet in flight
+ * @work: continues the datagram after an asynchronous AEAD
+ */
+struct quic_rx {
+	struct sock		*sk;
+	struct quic_sock	*qs;
+	struct sk_buff		*skb;
+	udp_ulp_deliver_t	deliver;
+	struct in6_addr		saddr;
+	__be16			sport;
+	unsigned int		len;
+	unsigned int		seg_size;
+	unsigned int		in;
+	unsigned int		out;
+	unsigned int		nkept;
+	unsigned int		dropped;
+	enum skb_drop_reason	reason;
+	u64			decrypted;
+	bool			sk_held;
+	unsigned int		charged;
+	atomic_t		handoff;
+	int			async_err;
+	struct quic_rx_pkt	pkt;
+	struct work_struct	work;
+};
+
+/**
+ * struct quic_crypt - what an AEAD over one packet needs besides the keys
  * @req: the request, sized for the largest AEAD used so far
  * @req_size: its size
- * @sg: scatterlist, room for the whole skb
- * @nsg: its entries
- * @gfp: allocation flags
- * @nonce: the nonce (or CCM counter block) of the packet in flight
- * @wait: for synchronous use
+ * @sg: scatterlist over the packet
+ * @nonce: the nonce (or CCM counter block) of the packet
+ * @wait: for a send whose AEAD completes asynchronously
+ * @rx: the datagram being received, when one is
+ *
+ * Each CPU has one (quic_crypt_get()), used with bottom halves disabled:
+ * nothing is allocated per packet. A request that goes asynchronous takes
+ * its block with it (quic_crypt_detach()) until it completes.
  */
 struct quic_crypt {
 	struct aead_request	*req;
 	unsigned int		req_size;
-	struct scatterlist	*sg;
-	unsigned int		nsg;
-	gfp_t			gfp;
+	struct scatterlist	sg[QUIC_MAX_SG];
 	u8			nonce[16];
 	struct crypto_wait	wait;
+	struct quic_rx		rx;
 };
 
-int quic_skb_make_writable(struct sk_buff *skb, gfp_t gfp);
-int quic_crypt_init(struct quic_crypt *c, struct sk_buff *skb, gfp_t gfp);
+struct quic_crypt *quic_crypt_get(void);
+void quic_crypt_put(void);
+void quic_crypt_detach(struct quic_crypt *c);
 void quic_crypt_free(struct quic_crypt *c);
-int quic_crypt_prepare(struct quic_crypt *c, const struct quic_gen *gen);
-int quic_crypt(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
-	       unsigned int hdr_len, unsigned int text_len,
-	       const struct quic_gen *gen, const struct quic_cipher *cipher,
-	       u64 pn, bool seal, crypto_completion_t done, void *data);
-int quic_seal(struct quic_crypt *c, struct sk_buff *skb, unsigned int off,
-	      unsigned int len, u8 *hdr, unsigned int pn_off,
-	      const struct quic_gen *gen, struct quic_dir *dir, u64 pn);
+void quic_crypt_free_all(void);
+int quic_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
+		       unsigned int off, unsigned int len,
+		       const struct quic_gen *gen);
+int quic_crypt(struct quic_crypt *c, unsigned int hdr_len,
+	       unsigned int text_len, const struct quic_gen *gen,
+	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
+	       crypto_completion_t done, void *data);
+int quic_skb_make_writable(struct sk_buff *skb);
 
-/* keys.c: generations of keys, selection and rotation */
-struct quic_gen *quic_gen_next(const struct quic_cipher *cipher,
-			       const struct quic_labels *labels,
-			       const struct quic_gen *gen);
-void quic_gen_put(struct quic_gen *gen);
+/* keys.c: generations of keys, installation, selection and rotation */
+void quic_dir_init(struct quic_dir *dir, struct quic_conn *conn);
+void quic_dir_free(struct quic_dir *dir);
 int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
-		     bool need_next);
-void quic_dir_clear(struct quic_dir *dir);
+		     bool rx);
 void quic_dir_discard_old(struct quic_dir *dir);
+void quic_dir_rotate(struct quic_dir *dir);
+void quic_dir_derive_next(struct quic_dir *dir);
+void quic_gen_hold(struct quic_gen *gen);
+void quic_gen_put(struct quic_gen *gen);
 
 static inline bool quic_key_phase(const struct quic_gen *gen)
 {
 	return gen->number & 1;
 }
 
-void quic_dir_rotate(struct quic_dir *dir);
-int quic_dir_prepare_next(struct quic_dir *dir);
+static inline void quic_gen_view(const struct quic_gen *gen,
+				 struct quic_gen_view *view)
+{
+	view->number = gen->number;
+	view->first_pn = gen->first_pn;
+	view->largest_pn = gen->largest_pn;
+	view->used = gen->used;
+}
 
 /* The packet number a direction expects next, the anchor of recovery */
 static inline u64 quic_dir_expected_pn(const struct quic_dir *dir)
@@ -369,30 +493,33 @@ static inline u64 quic_dir_expected_pn(const struct quic_dir *dir)
 int quic_sock_init(struct quic_sock *qs, struct sock *sk);
 void quic_sock_destroy(struct quic_sock *qs);
 void quic_sock_free(struct quic_sock *qs);
+void quic_sock_hold(struct quic_sock *qs);
 void quic_sock_put(struct quic_sock *qs);
 struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
 				   const struct quic_cipher *cipher,
 				   const struct quic_labels *labels);
 struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle);
+struct quic_conn *quic_conn_get(struct quic_sock *qs, u32 handle);
 void quic_conn_put(struct quic_conn *conn);
-void quic_conn_schedule_next(struct quic_conn *conn);
+void quic_conn_schedule_keys(struct quic_conn *conn);
+void quic_conn_flush_keys(struct quic_conn *conn);
 void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn);
-int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn,
+int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 		 const struct quic_cid_key *key, const u8 *token);
-int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn,
+int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 		 const struct quic_cid_key *key);
 bool quic_conn_is_reset(struct quic_conn *conn, const u8 *tail);
-struct quic_conn *quic_cid_find(struct quic_sock *qs, u8 dir,
-				const u8 *id, unsigned int avail,
-				const struct in6_addr *addr, __be16 port,
-				unsigned int *len, bool use_cache);
+struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
+				unsigned int avail, const struct in6_addr *addr,
+				__be16 port, unsigned int *len);
 
-/* The ULP state of a socket, from process context: only the socket's
- * destruction clears it, and nothing else runs on the socket then.
+/* The ULP state of a socket the caller has locked: set when the ULP was
+ * attached, under the lock, and cleared only when the socket is destroyed
  */
-static inline struct quic_sock *quic_sk(const struct sock *sk)
+static inline struct quic_sock *quic_sk(struct sock *sk)
 {
-	return rcu_dereference_protected(udp_sk(sk)->ulp_data, true);
+	return rcu_dereference_protected(__sk_user_data(sk),
+					 lockdep_sock_is_held(sk));
 }
 
 /* sockopt.c */
@@ -403,8 +530,7 @@ int quic_getsockopt(struct sock *sk, int optname, char __user *optval,
 
 /* tx.c, rx.c: the data path */
 int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
-		     unsigned int gso_size, const struct in6_addr *daddr,
-		     __be16 dport);
+		     unsigned int gso_size, const struct udp_ulp_req *req);
 int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		 udp_ulp_deliver_t deliver);
 void quic_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb);

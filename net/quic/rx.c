@@ -3,26 +3,33 @@
  * Receive path: unprotect the 1-RTT packets of a datagram, or of each
  * segment of a UDP_GRO batch, in place, before UDP queues it.
  *
- * Per packet: remove header protection, recover the packet number (RFC
- * 9000, A.3), pick the generation by Key Phase and packet number (RFC 9001,
- * section 6), then verify and decrypt. A packet that authenticates has the
- * 16 bytes of its tag replaced by its struct quic_rx_info; one that does
- * not is removed from the datagram and counted; a packet that is not ours
- * stays as it arrived. Which segments were decrypted is remembered in
- * skb->cb for recvmsg() to report.
+ * Per packet: find the connection by the Destination Connection ID (only
+ * IDs this socket issued), remove header protection, recover the packet
+ * number (RFC 9000, A.3), pick the generation by Key Phase and packet
+ * number (RFC 9001, section 6), then verify and decrypt. A packet that
+ * authenticates has the 16 bytes of its tag replaced by its struct
+ * quic_rx_info; one that does not is removed from the datagram and
+ * counted; a packet that is not ours, or that the kernel cannot open now,
+ * stays as it arrived for the application to handle. Which segments were
+ * decrypted is remembered in skb->cb for recvmsg() to report: UDP clears
+ * that word for every datagram it queues, so recvmsg() never reports what
+ * this file did not write.
  *
- * This runs in softirq. When the AEAD completes asynchronously (x86 falls
- * back to cryptd when the FPU is busy), the rest of the datagram is handled
- * from the workqueue and queued to the socket from there.
+ * This runs in softirq with this CPU's request block. When the AEAD
+ * completes asynchronously (x86 falls back to cryptd when the FPU is
+ * busy), the block goes with the datagram, whose rest is handled from
+ * the workqueue; such datagrams count against the socket's receive buffer
+ * until they are queued, so a flood cannot pile them up.
  */
 
 #include <crypto/aead.h>
+#include <linux/errqueue.h>
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
-#include <linux/slab.h>
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/sock.h>
 #include <net/udp.h>
 
 #include "quic.h"
@@ -30,66 +37,7 @@
 /* What became of one packet, besides 0 (decrypted) and negative errnos */
 enum {
 	QUIC_RX_KEEP = 1,	/* not ours, or not now: left as it arrived */
-};
-
-/**
- * struct quic_rx_pkt - the packet being unprotected
- * @conn: its connection
- * @gen: the generation trying it
- * @choice: which generation that is
- * @pn: full packet number
- * @off: offset in the skb
- * @len: length
- * @hdr: its header, unprotected
- * @hdr_len: header length
- */
-struct quic_rx_pkt {
-	struct quic_conn	*conn;
-	struct quic_gen		*gen;
-	enum quic_key_choice	choice;
-	u64			pn;
-	unsigned int		off;
-	unsigned int		len;
-	u8			hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
-	unsigned int		hdr_len;
-};
-
-/**
- * struct quic_rx - the state of one received datagram
- * @crypt: AEAD request and scatterlist
- * @sk: the socket, held
- * @qs: its ULP state, held
- * @skb: the datagram, payload at skb->data
- * @deliver: how UDP queues it
- * @saddr: source address, v4-mapped for IPv4
- * @sport: source port
- * @len: payload length as received
- * @seg_size: segment size (the whole payload without GRO)
- * @in: offset of the next segment to read
- * @out: where the next kept segment goes
- * @nkept: segments kept
- * @decrypted: bit n set when kept segment n was decrypted
- * @pkt: the packet in flight
- * @async_err: result of an asynchronous AEAD
- * @work: continues the datagram after an asynchronous AEAD
- */
-struct quic_rx {
-	struct quic_crypt	crypt;
-	struct sock		*sk;
-	struct quic_sock	*qs;
-	struct sk_buff		*skb;
-	udp_ulp_deliver_t	deliver;
-	struct in6_addr		saddr;
-	__be16			sport;
-	unsigned int		len;
-	unsigned int		seg_size;
-	unsigned int		in;
-	unsigned int		out;
-	unsigned int		nkept;
-	u64			decrypted;
-	struct quic_rx_pkt	pkt;
-	int			async_err;
-	struct work_struct	work;
+	QUIC_RX_LIMITED,	/* its connection reached the integrity limit */
 };
 
 static void quic_rx_crypt_done(void *data, int err);
@@ -109,11 +57,9 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 				       unsigned int pn_len, bool phase,
 				       u64 *pn, enum quic_key_choice *choice)
 {
-	struct quic_gen *gen = NULL;
+	struct quic_gen *gen;
 
 	spin_lock_bh(&dir->lock);
-	if (!dir->cur || dir->limit)
-		goto out;
 	*pn = quic_pn_decode(quic_dir_expected_pn(dir), truncated, pn_len);
 	*choice = quic_key_choose(quic_key_phase(dir->cur), dir->cur->first_pn,
 				  dir->old, phase, *pn);
@@ -124,8 +70,7 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 	else
 		gen = dir->next;
 	if (gen)
-		refcount_inc(&gen->refcnt);
-out:
+		quic_gen_hold(gen);
 	spin_unlock_bh(&dir->lock);
 	return gen;
 }
@@ -148,14 +93,113 @@ static bool quic_rx_is_reset(struct quic_rx *rx)
 	return reset;
 }
 
-/* Look the packet at rx->in up and start its AEAD */
-static int quic_rx_start(struct quic_rx *rx)
+/* Does the socket take errors on its error queue (IP_RECVERR)? */
+static bool quic_rx_recverr(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return inet6_test_bit(RECVERR6, sk);
+#endif
+	return inet_test_bit(RECVERR, sk);
+}
+
+/* Queue the event that tells the application its connection must close
+ * (RFC 9001, 6.6). The skb is empty and its control block zeroed:
+ * ip_recv_error() and ipv6_recv_error() then neither read an address nor
+ * add packet info for this origin.
+ */
+static bool quic_rx_limit_event(struct sock *sk, u32 handle)
+{
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(0, GFP_ATOMIC);
+	if (!skb)
+		return false;
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = EKEYEXPIRED;
+	serr->ee.ee_origin = SO_EE_ORIGIN_UDP_ULP;
+	serr->ee.ee_type = QUIC_EV_INTEGRITY_LIMIT;
+	serr->ee.ee_info = handle;
+	if (sock_queue_err_skb(sk, skb)) {
+		kfree_skb(skb);
+		return false;
+	}
+	return true;
+}
+
+/* Report the limit once to a socket that takes errors; until the event
+ * is queued (memory, a full receive buffer, IP_RECVERR set later), every
+ * packet of the connection tries again
+ */
+static void quic_rx_report_limit(struct quic_rx *rx, struct quic_conn *conn)
+{
+	struct quic_dir *dir = &conn->rx;
+
+	if (!rx->sk || READ_ONCE(dir->limit_reported) ||
+	    !quic_rx_recverr(rx->sk))
+		return;
+	spin_lock_bh(&dir->lock);
+	if (!dir->limit_reported && quic_rx_limit_event(rx->sk, conn->handle))
+		WRITE_ONCE(dir->limit_reported, true);
+	spin_unlock_bh(&dir->lock);
+}
+
+/* Find the packet's connection; QUIC_RX_KEEP if it is not ours now */
+static int quic_rx_lookup(struct quic_rx *rx, unsigned int *cid_len)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
-	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
-	struct net *net = sock_net(rx->sk);
-	unsigned int avail, cid_len, pn_len;
+	struct net *net = rx->qs->net;
 	struct quic_conn *conn;
+	unsigned int avail;
+
+	avail = min_t(unsigned int, pkt->len, sizeof(pkt->hdr));
+	if (!avail || skb_copy_bits(rx->skb, pkt->off, pkt->hdr, avail) ||
+	    pkt->hdr[0] & QUIC_HDR_LONG)
+		return QUIC_RX_KEEP;
+
+	rcu_read_lock();
+	conn = quic_cid_find(rx->qs, pkt->hdr + 1, avail - 1, &rx->saddr,
+			     rx->sport, cid_len);
+	rcu_read_unlock();
+	if (IS_ERR_OR_NULL(conn)) {
+		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
+		return QUIC_RX_KEEP;
+	}
+	pkt->conn = conn;
+	if (!quic_hdr_fits(pkt->len, *cid_len)) {
+		QUIC_INC_STATS(net, QUIC_MIB_RX_MALFORMED);
+		return QUIC_RX_KEEP;
+	}
+	if (READ_ONCE(conn->rx.limit)) {
+		/* RFC 9001, 6.6: nothing more is opened, by anyone */
+		QUIC_INC_STATS(net, QUIC_MIB_RX_LIMIT_DROPS);
+		quic_rx_report_limit(rx, conn);
+		return QUIC_RX_LIMITED;
+	}
+	/* Pairs with the release in quic_dir_install(): keys seen, header
+	 * protection key in place
+	 */
+	if (!smp_load_acquire(&conn->rx.cur)) {
+		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
+		return QUIC_RX_KEEP;
+	}
+	if (rcu_access_pointer(conn->reset_tokens) && quic_rx_is_reset(rx)) {
+		QUIC_INC_STATS(net, QUIC_MIB_RX_RESET);
+		return QUIC_RX_KEEP;
+	}
+	return 0;
+}
+
+/* Look the packet at rx->in up and start its AEAD */
+static int quic_rx_start(struct quic_crypt *c)
+{
+	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
+	struct quic_rx *rx = &c->rx;
+	struct quic_rx_pkt *pkt = &rx->pkt;
+	struct net *net = rx->qs->net;
+	unsigned int cid_len, pn_len;
 	struct quic_dir *dir;
 	u64 truncated;
 	int err;
@@ -163,45 +207,16 @@ static int quic_rx_start(struct quic_rx *rx)
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->off = rx->in;
 	pkt->len = min(rx->seg_size, rx->len - rx->in);
-	avail = min_t(unsigned int, pkt->len, sizeof(pkt->hdr));
-	if (!avail || skb_copy_bits(rx->skb, pkt->off, pkt->hdr, avail) ||
-	    pkt->hdr[0] & QUIC_HDR_LONG)
-		return QUIC_RX_KEEP;
-
-	rcu_read_lock();
-	conn = quic_cid_find(rx->qs, QUIC_DIR_RX, pkt->hdr + 1, avail - 1,
-			     &rx->saddr, rx->sport, &cid_len, false);
-	rcu_read_unlock();
-	if (IS_ERR_OR_NULL(conn)) {
-		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
-		return QUIC_RX_KEEP;
-	}
-	pkt->conn = conn;
-	dir = &conn->rx;
-	if (!quic_hdr_fits(pkt->len, cid_len)) {
-		QUIC_INC_STATS(net, QUIC_MIB_RX_MALFORMED);
-		return QUIC_RX_KEEP;
-	}
-	if (rcu_access_pointer(conn->reset_tokens) && quic_rx_is_reset(rx)) {
-		QUIC_INC_STATS(net, QUIC_MIB_RX_RESET);
-		return QUIC_RX_KEEP;
-	}
-	if (READ_ONCE(dir->limit)) {
-		QUIC_INC_STATS(net, QUIC_MIB_RX_LIMIT);
-		return QUIC_RX_KEEP;
-	}
-	if (!READ_ONCE(dir->cur)) {
-		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
-		return QUIC_RX_KEEP;
-	}
+	err = quic_rx_lookup(rx, &cid_len);
+	if (err)
+		return err;
+	dir = &pkt->conn->rx;
 
 	/* Header protection first: it hides the packet number length */
 	if (skb_copy_bits(rx->skb, pkt->off + 1 + cid_len + QUIC_PN_MAX_LEN,
 			  sample, sizeof(sample)))
 		return QUIC_RX_KEEP;
-	rcu_read_lock();
-	quic_hp_mask(rcu_dereference(dir->hp), dir->cipher, sample, mask);
-	rcu_read_unlock();
+	quic_hp_mask(&dir->hp, pkt->conn->cipher, sample, mask);
 	pn_len = quic_hdr_unprotect(pkt->hdr, 1 + cid_len, mask, &truncated);
 	memzero_explicit(mask, sizeof(mask));
 	pkt->hdr_len = 1 + cid_len + pn_len;
@@ -211,14 +226,16 @@ static int quic_rx_start(struct quic_rx *rx)
 				  &pkt->pn, &pkt->choice);
 	if (!pkt->gen) {
 		/* A second update before the next keys were derived: the
-		 * application gets the packet as it came.
+		 * application gets the packet as it came, and the derivation
+		 * is asked for again in case it failed.
 		 */
+		quic_conn_schedule_keys(pkt->conn);
 		QUIC_INC_STATS(net, QUIC_MIB_RX_NO_NEXT_KEY);
 		return QUIC_RX_KEEP;
 	}
 
-	err = quic_crypt_prepare(&rx->crypt, pkt->gen);
-	if (err) {
+	/* Whatever can fail but authentication, before the packet changes */
+	if (quic_crypt_prepare(c, rx->skb, pkt->off, pkt->len, pkt->gen)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_ERR_NOMEM);
 		return QUIC_RX_KEEP;
 	}
@@ -226,34 +243,41 @@ static int quic_rx_start(struct quic_rx *rx)
 	err = skb_store_bits(rx->skb, pkt->off, pkt->hdr, pkt->hdr_len);
 	if (err)
 		return err;
-	return quic_crypt(&rx->crypt, rx->skb, pkt->off, pkt->hdr_len,
+	/* If it goes asynchronous: one share for the completion, one for
+	 * the caller's hand-over (quic_rx_handoff())
+	 */
+	atomic_set(&rx->handoff, 2);
+	return quic_crypt(c, pkt->hdr_len,
 			  pkt->len - pkt->hdr_len - QUIC_TAG_LEN, pkt->gen,
-			  dir->cipher, pkt->pn, false, quic_rx_crypt_done, rx);
+			  pkt->conn->cipher, pkt->pn, false, 0,
+			  quic_rx_crypt_done, c);
 }
 
-/* Account an authenticated packet; rotate keys if it opened a new phase */
-static u8 quic_rx_authenticated(struct quic_rx *rx)
+/* Account an authenticated packet, rotate keys if it opened a new phase;
+ * fill its record
+ */
+static void quic_rx_authenticated(struct quic_rx *rx, struct quic_rx_info *info)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
 	struct quic_conn *conn = pkt->conn;
-	struct quic_gen *gen = pkt->gen;
-	struct net *net = conn->net;
+	struct net *net = rx->qs->net;
 	struct quic_dir *dir = &conn->rx;
-	bool derive = false;
-	u8 flags = 0;
+	struct quic_gen *gen = pkt->gen;
 
+	memset(info, 0, sizeof(*info));
+	info->pn = pkt->pn;
+	info->conn = conn->handle;
+	info->status = QUIC_RX_DECRYPTED;
 	if (pkt->hdr[0] & QUIC_HDR_KEY_PHASE)
-		flags |= QUIC_RX_KEY_PHASE;
+		info->flags |= QUIC_RX_KEY_PHASE;
 
 	spin_lock_bh(&dir->lock);
 	if (pkt->choice == QUIC_KEY_NEXT && dir->next == gen) {
 		quic_dir_rotate(dir);
-		gen->first_pn = pkt->pn;
-		flags |= QUIC_RX_KEY_UPDATE;
-		derive = true;
+		info->flags |= QUIC_RX_KEY_UPDATE;
 		QUIC_INC_STATS(net, QUIC_MIB_RX_KEY_UPDATES);
 	} else if (pkt->choice == QUIC_KEY_OLD) {
-		flags |= QUIC_RX_OLD_KEY;
+		info->flags |= QUIC_RX_OLD_KEY;
 		dir->old_key_packets++;
 		QUIC_INC_STATS(net, QUIC_MIB_RX_OLD_KEY);
 	}
@@ -265,24 +289,34 @@ static u8 quic_rx_authenticated(struct quic_rx *rx)
 	}
 	dir->packets++;
 	dir->bytes += pkt->len;
+	info->auth_failures = min_t(u32, dir->unreported, U16_MAX);
+	dir->unreported -= info->auth_failures;
 	spin_unlock_bh(&dir->lock);
 
-	if (derive)
-		quic_conn_schedule_next(conn);
 	QUIC_INC_STATS(net, QUIC_MIB_RX_PACKETS);
 	QUIC_ADD_STATS(net, QUIC_MIB_RX_BYTES, pkt->len);
-	return flags;
 }
 
 static void quic_rx_auth_failed(struct quic_rx *rx)
 {
-	struct quic_dir *dir = &rx->pkt.conn->rx;
+	struct quic_conn *conn = rx->pkt.conn;
+	struct quic_dir *dir = &conn->rx;
+	bool limit = false;
 
 	spin_lock_bh(&dir->lock);
-	if (++dir->auth_failures >= dir->cipher->integrity_limit)
-		dir->limit = true;
+	dir->auth_failures++;
+	dir->unreported++;
+	if (!dir->limit &&
+	    dir->auth_failures >= conn->cipher->integrity_limit) {
+		WRITE_ONCE(dir->limit, true);
+		limit = true;
+	}
 	spin_unlock_bh(&dir->lock);
-	QUIC_INC_STATS(rx->pkt.conn->net, QUIC_MIB_RX_AUTH_FAILURES);
+	QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_AUTH_FAILURES);
+	if (limit) {
+		QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_LIMIT_REACHED);
+		quic_rx_report_limit(rx, conn);
+	}
 }
 
 /* Move a kept segment down over the dropped ones before it */
@@ -308,27 +342,31 @@ static int quic_rx_move(struct sk_buff *skb, unsigned int to,
 static void quic_rx_end(struct quic_rx *rx, int result)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
-	struct quic_rx_info info = {};
+	struct quic_rx_info info;
 	bool keep = true;
 
 	if (!result) {
-		info.pn = pkt->pn;
-		info.conn = pkt->conn->handle;
-		info.status = QUIC_RX_DECRYPTED;
-		info.flags = quic_rx_authenticated(rx);
+		quic_rx_authenticated(rx, &info);
 		if (skb_store_bits(rx->skb, pkt->off + pkt->len - QUIC_TAG_LEN,
 				   &info, sizeof(info)))
 			keep = false;
 		else
 			rx->decrypted |= BIT_ULL(rx->nkept);
 	} else if (result != QUIC_RX_KEEP) {
-		/* Failed authentication, or could not be processed after its
-		 * header was rewritten: never delivered.
+		/* Failed authentication, its connection is past its limit,
+		 * or it could not be processed after its header was
+		 * rewritten: never delivered.
 		 */
-		if (result == -EBADMSG)
+		if (result == -EBADMSG) {
 			quic_rx_auth_failed(rx);
-		else
-			QUIC_INC_STATS(sock_net(rx->sk), QUIC_MIB_RX_ERR_NOMEM);
+			rx->reason = SKB_DROP_REASON_QUIC_AUTH;
+		} else if (result == QUIC_RX_LIMITED) {
+			rx->reason = SKB_DROP_REASON_QUIC_AEAD_LIMIT;
+		} else {
+			/* The AEAD itself failed (a full cryptd queue) */
+			QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_ERR_CRYPTO);
+			rx->reason = SKB_DROP_REASON_NOMEM;
+		}
 		keep = false;
 	}
 
@@ -338,6 +376,8 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 	if (keep) {
 		rx->out += pkt->len;
 		rx->nkept++;
+	} else {
+		rx->dropped++;
 	}
 	rx->in += pkt->len;
 	quic_gen_put(pkt->gen);
@@ -347,77 +387,160 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 	pkt->conn = NULL;
 }
 
-static void quic_rx_free(struct quic_rx *rx)
+/* Handle packets until the datagram is done or an AEAD went asynchronous.
+ * Return: true when done.
+ */
+static bool quic_rx_run(struct quic_crypt *c)
 {
-	quic_crypt_free(&rx->crypt);
-	quic_sock_put(rx->qs);
-	sock_put(rx->sk);
-	kfree(rx);
-}
-
-/* All packets done: trim what was dropped and queue the datagram */
-static int quic_rx_finish(struct quic_rx *rx)
-{
-	struct sk_buff *skb = rx->skb;
-	int ret = -1;
-
-	if (!rx->out) {
-		kfree_skb(skb);
-		goto out;
-	}
-	if (rx->out < rx->len) {
-		if (pskb_trim(skb, rx->out)) {
-			kfree_skb(skb);
-			goto out;
-		}
-		if (skb_is_gso(skb))
-			skb_shinfo(skb)->gso_segs = rx->nkept;
-	}
-	UDP_ULP_SKB_CB(skb)->ulp = rx->decrypted;
-	ret = rx->deliver(rx->sk, skb);
-out:
-	quic_rx_free(rx);
-	return ret;
-}
-
-static int quic_rx_run(struct quic_rx *rx)
-{
+	struct quic_rx *rx = &c->rx;
 	int err;
 
 	while (rx->in < rx->len) {
-		err = quic_rx_start(rx);
-		if (err == -EINPROGRESS || err == -EBUSY)
-			return 0;
+		err = quic_rx_start(c);
+		if (err == -EINPROGRESS)
+			return false;
 		quic_rx_end(rx, err);
 	}
-	return quic_rx_finish(rx);
+	return true;
+}
+
+static void quic_rx_count_drops(struct sock *sk, struct sk_buff *skb,
+				unsigned int n)
+{
+	struct net *net = sock_net(sk);
+
+	/* Each packet is a datagram to the application: count each */
+	atomic_add(n, &sk->sk_drops);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (ip_hdr(skb)->version == 6) {
+		SNMP_ADD_STATS(net->mib.udp_stats_in6, UDP_MIB_INERRORS, n);
+		return;
+	}
+#endif
+	SNMP_ADD_STATS(net->mib.udp_statistics, UDP_MIB_INERRORS, n);
+}
+
+/**
+ * struct quic_rx_verdict - what to do with a datagram once it is done
+ * @sk: the socket, NULL if it went away during an asynchronous AEAD
+ * @skb: the datagram
+ * @deliver: how UDP queues it
+ * @drop: drop it, for @reason
+ * @reason: why
+ */
+struct quic_rx_verdict {
+	struct sock		*sk;
+	struct sk_buff		*skb;
+	udp_ulp_deliver_t	deliver;
+	bool			drop;
+	enum skb_drop_reason	reason;
+};
+
+/* Trim what was dropped and record what was decrypted */
+static void quic_rx_finish(struct quic_rx *rx, struct quic_rx_verdict *v)
+{
+	struct sk_buff *skb = rx->skb;
+
+	v->sk = rx->sk;
+	v->skb = skb;
+	v->deliver = rx->deliver;
+	v->drop = true;
+	v->reason = rx->reason;
+	if (rx->sk && rx->dropped)
+		quic_rx_count_drops(rx->sk, skb, rx->dropped);
+	if (!rx->out || !rx->sk)
+		return;
+	if (rx->out < rx->len) {
+		v->reason = SKB_DROP_REASON_NOMEM;
+		if (pskb_trim(skb, rx->out))
+			return;
+		if (skb_is_gso(skb))
+			skb_shinfo(skb)->gso_segs = rx->nkept;
+	}
+	/* The checksum UDP verified was over what the packets were: say it
+	 * was verified rather than leave a sum of the ciphertext
+	 */
+	if (rx->decrypted || rx->dropped) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->csum_level = 0;
+	}
+	UDP_ULP_SKB_CB(skb)->ulp = rx->decrypted;
+	v->drop = false;
+}
+
+static int quic_rx_act(const struct quic_rx_verdict *v)
+{
+	if (!v->drop)
+		return v->deliver(v->sk, v->skb);
+	sk_skb_reason_drop(v->sk, v->skb, v->sk ? v->reason :
+			   SKB_DROP_REASON_SOCKET_CLOSE);
+	return -1;
+}
+
+/* The datagram finishes in the workqueue: keep what it needs alive */
+static void quic_rx_detach(struct quic_crypt *c)
+{
+	struct quic_rx *rx = &c->rx;
+
+	quic_crypt_detach(c);
+	quic_sock_hold(rx->qs);
+	rx->sk_held = refcount_inc_not_zero(&rx->sk->sk_refcnt);
+	if (!rx->sk_held)
+		rx->sk = NULL;
+	rx->charged = rx->skb->truesize;
+	atomic_add(rx->charged, &rx->qs->rx_async);
+}
+
+/* Whichever of the completion and the submitter is last hands the
+ * datagram to the workqueue: the submitter may still be detaching it when
+ * the AEAD completes on another CPU.
+ */
+static void quic_rx_handoff(struct quic_crypt *c)
+{
+	if (atomic_dec_and_test(&c->rx.handoff))
+		queue_work(quic_wq, &c->rx.work);
 }
 
 static void quic_rx_resume(struct work_struct *work)
 {
 	struct quic_rx *rx = container_of(work, struct quic_rx, work);
+	struct quic_crypt *c = container_of(rx, struct quic_crypt, rx);
+	struct quic_sock *qs = rx->qs;
+	struct quic_rx_verdict v;
 
 	/* UDP queues datagrams with bottom halves off */
 	local_bh_disable();
 	quic_rx_end(rx, rx->async_err);
-	quic_rx_run(rx);
+	if (!quic_rx_run(c)) {
+		local_bh_enable();
+		quic_rx_handoff(c);
+		return;
+	}
+	quic_rx_finish(rx, &v);
+	quic_rx_act(&v);
 	local_bh_enable();
+
+	atomic_sub(rx->charged, &qs->rx_async);
+	if (rx->sk_held)
+		sock_put(rx->sk);
+	quic_sock_put(qs);
+	quic_crypt_free(c);
 }
 
 /* The AEAD finished asynchronously; continue from process context */
 static void quic_rx_crypt_done(void *data, int err)
 {
-	struct quic_rx *rx = data;
+	struct quic_crypt *c = data;
 
 	if (err == -EINPROGRESS)
 		return;
-	rx->async_err = err;
-	queue_work(quic_wq, &rx->work);
+	c->rx.async_err = err;
+	quic_rx_handoff(c);
 }
 
 /* Is any segment a short-header packet, which we might have to handle? */
-static bool quic_rx_worth_a_look(const struct sk_buff *skb,
-				 unsigned int seg_size)
+static bool quic_rx_has_short_hdr(const struct sk_buff *skb,
+				  unsigned int seg_size)
 {
 	unsigned int off;
 	u8 first;
@@ -429,10 +552,21 @@ static bool quic_rx_worth_a_look(const struct sk_buff *skb,
 	return false;
 }
 
+/* Datagrams waiting for an asynchronous AEAD count as received */
+static bool quic_rx_over_budget(struct sock *sk, struct quic_sock *qs)
+{
+	int pending = atomic_read(&qs->rx_async);
+
+	return pending &&
+	       pending + atomic_read(&sk->sk_rmem_alloc) >
+	       READ_ONCE(sk->sk_rcvbuf);
+}
+
 /**
  * quic_rcv_skb() - unprotect the 1-RTT packets of a received datagram
- * @sk: the socket
- * @skb: the datagram, checksum verified, payload at skb->data
+ * @sk: the socket, found under RCU by UDP and not held
+ * @skb: the datagram, checksum verified, payload at skb->data, its ULP
+ *	control block word cleared by UDP
  * @deliver: how UDP queues it
  *
  * Softirq context.
@@ -442,24 +576,40 @@ static bool quic_rx_worth_a_look(const struct sk_buff *skb,
 int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		 udp_ulp_deliver_t deliver)
 {
-	unsigned int seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size :
-						  skb->len;
-	struct quic_sock *qs = rcu_dereference(udp_sk(sk)->ulp_data);
+	struct quic_sock *qs = udp_ulp_state(sk);
+	struct quic_rx_verdict v;
+	unsigned int seg_size;
+	struct quic_crypt *c;
 	struct quic_rx *rx;
 
-	UDP_ULP_SKB_CB(skb)->ulp = 0;
-	if (!qs || !READ_ONCE(qs->lens[QUIC_DIR_RX - 1]) || !skb->len ||
-	    !seg_size || !quic_rx_worth_a_look(skb, seg_size))
+	if (!qs || !READ_ONCE(qs->rx_lens) || !skb->len)
 		return deliver(sk, skb);
-
-	rx = kzalloc(sizeof(*rx), GFP_ATOMIC);
-	if (!rx)
-		goto nomem;
-	if (!refcount_inc_not_zero(&qs->refcnt)) {
-		kfree(rx);
+	seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : skb->len;
+	if (!seg_size || !quic_rx_has_short_hdr(skb, seg_size))
+		return deliver(sk, skb);
+	BUILD_BUG_ON(BITS_PER_LONG_LONG < UDP_ULP_MAX_SEGS);
+	if (DIV_ROUND_UP(skb->len, seg_size) > UDP_ULP_MAX_SEGS) {
+		/* A loopback GSO datagram that UDP did not segment because
+		 * the ULP was attached in the meantime: the application
+		 * gets it as it came.
+		 */
+		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_TOO_MANY_SEGS);
 		return deliver(sk, skb);
 	}
-	sock_hold(sk);
+	if (quic_rx_over_budget(sk, qs)) {
+		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_ASYNC_DROPS);
+		quic_rx_count_drops(sk, skb, 1);
+		sk_skb_reason_drop(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
+		return -1;
+	}
+	if (quic_skb_make_writable(skb))
+		goto nomem;
+	c = quic_crypt_get();
+	if (!c)
+		goto nomem;
+
+	rx = &c->rx;
+	memset(rx, 0, sizeof(*rx));
 	rx->sk = sk;
 	rx->qs = qs;
 	rx->skb = skb;
@@ -469,18 +619,21 @@ int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
 	INIT_WORK(&rx->work, quic_rx_resume);
 	quic_rx_source(skb, &rx->saddr, &rx->sport);
 
-	if (quic_skb_make_writable(skb, GFP_ATOMIC) ||
-	    quic_crypt_init(&rx->crypt, skb, GFP_ATOMIC)) {
-		quic_rx_free(rx);
-		goto nomem;
+	if (!quic_rx_run(c)) {
+		quic_rx_detach(c);
+		quic_crypt_put();
+		quic_rx_handoff(c);
+		return 0;
 	}
-	return quic_rx_run(rx);
+	quic_rx_finish(rx, &v);
+	quic_crypt_put();
+	return quic_rx_act(&v);
 
 nomem:
 	/* Without memory to decrypt it, the application still gets the
 	 * datagram, untouched, and does the work itself.
 	 */
-	QUIC_INC_STATS(sock_net(sk), QUIC_MIB_RX_ERR_NOMEM);
+	QUIC_INC_STATS(qs->net, QUIC_MIB_RX_ERR_NOMEM);
 	return deliver(sk, skb);
 }
 
@@ -491,29 +644,47 @@ nomem:
  * @skb: the datagram, payload at skb->data
  *
  * One struct quic_rx_info per segment in a QUIC_RX_INFO control message,
- * when at least one segment was decrypted.
+ * when at least one segment was decrypted: the word quic_rcv_skb() left
+ * in skb->cb says which (UDP clears it for every datagram it queues), and
+ * the record of each is in its tag bytes. Process context.
  */
 void quic_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb)
 {
 	u64 decrypted = UDP_ULP_SKB_CB(skb)->ulp;
+	struct quic_rx_info small[8], *info = small;
 	unsigned int seg_size, nseg, i, len;
-	struct quic_rx_info *info;
 
 	if (!decrypted)
 		return;
 	seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : skb->len;
-	nseg = DIV_ROUND_UP(skb->len, seg_size);
-	info = kcalloc(nseg, sizeof(*info), GFP_KERNEL);
-	if (!info)
+	if (WARN_ON_ONCE(!seg_size))
 		return;
+	nseg = DIV_ROUND_UP(skb->len, seg_size);
+	if (WARN_ON_ONCE(nseg > UDP_ULP_MAX_SEGS))
+		return;
+	if (!msg->msg_control || !msg->msg_controllen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	/* Most datagrams are not coalesced: no allocation for those */
+	if (nseg > ARRAY_SIZE(small)) {
+		info = kcalloc(nseg, sizeof(*info), GFP_KERNEL);
+		if (!info) {
+			msg->msg_flags |= MSG_CTRUNC;
+			return;
+		}
+	}
 	for (i = 0; i < nseg; i++) {
+		memset(&info[i], 0, sizeof(info[i]));
 		if (!(decrypted & BIT_ULL(i)))
 			continue;
 		len = min(seg_size, skb->len - i * seg_size);
-		if (skb_copy_bits(skb, i * seg_size + len - QUIC_TAG_LEN,
+		if (len < QUIC_TAG_LEN ||
+		    skb_copy_bits(skb, i * seg_size + len - QUIC_TAG_LEN,
 				  &info[i], sizeof(info[i])))
 			memset(&info[i], 0, sizeof(info[i]));
 	}
 	put_cmsg(msg, SOL_UDP, QUIC_RX_INFO, nseg * sizeof(*info), info);
-	kfree(info);
+	if (info != small)
+		kfree(info);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Socket options of the quic ULP (SOL_UDP, from QUIC_TX_KEY up): every
- * field of every structure is checked before anything changes.
+ * field of every structure is checked before anything changes. They run
+ * under the socket lock; the data path does not take it.
  */
 
 #include <linux/in.h>
@@ -62,7 +63,7 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 	conn = quic_conn_lookup(qs, key.conn);
 	if (conn) {
 		/* A connection has one suite and version, both ways, always */
-		if (conn->tx.cipher != cipher || conn->tx.labels != labels) {
+		if (conn->cipher != cipher || conn->labels != labels) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -75,9 +76,6 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 		created = true;
 	}
 
-	/* The receive path runs in softirq and cannot derive keys: it gets
-	 * the next generation now and after every update.
-	 */
 	err = quic_dir_install(rx ? &conn->rx : &conn->tx, &key, rx);
 	if (err && created)
 		quic_conn_delete(qs, conn);
@@ -86,35 +84,45 @@ out:
 	return err;
 }
 
-/* The peer address of a zero-length ID: given, or the connected peer */
+/* The peer address of a zero-length receive ID: given, or the connected
+ * peer
+ */
 static int quic_cid_peer(struct sock *sk, const struct quic_cid *opt,
 			 struct quic_cid_key *key)
 {
-	const struct sockaddr_in6 *sin6 = (const void *)&opt->peer;
 	const struct sockaddr_in *sin = (const void *)&opt->peer;
 
 	switch (opt->peer.ss_family) {
 	case AF_UNSPEC:
-		if (!quic_zero(&opt->peer, sizeof(opt->peer)))
+		if (!mem_is_zero(&opt->peer, sizeof(opt->peer)))
 			return -EINVAL;
 		if (sk->sk_state != TCP_ESTABLISHED)
 			return -EDESTADDRREQ;
-		if (sk->sk_family == AF_INET6)
+#if IS_ENABLED(CONFIG_IPV6)
+		if (sk->sk_family == AF_INET6) {
 			key->addr = sk->sk_v6_daddr;
-		else
-			ipv6_addr_set_v4mapped(sk->sk_daddr, &key->addr);
+			key->port = sk->sk_dport;
+			return 0;
+		}
+#endif
+		ipv6_addr_set_v4mapped(sk->sk_daddr, &key->addr);
 		key->port = sk->sk_dport;
 		return 0;
 	case AF_INET:
 		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, &key->addr);
 		key->port = sin->sin_port;
 		return 0;
-	case AF_INET6:
+#if IS_ENABLED(CONFIG_IPV6)
+	case AF_INET6: {
+		const struct sockaddr_in6 *sin6 = (const void *)&opt->peer;
+
 		if (sk->sk_family != AF_INET6)
 			return -EAFNOSUPPORT;
 		key->addr = sin6->sin6_addr;
 		key->port = sin6->sin6_port;
 		return 0;
+	}
+#endif
 	default:
 		return -EAFNOSUPPORT;
 	}
@@ -137,10 +145,9 @@ static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
 		return err;
 	if (opt.flags & QUIC_CID_RESET_TOKEN)
 		token = opt.reset_token;
-	key.dir = opt.dir;
 	key.len = opt.len;
 	memcpy(key.id, opt.id, opt.len);
-	if (!opt.len) {
+	if (opt.dir == QUIC_DIR_RX && !opt.len) {
 		err = quic_cid_peer(qs->sk, &opt, &key);
 		if (err)
 			return err;
@@ -149,8 +156,8 @@ static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
 	conn = quic_conn_lookup(qs, opt.conn);
 	if (!conn)
 		return -ENOENT;
-	return add ? quic_cid_add(qs, conn, &key, token) :
-		     quic_cid_del(qs, conn, &key);
+	return add ? quic_cid_add(qs, conn, opt.dir, &key, token) :
+		     quic_cid_del(qs, conn, opt.dir, &key);
 }
 
 static int quic_del_conn(struct quic_sock *qs, sockptr_t optval,
@@ -200,8 +207,9 @@ static int quic_discard_old(struct quic_sock *qs, sockptr_t optval,
  * @optlen: its length
  *
  * Return: 0 or a negative errno: -EINVAL for a malformed value, -ENOENT
- * for an unknown connection or ID, -EEXIST for an ID already in use,
- * -ENOSPC past a limit, -ENOPROTOOPT for an unknown option.
+ * for an unknown connection or ID, -EEXIST for an ID already in use or
+ * keys already installed, -ENOSPC past a limit, -ENOPROTOOPT for an
+ * unknown option.
  */
 int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		    unsigned int optlen)
@@ -242,6 +250,7 @@ static void quic_dir_info(struct quic_dir *dir, struct quic_dir_info *info)
 	info->bytes = dir->bytes;
 	info->auth_failures = dir->auth_failures;
 	info->old_key_packets = dir->old_key_packets;
+	info->refused = dir->refused;
 	info->cids = dir->cids;
 	if (dir->cur) {
 		info->key_packets = dir->cur->packets;
@@ -258,6 +267,9 @@ static void quic_dir_info(struct quic_dir *dir, struct quic_dir_info *info)
 	spin_unlock_bh(&dir->lock);
 }
 
+/* As much of struct quic_conn_info as the caller has room for, so that
+ * the structure can grow: at least the fields before the directions.
+ */
 static int quic_get_conn_info(struct quic_sock *qs, char __user *optval,
 			      int __user *optlen)
 {
@@ -267,18 +279,18 @@ static int quic_get_conn_info(struct quic_sock *qs, char __user *optval,
 
 	if (get_user(len, optlen))
 		return -EFAULT;
-	if (len < (int)sizeof(info))
+	if (len < (int)offsetofend(struct quic_conn_info, reserved))
 		return -EINVAL;
+	len = min_t(int, len, sizeof(info));
 	if (copy_from_user(&info.conn, optval, sizeof(info.conn)))
 		return -EFAULT;
 	conn = quic_conn_lookup(qs, info.conn);
 	if (!conn)
 		return -ENOENT;
-	info.cipher = conn->tx.cipher->suite;
+	info.cipher = conn->cipher->suite;
 	quic_dir_info(&conn->tx, &info.tx);
 	quic_dir_info(&conn->rx, &info.rx);
-	if (put_user(sizeof(info), optlen) ||
-	    copy_to_user(optval, &info, sizeof(info)))
+	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
 		return -EFAULT;
 	return 0;
 }

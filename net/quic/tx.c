@@ -1,193 +1,410 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Send path: protect the 1-RTT packets of a datagram, or of each segment of
- * a UDP_SEGMENT batch, in place in the skb UDP has just filled.
+ * a UDP_SEGMENT batch, in place in the skb UDP has just filled, exactly as
+ * the sender's QUIC_TX_INFO records say.
  *
- * The application leaves each packet's 16-byte tag space at its end, so a
- * segment keeps its length: AEAD first (nonce from the IV and the packet
- * number, the header as associated data), then header protection over
- * the first byte and the packet number (RFC 9001, section 5).
- *
- * Every segment is checked before any is touched: a batch with a bad
- * packet fails whole and nothing is sent.
+ * Nothing is inferred from the packets: the record names the connection
+ * (by handle, no lookup by connection ID), the full packet number the
+ * nonce is made from and the key generation. The kernel only checks that
+ * the packet agrees with its record and that sealing it keeps every nonce
+ * fresh, then seals (AEAD, the header as associated data) and applies
+ * header protection (RFC 9001, section 5). Every record and header is
+ * checked before any packet is touched; whatever fails, the send fails
+ * with an errno and the datagram is dropped, never sent as written.
  */
 
 #include <crypto/aead.h>
-#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
-#include <linux/slab.h>
 #include <linux/udp.h>
 #include <net/udp.h>
 
 #include "quic.h"
 
-/**
- * struct quic_tx_seg - one segment of the datagram being sent
- * @conn: its connection, NULL if it is sent as it is
- * @off: offset of the packet in the skb
- * @len: length of the packet, tag included
- * @pn_off: offset of the packet number field: 1 + DCID length
- */
-struct quic_tx_seg {
-	struct quic_conn	*conn;
-	unsigned int		off;
-	unsigned int		len;
-	unsigned int		pn_off;
-};
+/* Segments whose generations are chosen under one hold of the lock */
+#define QUIC_TX_RUN	16
 
 /**
  * struct quic_tx - the state of one send
- * @crypt: AEAD request and scatterlist
- * @nseg: number of segments
- * @seg: the segments
+ * @skb: the datagram
+ * @cmsg: the QUIC_TX_INFO message, in the kernel's copy of the control data
+ * @nonblock: the sendmsg() may not sleep for the next keys
+ * @net: the socket's network namespace
+ * @qs: the socket's ULP state
+ * @off: offset of the UDP payload
+ * @len: its length
+ * @seg_size: segment size (the whole payload without UDP_SEGMENT)
+ * @nseg: number of segments, and of records
+ * @owned: the request block an asynchronous AEAD took, kept to the end
  */
 struct quic_tx {
-	struct quic_crypt	crypt;
+	struct sk_buff		*skb;
+	const struct cmsghdr	*cmsg;
+	bool			nonblock;
+	struct net		*net;
+	struct quic_sock	*qs;
+	unsigned int		off;
+	unsigned int		len;
+	unsigned int		seg_size;
 	unsigned int		nseg;
-	struct quic_tx_seg	seg[] __counted_by(nseg);
+	struct quic_crypt	*owned;
 };
 
-/* Find the connection of one segment; 0 and no connection: sent as is */
-static int quic_tx_classify(struct quic_sock *qs, struct sk_buff *skb,
-			    struct quic_tx_seg *seg,
-			    const struct in6_addr *daddr, __be16 dport)
+/* The record of segment @i, copied: control data is not aligned for it */
+static void quic_tx_info(const struct quic_tx *tx, unsigned int i,
+			 struct quic_tx_info *info)
 {
-	struct net *net = sock_net(qs->sk);
-	u8 hdr[1 + QUIC_MAX_CID_LEN];
-	unsigned int avail, cid_len;
-	struct quic_conn *conn;
+	memcpy(info, (const u8 *)CMSG_DATA(tx->cmsg) + i * sizeof(*info),
+	       sizeof(*info));
+}
 
-	avail = min_t(unsigned int, seg->len, sizeof(hdr));
-	if (!avail || skb_copy_bits(skb, seg->off, hdr, avail))
-		return 0;
-	if (hdr[0] & QUIC_HDR_LONG)
-		return 0;
+static unsigned int quic_tx_seg_off(const struct quic_tx *tx, unsigned int i)
+{
+	return tx->off + i * tx->seg_size;
+}
 
-	rcu_read_lock();
-	conn = quic_cid_find(qs, QUIC_DIR_TX, hdr + 1, avail - 1, daddr, dport,
-			     &cid_len, true);
-	rcu_read_unlock();
-	if (IS_ERR(conn)) {
-		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_AMBIGUOUS);
-		return PTR_ERR(conn);
+static unsigned int quic_tx_seg_len(const struct quic_tx *tx, unsigned int i)
+{
+	return min(tx->seg_size, tx->len - i * tx->seg_size);
+}
+
+/* Every record well formed, every packet what its record says */
+static int quic_tx_check(const struct quic_tx *tx)
+{
+	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	struct quic_tx_info info;
+	unsigned int i, len;
+	int err;
+
+	for (i = 0; i < tx->nseg; i++) {
+		quic_tx_info(tx, i, &info);
+		err = quic_tx_info_check(&info);
+		if (err)
+			return err;
+		len = quic_tx_seg_len(tx, i);
+		if (skb_copy_bits(tx->skb, quic_tx_seg_off(tx, i), hdr,
+				  min_t(unsigned int, len, sizeof(hdr))))
+			return -EBADMSG;
+		err = quic_tx_hdr_check(hdr, len, &info);
+		if (err)
+			return err;
 	}
-	if (!conn || !READ_ONCE(conn->tx.cur)) {
-		if (conn)
-			quic_conn_put(conn);
-		QUIC_INC_STATS(net, QUIC_MIB_TX_PASSTHROUGH);
-		return 0;
-	}
-	if (!quic_hdr_fits(seg->len, cid_len)) {
-		quic_conn_put(conn);
-		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_MALFORMED);
-		return -EINVAL;
-	}
-	seg->conn = conn;
-	seg->pn_off = 1 + cid_len;
 	return 0;
 }
 
-/* The generation a packet goes out with, following its Key Phase bit */
-static struct quic_gen *quic_tx_choose(struct quic_dir *dir, struct net *net,
-				       u64 truncated, unsigned int pn_len,
-				       bool phase, unsigned int len, u64 *pn)
+/* The generation a packet goes out with, reserving its packet number */
+static int quic_tx_choose(struct quic_dir *dir, struct net *net,
+			  const struct quic_tx_info *info, unsigned int len,
+			  struct quic_gen **genp)
 {
+	struct quic_gen_view cur, old;
 	struct quic_gen *gen;
-	int err;
+	int choice;
 
-retry:
-	spin_lock_bh(&dir->lock);
-	*pn = quic_pn_decode(quic_dir_expected_pn(dir), truncated, pn_len);
-	switch (quic_key_choose(quic_key_phase(dir->cur), dir->cur->first_pn,
-				dir->old, phase, *pn)) {
+	lockdep_assert_held(&dir->lock);
+	if (!dir->cur)
+		return -ENOKEY;
+	quic_gen_view(dir->cur, &cur);
+	if (dir->old)
+		quic_gen_view(dir->old, &old);
+	choice = quic_tx_key_choose(&cur, dir->old ? &old : NULL,
+				    info->key_gen, info->pn);
+	switch (choice) {
 	case QUIC_KEY_CUR:
 		gen = dir->cur;
 		break;
+	case QUIC_KEY_NEXT:
+		/* The application updates its keys (RFC 9001, 6.1) */
+		if (!dir->next)
+			return -EBUSY;
+		gen = dir->next;
+		break;
 	case QUIC_KEY_OLD:
 		gen = dir->old;
-		dir->old_key_packets++;
-		QUIC_INC_STATS(net, QUIC_MIB_TX_OLD_KEY);
 		break;
 	default:
-		if (!dir->next) {
-			/* Only when the application updates keys twice
-			 * in a row: derive the next keys here and now.
-			 */
-			spin_unlock_bh(&dir->lock);
-			err = quic_dir_prepare_next(dir);
-			if (err)
-				return ERR_PTR(err);
-			goto retry;
-		}
-		quic_dir_rotate(dir);
-		gen = dir->cur;
-		gen->first_pn = *pn;
-		dir->limit = false;
-		QUIC_INC_STATS(net, QUIC_MIB_TX_KEY_UPDATES);
-		break;
+		return choice;
+	}
+	if (gen->packets >= dir->conn->cipher->confidentiality_limit) {
+		dir->limit = true;
+		return -EKEYEXPIRED;
 	}
 
-	if (gen->packets >= dir->cipher->confidentiality_limit) {
-		dir->limit = true;
-		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_KEY_EXPIRED);
-		spin_unlock_bh(&dir->lock);
-		return ERR_PTR(-EKEYEXPIRED);
+	if (choice == QUIC_KEY_NEXT) {
+		quic_dir_rotate(dir);
+		dir->limit = false;
+		QUIC_INC_STATS(net, QUIC_MIB_TX_KEY_UPDATES);
+	} else if (choice == QUIC_KEY_OLD) {
+		dir->old_key_packets++;
+		QUIC_INC_STATS(net, QUIC_MIB_TX_OLD_KEY);
 	}
 	gen->packets++;
-	gen->first_pn = min(gen->first_pn, *pn);
-	if (!dir->have_pn || *pn > dir->largest_pn) {
-		dir->largest_pn = *pn;
+	gen->first_pn = min(gen->first_pn, info->pn);
+	gen->largest_pn = info->pn;
+	gen->used = true;
+	if (!dir->have_pn || info->pn > dir->largest_pn) {
+		dir->largest_pn = info->pn;
 		dir->have_pn = true;
 	}
 	dir->packets++;
 	dir->bytes += len;
-	refcount_inc(&gen->refcnt);
-	spin_unlock_bh(&dir->lock);
-	return gen;
+	quic_gen_hold(gen);
+	*genp = gen;
+	return 0;
 }
 
-static int quic_tx_protect(struct quic_tx *tx, struct sk_buff *skb,
-			   const struct quic_tx_seg *seg, struct net *net)
+/* Choose the generations of segments @first to @first + @n - 1, all of
+ * @conn. The next generation of a key update may still be being derived:
+ * wait for it once, unless the send may not sleep.
+ */
+static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
+			      unsigned int first, unsigned int n,
+			      struct quic_gen **gens)
 {
-	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
-	struct quic_dir *dir = &seg->conn->tx;
-	u64 truncated, pn;
-	unsigned int pn_len;
-	struct quic_gen *gen;
-	int err;
+	struct quic_dir *dir = &conn->tx;
+	struct quic_tx_info info;
+	bool waited = false;
+	unsigned int i = 0;
+	int err = 0;
 
-	if (skb_copy_bits(skb, seg->off, hdr, seg->pn_off + QUIC_PN_MAX_LEN))
-		return -EFAULT;
-	pn_len = quic_hdr_read_pn(hdr, seg->pn_off, &truncated);
-
-	gen = quic_tx_choose(dir, net, truncated, pn_len,
-			     hdr[0] & QUIC_HDR_KEY_PHASE, seg->len, &pn);
-	if (IS_ERR(gen))
-		return PTR_ERR(gen);
-	err = quic_seal(&tx->crypt, skb, seg->off, seg->len, hdr, seg->pn_off,
-			gen, dir, pn);
-	quic_gen_put(gen);
+	while (i < n) {
+		spin_lock_bh(&dir->lock);
+		for (; i < n; i++) {
+			quic_tx_info(tx, first + i, &info);
+			err = quic_tx_choose(dir, tx->net, &info,
+					     quic_tx_seg_len(tx, first + i),
+					     &gens[i]);
+			if (err)
+				break;
+		}
+		spin_unlock_bh(&dir->lock);
+		if (err != -EBUSY || waited)
+			break;
+		quic_conn_schedule_keys(conn);
+		if (tx->nonblock)
+			break;
+		quic_conn_flush_keys(conn);
+		waited = true;
+		err = 0;
+	}
 	return err;
 }
 
-/* UDP summed the plaintext as it copied it; without checksum offload the
- * sum has to cover what is sent.
+/**
+ * struct quic_tx_pkt - the packet being sealed
+ * @info: its record
+ * @off: offset in the skb
+ * @len: length, tag included
+ * @pn_off: offset of the packet number field
+ * @pn_len: its length
+ * @hdr: the header, as written: first byte, DCID, packet number
  */
-static void quic_tx_fix_csum(struct sk_buff *skb, unsigned int off)
+struct quic_tx_pkt {
+	struct quic_tx_info	info;
+	unsigned int		off;
+	unsigned int		len;
+	unsigned int		pn_off;
+	unsigned int		pn_len;
+	u8			hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+};
+
+static int quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
+			    struct quic_tx_pkt *pkt)
 {
-	if (skb->ip_summed != CHECKSUM_PARTIAL)
-		skb->csum = skb_checksum(skb, off, skb->len - off, 0);
+	u64 truncated;
+
+	quic_tx_info(tx, i, &pkt->info);
+	pkt->off = quic_tx_seg_off(tx, i);
+	pkt->len = quic_tx_seg_len(tx, i);
+	pkt->pn_off = 1 + pkt->info.dcid_len;
+	if (skb_copy_bits(tx->skb, pkt->off, pkt->hdr,
+			  pkt->pn_off + QUIC_PN_MAX_LEN))
+		return -EFAULT;
+	pkt->pn_len = quic_hdr_read_pn(pkt->hdr, pkt->pn_off, &truncated);
+	return 0;
 }
 
-static void quic_tx_free(struct quic_tx *tx)
+/* AEAD over the packet, the header as associated data */
+static int quic_tx_aead(const struct quic_tx *tx, struct quic_crypt *c,
+			const struct quic_tx_pkt *pkt, struct quic_conn *conn,
+			const struct quic_gen *gen)
 {
-	unsigned int i;
+	unsigned int hdr_len = pkt->pn_off + pkt->pn_len;
+	int err;
 
-	for (i = 0; i < tx->nseg; i++)
-		if (tx->seg[i].conn)
-			quic_conn_put(tx->seg[i].conn);
-	quic_crypt_free(&tx->crypt);
-	kfree(tx);
+	err = quic_crypt_prepare(c, tx->skb, pkt->off, pkt->len, gen);
+	if (err)
+		return err;
+	crypto_init_wait(&c->wait);
+	return quic_crypt(c, hdr_len, pkt->len - hdr_len - QUIC_TAG_LEN, gen,
+			  conn->cipher, pkt->info.pn, true,
+			  CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &c->wait);
+}
+
+/* Header protection, from a sample of the ciphertext */
+static int quic_tx_protect_header(const struct quic_tx *tx,
+				  struct quic_tx_pkt *pkt,
+				  const struct quic_conn *conn)
+{
+	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
+
+	if (skb_copy_bits(tx->skb, pkt->off + pkt->pn_off + QUIC_PN_MAX_LEN,
+			  sample, sizeof(sample)))
+		return -EFAULT;
+	quic_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
+	quic_hp_apply(pkt->hdr, pkt->pn_off, pkt->pn_len, mask);
+	memzero_explicit(mask, sizeof(mask));
+	return skb_store_bits(tx->skb, pkt->off, pkt->hdr,
+			      pkt->pn_off + pkt->pn_len);
+}
+
+/* Seal a run of segments with this CPU's request block, or with the one
+ * an asynchronous AEAD took: that one is waited for, outside the bottom
+ * half section, and kept for the rest of the send.
+ */
+static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
+			    unsigned int first, unsigned int n,
+			    struct quic_gen **gens)
+{
+	struct quic_crypt *c = tx->owned;
+	bool percpu = !c;
+	struct quic_tx_pkt pkt;
+	unsigned int i;
+	int err = 0;
+
+	if (percpu) {
+		local_bh_disable();
+		c = quic_crypt_get();
+		if (!c) {
+			local_bh_enable();
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n && !err; i++) {
+		err = quic_tx_pkt_read(tx, first + i, &pkt);
+		if (!err)
+			err = quic_tx_aead(tx, c, &pkt, conn, gens[i]);
+		if (err == -EINPROGRESS || err == -EBUSY) {
+			if (percpu) {
+				quic_crypt_detach(c);
+				quic_crypt_put();
+				local_bh_enable();
+				percpu = false;
+				tx->owned = c;
+			}
+			err = crypto_wait_req(err, &c->wait);
+		}
+		if (!err)
+			err = quic_tx_protect_header(tx, &pkt, conn);
+	}
+	if (percpu) {
+		quic_crypt_put();
+		local_bh_enable();
+	}
+	return err;
+}
+
+/* How many segments from @first name the same connection, up to a run */
+static unsigned int quic_tx_run_len(const struct quic_tx *tx,
+				    unsigned int first, u32 handle)
+{
+	struct quic_tx_info info;
+	unsigned int n = 1;
+
+	while (n < QUIC_TX_RUN && first + n < tx->nseg) {
+		quic_tx_info(tx, first + n, &info);
+		if (info.conn != handle)
+			break;
+		n++;
+	}
+	return n;
+}
+
+static void quic_tx_refused(struct quic_tx *tx, struct quic_conn *conn,
+			    int err)
+{
+	int field;
+
+	switch (err) {
+	case -EINVAL:
+		field = QUIC_MIB_TX_ERR_REQUEST;
+		break;
+	case -EBADMSG:
+		field = QUIC_MIB_TX_ERR_PACKET;
+		break;
+	case -ENOENT:
+		field = QUIC_MIB_TX_ERR_NO_CONN;
+		break;
+	case -ENOKEY:
+		field = QUIC_MIB_TX_ERR_NO_KEY;
+		break;
+	case -EKEYREJECTED:
+		field = QUIC_MIB_TX_ERR_KEY_REJECTED;
+		break;
+	case -EEXIST:
+		field = QUIC_MIB_TX_ERR_PN_REUSED;
+		break;
+	case -EKEYEXPIRED:
+		field = QUIC_MIB_TX_ERR_KEY_EXPIRED;
+		break;
+	case -EBUSY:
+		field = QUIC_MIB_TX_ERR_BUSY;
+		break;
+	case -EMSGSIZE:
+	case -EOPNOTSUPP:
+		field = QUIC_MIB_TX_ERR_UNSUPPORTED;
+		break;
+	case -ENOMEM:
+		field = QUIC_MIB_TX_ERR_NOMEM;
+		break;
+	default:
+		/* The crypto driver failed */
+		field = QUIC_MIB_TX_ERR_CRYPTO;
+		break;
+	}
+	QUIC_INC_STATS(tx->net, field);
+	if (conn) {
+		spin_lock_bh(&conn->tx.lock);
+		conn->tx.refused++;
+		spin_unlock_bh(&conn->tx.lock);
+	}
+}
+
+/* Protect every segment, a run of one connection's segments at a time */
+static int quic_tx_protect(struct quic_tx *tx)
+{
+	struct quic_gen *gens[QUIC_TX_RUN];
+	struct quic_conn *conn = NULL;
+	struct quic_tx_info info;
+	unsigned int i, n, k;
+	int err = 0;
+
+	for (i = 0; i < tx->nseg && !err; i += n) {
+		quic_tx_info(tx, i, &info);
+		n = quic_tx_run_len(tx, i, info.conn);
+		if (!conn || conn->handle != info.conn) {
+			if (conn)
+				quic_conn_put(conn);
+			rcu_read_lock();
+			conn = quic_conn_get(tx->qs, info.conn);
+			rcu_read_unlock();
+			if (!conn) {
+				err = -ENOENT;
+				break;
+			}
+		}
+		memset(gens, 0, sizeof(gens));
+		err = quic_tx_choose_run(tx, conn, i, n, gens);
+		if (!err)
+			err = quic_tx_seal_run(tx, conn, i, n, gens);
+		for (k = 0; k < n; k++)
+			quic_gen_put(gens[k]);
+	}
+	if (err)
+		quic_tx_refused(tx, conn, err);
+	if (conn)
+		quic_conn_put(conn);
+	return err;
 }
 
 /**
@@ -195,70 +412,78 @@ static void quic_tx_free(struct quic_tx *tx)
  * @sk: the socket
  * @skb: the datagram, UDP header in place
  * @gso_size: UDP_SEGMENT size, 0 for a single packet
- * @daddr: destination, v4-mapped for IPv4
- * @dport: destination port
+ * @req: the sendmsg()'s request: its QUIC_TX_INFO control message and
+ *	flags
  *
- * Return: 0, or the errno of the send: -EINVAL for a packet too short to
- * protect, -ENOTUNIQ for one whose ID matches two connections,
- * -EKEYEXPIRED when a key reached its confidentiality limit, -EMSGSIZE for
- * a datagram UDP had to fragment, -ENOMEM.
+ * Process context, socket not locked: senders run in parallel. Nothing is
+ * sent unless every packet was protected. A send may sleep for an
+ * asynchronous AEAD to complete and, unless MSG_DONTWAIT, for the next
+ * keys of a key update.
+ *
+ * Return: 0, or the errno of the send (see Documentation/networking/quic.rst):
+ * -EINVAL for a malformed request, -EBADMSG for a packet that does not
+ * match its record, -ENOENT for an unknown connection, -ENOKEY for one
+ * without keys, -EKEYREJECTED for a key generation that may not be used,
+ * -EEXIST for a packet number already used with its generation,
+ * -EKEYEXPIRED past the confidentiality limit, -EBUSY while the next keys
+ * are not ready, -EMSGSIZE for a datagram UDP had to fragment,
+ * -EOPNOTSUPP for MSG_ZEROCOPY data, -ENOMEM.
  */
 int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
-		     unsigned int gso_size, const struct in6_addr *daddr,
-		     __be16 dport)
+		     unsigned int gso_size, const struct udp_ulp_req *req)
 {
-	unsigned int off = skb_transport_offset(skb) + sizeof(struct udphdr);
-	unsigned int len = skb->len - off, seg_size, nseg, i, done = 0;
-	unsigned int bytes = 0;
-	struct quic_sock *qs = quic_sk(sk);
-	struct net *net = sock_net(sk);
-	struct quic_tx *tx;
-	int err = 0;
+	const struct cmsghdr *cmsg = req->cmsg;
+	unsigned int rec_len = cmsg->cmsg_len - CMSG_LEN(0);
+	struct quic_tx tx = {
+		.skb		= skb,
+		.cmsg		= cmsg,
+		.nonblock	= req->flags & MSG_DONTWAIT,
+		.net		= sock_net(sk),
+		.off	= skb_transport_offset(skb) + sizeof(struct udphdr),
+	};
+	int err;
 
-	if (!READ_ONCE(qs->lens[QUIC_DIR_TX - 1]) || !len)
-		return 0;
-
-	seg_size = gso_size ?: len;
-	nseg = DIV_ROUND_UP(len, seg_size);
-	tx = kzalloc(struct_size(tx, seg, nseg), GFP_KERNEL);
-	if (!tx) {
-		QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_NOMEM);
-		return -ENOMEM;
-	}
-	tx->nseg = nseg;
-
-	for (i = 0; i < nseg && !err; i++) {
-		tx->seg[i].off = off + i * seg_size;
-		tx->seg[i].len = min(seg_size, len - i * seg_size);
-		err = quic_tx_classify(qs, skb, &tx->seg[i], daddr, dport);
-		if (!err && tx->seg[i].conn) {
-			done++;
-			bytes += tx->seg[i].len;
-		}
-	}
-	if (err || !done)
-		goto out;
-
+	tx.len = skb->len - tx.off;
+	tx.seg_size = gso_size ?: tx.len;
+	tx.nseg = tx.len ? DIV_ROUND_UP(tx.len, tx.seg_size) : 0;
+	err = -EINVAL;
+	/* UDP checked the message fits; the type is ours to check */
+	if (cmsg->cmsg_type != QUIC_TX_INFO ||
+	    rec_len % sizeof(struct quic_tx_info) ||
+	    rec_len / sizeof(struct quic_tx_info) != tx.nseg || !tx.nseg)
+		goto refused;
 	/* QUIC packets fit the path MTU: a fragmented datagram is a bug */
 	err = -EMSGSIZE;
 	if (skb_has_frag_list(skb))
-		goto out;
-	err = quic_skb_make_writable(skb, GFP_KERNEL);
-	if (!err)
-		err = quic_crypt_init(&tx->crypt, skb, GFP_KERNEL);
-	for (i = 0; i < nseg && !err; i++) {
-		if (tx->seg[i].conn)
-			err = quic_tx_protect(tx, skb, &tx->seg[i], net);
-	}
-	if (err) {
-		if (err == -ENOMEM)
-			QUIC_INC_STATS(net, QUIC_MIB_TX_ERR_NOMEM);
-		goto out;
-	}
-	quic_tx_fix_csum(skb, off);
-	QUIC_ADD_STATS(net, QUIC_MIB_TX_PACKETS, done);
-	QUIC_ADD_STATS(net, QUIC_MIB_TX_BYTES, bytes);
-out:
-	quic_tx_free(tx);
+		goto refused;
+	/* Rewriting in place needs pages that are the skb's own */
+	err = -EOPNOTSUPP;
+	if (skb_cloned(skb) || skb_zcopy(skb) || skb_has_shared_frag(skb))
+		goto refused;
+	err = quic_tx_check(&tx);
+	if (err)
+		goto refused;
+
+	/* The caller's file reference keeps the socket and its ULP state */
+	rcu_read_lock();
+	tx.qs = udp_ulp_state(sk);
+	rcu_read_unlock();
+	err = quic_tx_protect(&tx);
+	quic_crypt_free(tx.owned);
+	if (err)
+		return err;
+
+	/* UDP summed the plaintext as it copied it; a datagram it does not
+	 * segment is summed from skb->csum unless the device does it
+	 */
+	if ((!gso_size || tx.len <= gso_size) &&
+	    skb->ip_summed != CHECKSUM_PARTIAL)
+		skb->csum = skb_checksum(skb, tx.off, tx.len, 0);
+	QUIC_ADD_STATS(tx.net, QUIC_MIB_TX_PACKETS, tx.nseg);
+	QUIC_ADD_STATS(tx.net, QUIC_MIB_TX_BYTES, tx.len);
+	return 0;
+
+refused:
+	quic_tx_refused(&tx, NULL, err);
 	return err;
 }

@@ -4,9 +4,14 @@
  *
  * A userspace QUIC stack attaches the ULP to a UDP socket with
  * setsockopt(fd, SOL_UDP, UDP_ULP, "quic", 5), then hands the kernel the
- * 1-RTT traffic secrets and connection IDs of each connection. From then on
- * the kernel protects the short-header packets the stack sends in plaintext
- * and unprotects the ones it receives. See Documentation/networking/quic.rst.
+ * 1-RTT traffic secrets of each connection and the connection IDs it
+ * receives on. The kernel protects a short-header packet the stack sends
+ * only when the sendmsg() names it in a QUIC_TX_INFO control message (the
+ * connection, the full packet number, the key generation); such a send
+ * either goes out protected or fails with an errno, and nothing is sent.
+ * On receive it unprotects the packets of the connection IDs it knows and
+ * says so in a QUIC_RX_INFO control message. See
+ * Documentation/networking/quic.rst.
  */
 #ifndef _UAPI_LINUX_QUIC_H
 #define _UAPI_LINUX_QUIC_H
@@ -25,8 +30,9 @@
 #define QUIC_DISCARD_OLD_KEY	205	/* set: struct quic_discard */
 #define QUIC_CONN_INFO		206	/* get: struct quic_conn_info */
 
-/* Control message, level SOL_UDP, on receive: struct quic_rx_info[]. */
-#define QUIC_RX_INFO		207
+/* Control messages, level SOL_UDP. */
+#define QUIC_RX_INFO		207	/* recvmsg(): struct quic_rx_info[] */
+#define QUIC_TX_INFO		208	/* sendmsg(): struct quic_tx_info[] */
 
 /* Cipher suites, by their TLS 1.3 code points (RFC 8446, RFC 9001). */
 #define QUIC_CIPHER_AES_128_GCM_SHA256		0x1301
@@ -56,21 +62,26 @@
  * @secret_len: length of @secret: 32 for SHA-256 suites, 48 for SHA-384
  * @flags: must be zero
  * @key_updates: number of key updates (RFC 9001, section 6) that happened
- *	in this direction before this call. The kernel derives that many
- *	generations from @secret with the "quic ku" label, keeping the one
- *	before last as the previous keys; the Key Phase of the installed
- *	keys is @key_updates & 1. At most QUIC_MAX_KEY_UPDATES.
+ *	in this direction before this call: the key generation of the keys
+ *	installed. The kernel derives that many generations from @secret
+ *	with the "quic ku" label. At most QUIC_MAX_KEY_UPDATES.
  * @version: QUIC_VERSION_1 or QUIC_VERSION_2, which derive keys with
  *	different labels; fixed per connection like @cipher
- * @next_pn: the smallest packet number the next packet in this direction
- *	can carry (for receive: one more than the largest packet number
- *	received so far, 0 if none). It anchors packet number recovery.
+ * @next_pn: the smallest packet number the kernel may use with these keys.
+ *	Transmit: every lower number counts as already sealed with the
+ *	installed generation (by userspace, before the installation), so
+ *	the kernel refuses to seal one again. Receive: one more than the
+ *	largest packet number received so far (0 if none); it anchors
+ *	packet number recovery, and packets below it of the other Key Phase
+ *	belong to the previous generation.
  * @secret: the 1-RTT traffic secret the TLS handshake produced (the
- *	client or server application traffic secret); header protection,
- *	AEAD key and IV are derived from it as RFC 9001, section 5.1 says
+ *	client or server application traffic secret) for generation 0;
+ *	header protection, AEAD key and IV are derived from it as RFC 9001,
+ *	section 5.1 says
  *
- * Setting a key for a direction that already has one replaces it, with
- * its packet number state; a failed call leaves the previous state intact.
+ * Keys are installed once per direction: a second QUIC_TX_KEY or
+ * QUIC_RX_KEY for the same connection fails with EEXIST. Key updates are
+ * followed from then on (see struct quic_tx_info and struct quic_rx_info).
  */
 struct quic_key {
 	__u32	conn;
@@ -86,11 +97,14 @@ struct quic_key {
 #define QUIC_MAX_KEY_UPDATES	65535
 
 /**
- * struct quic_cid - a connection ID mapped to a connection
+ * struct quic_cid - a connection ID of a connection
  * @conn: connection handle (see struct quic_key); the connection must exist
- * @dir: QUIC_DIR_TX for an ID of the peer's, which this socket puts in the
- *	packets it sends; QUIC_DIR_RX for an ID of ours, found in the packets
- *	it receives
+ * @dir: QUIC_DIR_RX for an ID of ours, which the peer puts in the packets
+ *	it sends us: received short-header packets are matched to their
+ *	connection by it. QUIC_DIR_TX for an ID of the peer's, with its
+ *	Stateless Reset Token: the kernel never uses it to send (the
+ *	sender names the connection, see struct quic_tx_info), it only keeps
+ *	the token.
  * @len: length of @id, 0 to QUIC_MAX_CID_LEN
  * @flags: QUIC_CID_RESET_TOKEN or zero
  * @id: the connection ID; bytes past @len must be zero
@@ -101,16 +115,18 @@ struct quic_key {
  *	failing authentication. Must be zero otherwise.
  * @reserved: must be zero; it makes the padding before @peer explicit,
  *	so that the structure is laid out alike on 32- and 64-bit ABIs
- * @peer: for a zero-length ID, the peer's address (struct sockaddr_in or
- *	struct sockaddr_in6) that identifies the connection instead; on a
- *	connected socket it may be left AF_UNSPEC to mean the connected peer.
- *	Must be AF_UNSPEC (all zero) for other IDs.
+ * @peer: for a zero-length QUIC_DIR_RX ID, the peer's address (struct
+ *	sockaddr_in or struct sockaddr_in6) that identifies the connection
+ *	instead; on a connected socket it may be left AF_UNSPEC to mean the
+ *	connected peer. Must be AF_UNSPEC (all zero) otherwise.
  *
- * A connection can have up to QUIC_MAX_CIDS IDs in each direction;
- * removing the last one leaves the connection (and its keys) in place.
- * An ID may not be a prefix of another one of the same direction on the
- * socket (-EEXIST): short headers do not carry the ID's length.
- * QUIC_DEL_CID takes the same structure; @conn must match.
+ * A connection can have up to QUIC_MAX_CIDS IDs in each direction (less if
+ * the net.quic_ulp.max_cids sysctl says so); removing the last one leaves
+ * the connection (and its keys) in place. Receive IDs are the socket's
+ * own choice: one may not be a prefix of another one on the socket
+ * (EEXIST), since short headers do not carry the ID's length. Transmit IDs
+ * are per connection and need only be unique within it. QUIC_DEL_CID takes
+ * the same structure; @conn must match.
  */
 struct quic_cid {
 	__u32	conn;
@@ -134,13 +150,52 @@ struct quic_cid {
  * After a key update the kernel keeps the previous keys so that packets
  * reordered across the update still decrypt (RFC 9001, section 6.5), and,
  * on Tx, so that a packet the application built before its update but
- * sends after it goes out with the keys its Key Phase bit names. They go
+ * sends after it can still be sealed with the generation it names. They go
  * at the next key update, or when the application discards them with
- * this option, typically three PTOs after the update.
+ * this option, typically three PTOs after the update. From then on a send
+ * that names the previous generation fails with EKEYREJECTED.
  */
 struct quic_discard {
 	__u32	conn;
 	__u32	dir;
+};
+
+/**
+ * struct quic_tx_info - how the kernel is to protect one packet being sent
+ * @pn: the packet's full packet number, at most QUIC_MAX_PN; the AEAD
+ *	nonce is made from it. It must be above every packet number sealed
+ *	before with the same key generation of the connection on this
+ *	socket (else EEXIST: the kernel never reuses a nonce), and its low
+ *	bits must be what the header's Packet Number field holds.
+ * @conn: the connection handle (see struct quic_key)
+ * @key_gen: the key generation to seal with: the number of key updates
+ *	before it, as in struct quic_key. The current generation; the next
+ *	one, which makes it current (the application initiated a key
+ *	update: the packet number must then be above every number sealed
+ *	with the current one); or the previous one while it is kept, for a
+ *	packet numbered below every packet of the current generation. The
+ *	header's Key Phase bit must be @key_gen & 1.
+ * @dcid_len: length of the Destination Connection ID in the packet's
+ *	short header, 0 to QUIC_MAX_CID_LEN
+ * @reserved: must be zero
+ *
+ * A sendmsg() whose datagram the kernel is to protect carries one
+ * QUIC_TX_INFO control message (level SOL_UDP) with one record per
+ * UDP_SEGMENT segment, in order, or one record for a datagram without
+ * segmentation. Each segment is one short-header (1-RTT) packet, written
+ * in plaintext with its header unprotected and QUIC_TAG_LEN bytes left at
+ * its end for the AEAD tag. The kernel seals each packet in place and
+ * applies header protection (RFC 9001, section 5). Either every packet is
+ * protected and the datagram is sent, or sendmsg() fails with one of the
+ * errnos Documentation/networking/quic.rst lists and nothing is sent. A
+ * sendmsg() without the message is sent as written.
+ */
+struct quic_tx_info {
+	__u64	pn;
+	__u32	conn;
+	__u32	key_gen;
+	__u8	dcid_len;
+	__u8	reserved[7];
 };
 
 /**
@@ -158,6 +213,7 @@ struct quic_discard {
  * @key_phase: Key Phase bit of the current keys
  * @flags: QUIC_INFO_* flags
  * @cids: connection IDs of this direction
+ * @refused: sends of this connection refused (Tx)
  */
 struct quic_dir_info {
 	__u64	largest_pn;
@@ -170,6 +226,7 @@ struct quic_dir_info {
 	__u8	key_phase;
 	__u8	flags;
 	__u16	cids;
+	__u64	refused;
 };
 
 #define QUIC_INFO_KEY		0x01	/* keys installed */
@@ -185,7 +242,9 @@ struct quic_dir_info {
  * @tx: the Tx direction
  * @rx: the Rx direction
  *
- * No key material is ever returned.
+ * The structure may grow at its end: the kernel fills as much of it as
+ * the caller's length allows (at least up to @reserved) and returns the
+ * length it filled. No key material is ever returned.
  */
 struct quic_conn_info {
 	__u32	conn;
@@ -201,33 +260,54 @@ struct quic_conn_info {
  * @conn: the connection handle, for a decrypted packet
  * @status: QUIC_RX_DECRYPTED or QUIC_RX_NONE
  * @flags: QUIC_RX_* flags, for a decrypted packet
- * @reserved: zero
+ * @auth_failures: for a decrypted packet, how many packets of its
+ *	connection failed authentication (and were dropped) since the last
+ *	record that reported them, at most 65535: what the application
+ *	needs to apply RFC 9001, section 6.6 to the packets it decrypts
+ *	itself
  *
  * recvmsg() returns an array of these in a QUIC_RX_INFO control message,
  * one per UDP segment of the datagram (one, unless UDP_GRO coalesced
  * several), when the ULP decrypted at least one of them. A decrypted
  * packet keeps its length: its header is unprotected, its payload is
- * plaintext and the 16 bytes that held the AEAD tag hold this structure.
+ * plaintext, and the QUIC_TAG_LEN bytes that held the verified AEAD tag
+ * hold a copy of its record, where the kernel keeps it until recvmsg().
  * A segment with another status is exactly as it arrived: its last 16
  * bytes are whatever the sender put there, so only the control message
  * says whether a segment was decrypted. Room for 64 records
  * (CMSG_SPACE(64 * sizeof(struct quic_rx_info))) holds any datagram;
- * with less, recvmsg() sets MSG_CTRUNC and the application must treat
- * every segment as not decrypted.
+ * with less, recvmsg() sets MSG_CTRUNC, and the decrypted packets of the
+ * datagram are lost to the application.
  */
 struct quic_rx_info {
 	__u64	pn;
 	__u32	conn;
 	__u8	status;
 	__u8	flags;
-	__u16	reserved;
+	__u16	auth_failures;
 };
 
-#define QUIC_RX_NONE		0	/* not ours: untouched */
+#define QUIC_RX_NONE		0	/* not decrypted: as it arrived */
 #define QUIC_RX_DECRYPTED	1	/* authenticated and decrypted */
 
 #define QUIC_RX_KEY_PHASE	0x01	/* the packet's Key Phase bit */
 #define QUIC_RX_KEY_UPDATE	0x02	/* this packet started a new key phase */
 #define QUIC_RX_OLD_KEY		0x04	/* decrypted with the previous keys */
+
+/*
+ * Events, on the error queue of a socket with IP_RECVERR (or IPV6_RECVERR)
+ * set: recvmsg(MSG_ERRQUEUE) returns an IP_RECVERR (or IPV6_RECVERR)
+ * control message, a struct sock_extended_err with ee_origin
+ * SO_EE_ORIGIN_UDP_ULP, ee_type one of these, ee_info the connection
+ * handle.
+ */
+#define QUIC_EV_INTEGRITY_LIMIT	1	/* ee_errno EKEYEXPIRED: the
+					 * connection's packets failed
+					 * authentication as often as RFC
+					 * 9001, section 6.6 allows; the
+					 * kernel drops its packets from now
+					 * on and the application must close
+					 * it (AEAD_LIMIT_REACHED)
+					 */
 
 #endif /* _UAPI_LINUX_QUIC_H */

@@ -6,16 +6,22 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
 
 #include "../../kselftest.h"
 #include "quic_common.h"
@@ -132,6 +138,12 @@ int quic_udp_socket(int family, bool peer, struct sockaddr_storage *addr,
 	return fd;
 }
 
+socklen_t quic_addr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					  sizeof(struct sockaddr_in6);
+}
+
 void quic_set_timeout(int fd, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
@@ -211,6 +223,12 @@ int quic_conn_info(int fd, uint32_t conn, struct quic_conn_info *info)
 	return ret(getsockopt(fd, SOL_UDP, QUIC_CONN_INFO, info, &len));
 }
 
+int quic_conn_info_len(int fd, uint32_t conn, void *buf, socklen_t *len)
+{
+	memcpy(buf, &conn, sizeof(conn));
+	return ret(getsockopt(fd, SOL_UDP, QUIC_CONN_INFO, buf, len));
+}
+
 long long quic_counter(const char *name)
 {
 	char line[128], key[64];
@@ -240,6 +258,13 @@ size_t quic_build(uint8_t *pkt, size_t len, const uint8_t *dcid,
 	return hdr;
 }
 
+int quic_seal(struct quic_ref_key *key, const uint8_t *plain, size_t len,
+	      size_t dcid_len, uint64_t pn, uint8_t *out)
+{
+	memcpy(out, plain, len);
+	return quic_ref_protect(key, out, len, dcid_len, pn);
+}
+
 double quic_now(void)
 {
 	struct timespec ts;
@@ -262,28 +287,215 @@ void quic_random(void *buf, size_t len)
 	}
 }
 
-ssize_t quic_send(int fd, const void *buf, size_t len, uint16_t gso,
-		  const struct sockaddr_storage *to)
+ssize_t quic_sendmsg(int fd, const struct quic_tx_req *req)
 {
-	char control[CMSG_SPACE(sizeof(uint16_t))] = {};
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = { .iov_base = (void *)req->buf, .iov_len = req->len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t room = CMSG_SPACE(sizeof(uint16_t)) +
+		      req->ntx * CMSG_SPACE(req->tx_len), off = 0;
+	uint8_t *control = calloc(1, room);
 	struct cmsghdr *cm;
+	unsigned int i;
+	ssize_t n;
+	int err;
 
-	if (to) {
-		msg.msg_name = (void *)to;
-		msg.msg_namelen = to->ss_family == AF_INET ?
-				  sizeof(struct sockaddr_in) :
-				  sizeof(struct sockaddr_in6);
+	if (!control)
+		return -1;
+	if (req->to) {
+		msg.msg_name = (void *)req->to;
+		msg.msg_namelen = quic_addr_len(req->to);
 	}
-	if (gso) {
-		msg.msg_control = control;
-		msg.msg_controllen = sizeof(control);
-		cm = CMSG_FIRSTHDR(&msg);
+	if (req->gso) {
+		cm = (struct cmsghdr *)control;
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-		memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+		memcpy(CMSG_DATA(cm), &req->gso, sizeof(req->gso));
+		off += CMSG_SPACE(sizeof(uint16_t));
 	}
-	return sendmsg(fd, &msg, 0);
+	for (i = 0; i < req->ntx; i++) {
+		cm = (struct cmsghdr *)(control + off);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_len = CMSG_LEN(req->tx_len);
+		if (req->tx_len)
+			memcpy(CMSG_DATA(cm), req->tx, req->tx_len);
+		off += CMSG_SPACE(req->tx_len);
+	}
+	if (off) {
+		msg.msg_control = control;
+		msg.msg_controllen = off;
+	}
+	n = sendmsg(fd, &msg, req->flags);
+	err = errno;
+	free(control);
+	errno = err;
+	return n;
+}
+
+ssize_t quic_send(int fd, const void *buf, size_t len, uint16_t gso,
+		  const struct sockaddr_storage *to)
+{
+	struct quic_tx_req req = {
+		.buf = buf, .len = len, .gso = gso, .to = to,
+	};
+
+	return quic_sendmsg(fd, &req);
+}
+
+ssize_t quic_send_tx(int fd, const void *buf, size_t len, uint16_t gso,
+		     const struct sockaddr_storage *to,
+		     const struct quic_tx_info *recs, unsigned int n)
+{
+	struct quic_tx_req req = {
+		.buf = buf, .len = len, .gso = gso, .to = to,
+		.tx = recs, .tx_len = n * sizeof(*recs), .ntx = n ? 1 : 0,
+	};
+
+	return quic_sendmsg(fd, &req);
+}
+
+#define SYNC_MAGIC	"QUIC-SELFTEST-SYNC"
+#define SYNC_LEN	40
+
+int quic_sync(int from, const struct sockaddr_storage *to, int rcv, int ms,
+	      uint8_t *first, size_t room, ssize_t *first_len)
+{
+	static unsigned int seq;
+	struct pollfd pfd = { .fd = rcv, .events = POLLIN };
+	uint8_t marker[SYNC_LEN] = { 0xff };
+	unsigned int id = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+	pid_t pid = getpid();
+	int count = 0, err;
+	uint8_t *buf;
+	ssize_t n;
+
+	/* 0xff: a long header, which no ULP protects or unprotects */
+	memcpy(marker + 1, SYNC_MAGIC, sizeof(SYNC_MAGIC) - 1);
+	memcpy(marker + 24, &pid, sizeof(pid));
+	memcpy(marker + 28, &id, sizeof(id));
+	buf = malloc(65536);
+	if (!buf)
+		return -1;
+	if (first_len)
+		*first_len = -1;
+	if (to ? sendto(from, marker, sizeof(marker), 0,
+			(const struct sockaddr *)to, quic_addr_len(to)) < 0 :
+		 send(from, marker, sizeof(marker), 0) < 0)
+		goto fail;
+	for (;;) {
+		err = poll(&pfd, 1, ms);
+		if (err <= 0) {
+			if (!err)
+				errno = ETIMEDOUT;
+			goto fail;
+		}
+		n = recv(rcv, buf, 65536, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				continue;
+			goto fail;
+		}
+		if (n == sizeof(marker) && !memcmp(buf, marker, sizeof(marker)))
+			break;
+		if (!count++ && first) {
+			memcpy(first, buf, (size_t)n < room ? (size_t)n : room);
+			if (first_len)
+				*first_len = n;
+		}
+	}
+	/* And whatever overtook the marker on its way */
+	while (recv(rcv, buf, 65536, MSG_DONTWAIT) >= 0)
+		count++;
+	free(buf);
+	return count;
+fail:
+	err = errno;
+	free(buf);
+	errno = err;
+	return -1;
+}
+
+long long quic_sk_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = {};
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) ||
+	    len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return -1;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+long long quic_sysctl_get(const char *name)
+{
+	char path[256], val[32] = {}, *end;
+	long long v;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, val, sizeof(val) - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (errno || end == val)
+		return -EINVAL;
+	return v;
+}
+
+int quic_sysctl_set(const char *name, long long val)
+{
+	char path[256], buf[32];
+	int fd, n, len;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	len = snprintf(buf, sizeof(buf), "%lld\n", val);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : n == len ? 0 : -EIO;
+}
+
+static int ethtool(bool peer, const char *dev, struct ethtool_value *ev)
+{
+	int fd = peer ? quic_peer_socket(AF_INET, SOCK_DGRAM, 0) :
+			socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq ifr = {};
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)ev;
+	/* SIOCETHTOOL acts in the namespace of the socket it is made on */
+	err = ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int quic_ethtool_set(bool peer, const char *dev, uint32_t cmd, uint32_t val)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = val };
+
+	return ethtool(peer, dev, &ev);
+}
+
+int quic_ethtool_get(bool peer, const char *dev, uint32_t cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd };
+	int err = ethtool(peer, dev, &ev);
+
+	return err ? err : !!ev.data;
 }

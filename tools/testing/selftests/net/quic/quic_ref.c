@@ -381,6 +381,20 @@ int quic_ref_key_update(struct quic_ref_key *k)
 	return 0;
 }
 
+int quic_ref_key_init_gen(struct quic_ref_key *k, uint32_t version,
+			  uint16_t cipher, const uint8_t *secret,
+			  size_t secret_len, uint32_t generation)
+{
+	int err = quic_ref_key_init_version(k, version, cipher, secret,
+					    secret_len);
+
+	while (!err && k->generation < generation)
+		err = quic_ref_key_update(k);
+	if (err)
+		quic_ref_key_free(k);
+	return err;
+}
+
 void quic_ref_key_free(struct quic_ref_key *k)
 {
 	/* Freeing the contexts wipes their key schedules. */

@@ -146,8 +146,11 @@ int quic_ref_initial_secrets_version(uint32_t version, const uint8_t *dcid,
  * @cur, of the same version, and leaves @cur as it is (@next must be
  * another structure); it is how a receiver prepares for the peer's key
  * update. quic_ref_key_update() moves @k itself to the next generation and
- * leaves it unchanged if it fails. quic_ref_key_free() wipes all key
- * material; it is safe on a zeroed structure and after a failed init.
+ * leaves it unchanged if it fails. quic_ref_key_init_gen() derives
+ * generation @generation at once, the keys after that many updates of
+ * @secret, which is how senders name keys by number (the quic ULP's
+ * key_gen and key_updates). quic_ref_key_free() wipes all key material;
+ * it is safe on a zeroed structure and after a failed init.
  */
 int quic_ref_key_init(struct quic_ref_key *k, uint16_t cipher,
 		      const uint8_t *secret, size_t secret_len);
@@ -156,6 +159,9 @@ int quic_ref_key_init_version(struct quic_ref_key *k, uint32_t version,
 			      size_t secret_len);
 int quic_ref_key_init_next(struct quic_ref_key *next,
 			   const struct quic_ref_key *cur);
+int quic_ref_key_init_gen(struct quic_ref_key *k, uint32_t version,
+			  uint16_t cipher, const uint8_t *secret,
+			  size_t secret_len, uint32_t generation);
 int quic_ref_key_update(struct quic_ref_key *k);
 void quic_ref_key_free(struct quic_ref_key *k);
 
