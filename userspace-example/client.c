@@ -132,6 +132,19 @@ static void on_readable(struct conn *c)
 	}
 }
 
+/* POLLERR: the kernel's events for our connection */
+static void on_error(struct conn *c)
+{
+	struct qo_event ev[16];
+	int n, i;
+
+	n = udp_events(c->fd, ev, 16);
+	for (i = 0; i < n; i++)
+		if (ev[i].type == QUIC_EV_INTEGRITY_LIMIT &&
+		    ev[i].conn == qo_conn_handle(c->qo))
+			conn_aead_limit(c);
+}
+
 static void run(struct conn *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -147,6 +160,8 @@ static void run(struct conn *c)
 		tmo.tv_nsec = (long)(expiry % NGTCP2_SECONDS);
 		if (ppoll(&pfd, 1, &tmo, NULL) < 0 && errno != EINTR)
 			break;
+		if (pfd.revents & POLLERR)
+			on_error(c);
 		if (pfd.revents & POLLIN)
 			on_readable(c);
 		if (c->closed)

@@ -137,25 +137,36 @@ ssize_t udp_recv(int fd, uint8_t *buf, size_t cap,
 	return n;
 }
 
-static void udp_send(struct conn *c, const ngtcp2_addr *to,
-		     const uint8_t *p, size_t len, size_t gso)
+/*
+ * Send @len bytes at @p, in UDP_SEGMENT segments of @gso bytes. Every
+ * datagram of the connection goes through qo_conn_tx_cmsg(): with the
+ * QUIC_TX_INFO message it writes when the segments are packets left for
+ * the kernel to protect, as written when they are protected already, not
+ * at all when it refuses them.
+ */
+static void udp_send(struct conn *c, const ngtcp2_addr *to, uint8_t *p,
+		     size_t len, size_t gso)
 {
 	static bool no_gso;
 	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		char buf[CMSG_SPACE(sizeof(uint16_t)) +
+			 QO_TX_CMSG_SPACE(MAX_GSO_SEGS)];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct iovec iov = { .iov_base = p, .iov_len = len };
 	struct msghdr msg = {
 		.msg_name = c->connected ? NULL : to->addr,
 		.msg_namelen = c->connected ? 0 : to->addrlen,
 		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf,
 	};
 	struct cmsghdr *cm;
 	uint16_t seg = (uint16_t)gso;
 	ssize_t n;
+	int nrec, err;
 
 	if (len > gso && no_gso) {
+		/* one sendmsg() per segment, each with its own record */
 		while (len) {
 			n = (ssize_t)(len < gso ? len : gso);
 			udp_send(c, to, p, (size_t)n, gso);
@@ -164,28 +175,36 @@ static void udp_send(struct conn *c, const ngtcp2_addr *to,
 		}
 		return;
 	}
+	memset(&ctl, 0, sizeof(ctl));
 	if (len > gso) {
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&msg);
+		cm = (struct cmsghdr *)ctl.buf;
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(seg));
 		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		msg.msg_controllen = CMSG_SPACE(sizeof(seg));
 	}
+	nrec = qo_conn_tx_cmsg(c->qo, p, len, gso, &msg, sizeof(ctl.buf));
+	if (nrec < 0)
+		return;		/* refused (and zeroed): lost, ngtcp2 resends */
+	if (!msg.msg_controllen)
+		msg.msg_control = NULL;
 	do
 		n = sendmsg(c->fd, &msg, 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EIO && len > gso && !no_gso) {
+	err = n < 0 ? errno : 0;
+	if (err == EIO && len > gso && !no_gso) {
+		/* no qo_conn_tx_done(): the segments go again, one by one */
 		fprintf(stderr, "UDP GSO failed: sending segments one by one\n");
 		no_gso = true;
 		udp_send(c, to, p, len, gso);
 		return;
 	}
-	if (n < 0) {
-		if (!quiet && errno != ECONNREFUSED)
-			perror("sendmsg");
+	qo_conn_tx_done(c->qo, p, len, err);
+	if (err) {
+		/* the library says why the kernel refused plaintext packets */
+		if (!nrec && !quiet && err != ECONNREFUSED)
+			fprintf(stderr, "sendmsg: %s\n", strerror(err));
 		return;
 	}
 	c->tx_dgrams++;
@@ -599,12 +618,14 @@ int conn_write(struct conn *c)
 {
 	size_t pathmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->q);
 	size_t quantum = ngtcp2_conn_get_send_quantum(c->q);
-	size_t len = 0, gso = 0, nseg = 0, sent = 0;
+	size_t off = 0, len = 0, gso = 0, nseg = 0, sent = 0;
 	struct sockaddr_storage to_ss;
 	ngtcp2_addr to = { .addr = (ngtcp2_sockaddr *)&to_ss };
 	ngtcp2_tstamp ts = now_ns();
 	ngtcp2_path_storage ps;
 	ngtcp2_pkt_info pi;
+	bool plain = false;
+	uint8_t *pkt;
 
 	if (c->closed)
 		return 0;
@@ -635,7 +656,8 @@ int conn_write(struct conn *c)
 		if (fin)
 			flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 		n = ngtcp2_conn_writev_stream(c->q, &ps.path, &pi,
-					      c->txbuf + len, gso ? gso : pathmax,
+					      c->txbuf + off + len,
+					      gso ? gso : pathmax,
 					      &ndata, flags, sid, v, (size_t)nv,
 					      ts);
 		if (n < 0) {
@@ -666,34 +688,43 @@ int conn_write(struct conn *c)
 		}
 		if (n == 0)
 			break;
-		if (nseg && !same_addr(&to, &ps.path.remote)) {
-			udp_send(c, &to, c->txbuf, len, gso);
-			memmove(c->txbuf, c->txbuf + len, (size_t)n);
+		/* A batch goes to one address, and its datagrams are all left
+		 * for the kernel to protect or all protected already. A
+		 * datagram stays where ngtcp2 wrote it: the library knows
+		 * its packets by their address.
+		 */
+		pkt = c->txbuf + off + len;
+		if (nseg && (!same_addr(&to, &ps.path.remote) ||
+			     qo_tx_plaintext(pkt, (size_t)n) != plain)) {
+			udp_send(c, &to, c->txbuf + off, len, gso);
+			sent += len;
+			off += len;
 			len = nseg = 0;
 		}
 		if (!nseg) {
 			gso = (size_t)n;
+			plain = qo_tx_plaintext(pkt, (size_t)n);
 			to.addrlen = ps.path.remote.addrlen;
 			memcpy(to.addr, ps.path.remote.addr, to.addrlen);
 		}
 		len += (size_t)n;
 		nseg++;
 		if ((size_t)n < gso || nseg == MAX_GSO_SEGS ||
-		    TXBUF_SIZE - len < gso) {
-			udp_send(c, &to, c->txbuf, len, gso);
+		    TXBUF_SIZE - (off + len) < gso) {
+			udp_send(c, &to, c->txbuf + off, len, gso);
 			sent += len;
-			len = nseg = gso = 0;
+			off = len = nseg = gso = 0;
 			if (sent >= quantum)
 				break;
 		}
 	}
 	if (len)
-		udp_send(c, &to, c->txbuf, len, gso);
+		udp_send(c, &to, c->txbuf + off, len, gso);
 	ngtcp2_conn_update_pkt_tx_time(c->q, ts);
 	return 0;
 fail:
 	if (len)
-		udp_send(c, &to, c->txbuf, len, gso);
+		udp_send(c, &to, c->txbuf + off, len, gso);
 	conn_close(c);
 	return -1;
 }
@@ -784,6 +815,32 @@ void conn_close(struct conn *c)
 		udp_send(c, &ps.path.remote, c->txbuf, (size_t)n, (size_t)n);
 }
 
+void conn_aead_limit(struct conn *c)
+{
+	if (c->closed)
+		return;
+	fprintf(stderr, "integrity limit reached (RFC 9001, 6.6): closing "
+		"with AEAD_LIMIT_REACHED\n");
+	c->aead_limit = true;
+	ngtcp2_ccerr_set_transport_error(&c->err, NGTCP2_AEAD_LIMIT_REACHED,
+					 NULL, 0);
+	conn_close(c);
+}
+
+int udp_events(int fd, struct qo_event *ev, size_t max)
+{
+	socklen_t len = sizeof(int);
+	int n = qo_read_events(fd, ev, max), err = 0;
+
+	/* POLLERR also means a pending socket error (an ICMP error on a
+	 * connected socket): read it, or poll() reports it forever
+	 */
+	if (n <= 0 && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) &&
+	    err && !quiet && err != ECONNREFUSED)
+		fprintf(stderr, "socket error: %s\n", strerror(err));
+	return n > 0 ? n : 0;
+}
+
 /* The summary */
 
 static void print_dir(const char *who, const char *name,
@@ -791,11 +848,12 @@ static void print_dir(const char *who, const char *name,
 {
 	printf("%s: kernel %s: %llu packets %llu bytes, largest pn %lld, "
 	       "auth failures %llu, key updates %u (phase %u), old-key "
-	       "packets %llu, flags 0x%x, cids %u\n", who, name,
+	       "packets %llu, flags 0x%x, cids %u, refused %llu\n", who, name,
 	       (unsigned long long)d->packets, (unsigned long long)d->bytes,
 	       (long long)d->largest_pn, (unsigned long long)d->auth_failures,
 	       d->key_updates, d->key_phase,
-	       (unsigned long long)d->old_key_packets, d->flags, d->cids);
+	       (unsigned long long)d->old_key_packets, d->flags, d->cids,
+	       (unsigned long long)d->refused);
 }
 
 void conn_summary(struct conn *c, const char *who)
@@ -839,6 +897,17 @@ void conn_summary(struct conn *c, const char *who)
 		printf("; switch-on next_pn tx %" PRIu64 " rx %" PRIu64,
 		       st.tx_on_pn, st.rx_on_pn);
 	printf("\n");
+	/* Not ": offload ": scripts/interop.sh parses that line by position */
+	printf("%s: library tx: %" PRIu64 " CONNECTION_CLOSE packets "
+	       "protected in userspace; %" PRIu64 " left in plaintext but not "
+	       "sent (%" PRIu64 " sends failed, %" PRIu64 " datagrams refused), "
+	       "%" PRIu64 " dropped; rx: %" PRIu64 " authentication failures "
+	       "in the kernel\n", who, st.tx_user_close, st.tx_unsent,
+	       st.tx_refused, st.tx_mismatch, st.tx_dropped,
+	       st.rx_auth_failures);
+	if (c->aead_limit)
+		printf("%s: closed: the kernel reported the integrity limit "
+		       "(AEAD_LIMIT_REACHED)\n", who);
 	if (!qo_conn_info(c->qo, &ki)) {
 		printf("%s: kernel conn %u cipher 0x%04x\n", who, ki.conn,
 		       ki.cipher);

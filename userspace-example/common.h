@@ -64,6 +64,7 @@ struct conn {
 	void *user;			/* the program's */
 	int fd;
 	bool server, connected, closed;
+	bool aead_limit;		/* closed for the integrity limit */
 	ngtcp2_conn *q;
 	nghttp3_conn *h3;
 	gnutls_session_t tls;
@@ -110,11 +111,19 @@ int conn_write(struct conn *c);
 void conn_key_update_tick(struct conn *c, uint64_t n);
 int conn_timer(struct conn *c);		/* at ngtcp2_conn_get_expiry() */
 void conn_close(struct conn *c);	/* send CONNECTION_CLOSE (err) */
+/* The kernel reported the integrity limit: close with AEAD_LIMIT_REACHED */
+void conn_aead_limit(struct conn *c);
 
 /* Receive one datagram: its length, 0 if none, <0 on error. */
 ssize_t udp_recv(int fd, uint8_t *buf, size_t cap,
 		 struct sockaddr_storage *from, socklen_t *fromlen,
 		 struct qo_rx *rx);
+
+/*
+ * poll() said POLLERR: the ULP's events from the error queue into @ev (up
+ * to @max; returns how many), and any pending socket error, cleared.
+ */
+int udp_events(int fd, struct qo_event *ev, size_t max);
 
 /* HTTP/3: the callbacks both need, and flow control credit. */
 void h3_callbacks_init(nghttp3_callbacks *cb);

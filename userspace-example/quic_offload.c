@@ -7,11 +7,18 @@
  * encryption level, with no connection argument. A 1-RTT packet is one
  * whose header (the AAD) has the long header bit clear. For those:
  *
- *  Tx: once the kernel has the connection's Tx key and the packet's DCID,
- *      encrypt leaves the plaintext in place with a zeroed tag, and the
- *      hp_mask that follows for that packet returns zeros: the kernel
- *      protects it in sendmsg(). Before, the packet goes through
- *      ngtcp2_crypto and the kernel, not knowing its DCID, passes it on.
+ *  Tx: once the kernel has the connection's Tx key, encrypt leaves the
+ *      plaintext in place with a zeroed tag, finds the packet's exact
+ *      number and key generation (nonce = IV ^ packet number, for the one
+ *      generation whose IV gives a number the header agrees with) and
+ *      records them with the packet's address and length (qo_txq.h); the
+ *      hp_mask that follows for that packet returns zeros. The application
+ *      hands each datagram to qo_conn_tx_cmsg() before sendmsg(): it gets
+ *      the QUIC_TX_INFO message naming the datagram's packets, or an error
+ *      and a zeroed datagram, never a go-ahead for a datagram that carries
+ *      plaintext. CONNECTION_CLOSE packets, packets coalesced after a
+ *      long-header one, and packets whose generation is not found exactly
+ *      are protected here; so is everything before switch-on.
  *  Rx: the application hands each UDP segment to qo_conn_read_pkt() with
  *      the kernel's record. hp_mask and decrypt pass the packet through only
  *      if the record says "decrypted" and the pointers ngtcp2 gives them lie
@@ -24,13 +31,12 @@
  *
  * Switch-on, per direction, needs a confirmed handshake (a server confirms
  * when it completes) and one 1-RTT packet that went that way through
- * userspace crypto: nonce = IV ^ packet number gives its number and key
- * generation, hence next_pn and key_updates. Rx switches on right after the
- * qo_conn_read_pkt() that made it possible, with all our SCIDs; Tx at the
- * next qo_conn_write_begin(), when no userspace-encrypted packet can be
- * left unsent, with ngtcp2's active DCIDs. The peer's DCIDs are synced there
- * too, for the same reason: a packet must never meet a kernel that knows its
- * DCID after it was encrypted, or one that forgot it before it was sent.
+ * userspace crypto: its number and key generation give next_pn and
+ * key_updates. Rx switches on right after the qo_conn_read_pkt() that made
+ * it possible, with all our SCIDs; Tx at the next qo_conn_write_begin(),
+ * when no userspace-encrypted packet can be left unsent. The peer's DCIDs
+ * go to the kernel there too, as QUIC_DIR_TX IDs that only hold their
+ * Stateless Reset Tokens.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* explicit_bzero */
@@ -46,20 +52,23 @@
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
 #include "quic_offload.h"
+#include "qo_txq.h"
 
 #define QO_IV_LEN	12	/* every QUIC AEAD's nonce */
 #define QO_GENS		4	/* key generations remembered, per direction */
-#define QO_TX_CIDS	8
+#define QO_TX_CIDS	16
 #define QO_RX_CIDS	16
 #define QO_SHORT_KP	0x04	/* Key Phase bit of a short header */
+#define QO_LONG_HDR	0x80	/* Header Form bit */
+#define QO_MIN_PKT	(1 + 4 + QUIC_TAG_LEN) /* after the DCID: sample room */
+#define QO_TX_MAX_FAILS	8	/* EEXIST in a row before giving up */
 
 struct qo_cid {
 	uint8_t len;
-	bool has_token;			/* Tx: the peer's reset token known */
-	bool refused;			/* the kernel would not take it */
+	bool refused;			/* Tx: the kernel would not take it */
 	uint8_t id[QUIC_MAX_CID_LEN];
-	uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];
-	struct sockaddr_storage peer;	/* zero-length IDs only */
+	uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];	/* Tx */
+	struct sockaddr_storage peer;	/* zero-length Rx IDs only */
 };
 
 /* One direction of a connection's 1-RTT keys, as far as we need them. */
@@ -85,7 +94,11 @@ struct qo_conn {
 	unsigned int mode;
 	uint16_t cipher;
 	bool confirmed, in_kernel, tx_cids_dirty;
+	bool tx_failed;			/* the kernel refuses our sends */
+	unsigned int tx_fails;		/* EEXIST in a row */
+	uint32_t tx_rec_gen;		/* highest generation recorded */
 	struct qo_dir tx, rx;
+	struct qo_txq txq;		/* packets left in plaintext */
 	struct qo_cid tx_cids[QO_TX_CIDS], rx_cids[QO_RX_CIDS];
 	size_t ntx_cids, nrx_cids;
 	const uint8_t *seg;		/* segment being read ... */
@@ -96,6 +109,8 @@ struct qo_conn {
 
 static _Thread_local struct qo_conn *cur;
 static _Thread_local uintptr_t hp_zero_lo, hp_zero_hi; /* last Tx plaintext */
+static _Thread_local uintptr_t tx_long_end;	/* end of the last long-header
+						 * packet sealed */
 
 static void say_once(bool *said, const char *fmt, const char *what, int err)
 {
@@ -111,11 +126,25 @@ unsigned int qo_attach(int fd, unsigned int want)
 {
 	static bool said;
 
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
 	if (!want)
 		return 0;
 	if (!setsockopt(fd, SOL_UDP, UDP_ULP, QUIC_ULP_NAME,
-			sizeof(QUIC_ULP_NAME)))
+			sizeof(QUIC_ULP_NAME))) {
+		/* The kernel reports events (the integrity limit) on the
+		 * error queue of sockets that ask for errors, as for ICMP
+		 * errors: qo_read_events() reads them
+		 */
+		if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+			setsockopt(fd, ss.ss_family == AF_INET6 ? SOL_IPV6 :
+				   SOL_IP, ss.ss_family == AF_INET6 ?
+				   IPV6_RECVERR : IP_RECVERR, &one,
+				   sizeof(one));
 		return want;
+	}
 	if (errno == ENOENT || errno == ENOPROTOOPT)
 		say_once(&said, "%s (%s): using userspace crypto",
 			 "this kernel has no \"quic\" UDP ULP", errno);
@@ -125,33 +154,49 @@ unsigned int qo_attach(int fd, unsigned int want)
 	return 0;
 }
 
+/*
+ * The control messages of a received message, each checked to lie inside
+ * the buffer: CMSG_NXTHDR() checks the messages after the first against
+ * the buffer, not the first, so a length past the end (a buffer cut short)
+ * ends the walk. Returns the next message whose data holds @min bytes at
+ * least, at @level and @type (-1: any type), or NULL.
+ */
+static const struct cmsghdr *cmsg_next(const struct msghdr *msg,
+				       const struct cmsghdr *c, int level,
+				       int type, size_t min)
+{
+	size_t off;
+
+	for (c = c ? CMSG_NXTHDR((struct msghdr *)msg, (struct cmsghdr *)c) :
+		     CMSG_FIRSTHDR(msg);
+	     c; c = CMSG_NXTHDR((struct msghdr *)msg, (struct cmsghdr *)c)) {
+		off = (size_t)((const char *)c - (const char *)msg->msg_control);
+		if (c->cmsg_len > msg->msg_controllen - off)
+			return NULL;
+		if (c->cmsg_level == level && (type < 0 || c->cmsg_type == type) &&
+		    c->cmsg_len >= CMSG_LEN(min))
+			return c;
+	}
+	return NULL;
+}
+
 void qo_rx_parse(struct qo_rx *rx, const struct msghdr *msg, size_t len)
 {
 	static bool said;
+	const struct cmsghdr *c = NULL;
 	const void *info = NULL;
-	struct cmsghdr *c;
-	size_t ninfo = 0, nseg, off;
+	size_t ninfo = 0, nseg;
 	int v;
 
 	rx->gso_size = len;
 	rx->n = 0;
-	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		/* CMSG_NXTHDR() checks the messages after the first against
-		 * the buffer, not the first: a length past the end (a buffer
-		 * cut short) ends the walk.
-		 */
-		off = (size_t)((const char *)c - (const char *)msg->msg_control);
-		if (c->cmsg_len > msg->msg_controllen - off)
-			break;
-		if (c->cmsg_level != SOL_UDP)
-			continue;
+	while ((c = cmsg_next(msg, c, SOL_UDP, -1, 0))) {
 		if (c->cmsg_type == UDP_GRO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(v))) {
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			if (v > 0)
 				rx->gso_size = (size_t)v;
-		} else if (c->cmsg_type == QUIC_RX_INFO &&
-			   c->cmsg_len >= CMSG_LEN(0)) {
+		} else if (c->cmsg_type == QUIC_RX_INFO) {
 			info = CMSG_DATA(c);
 			ninfo = (c->cmsg_len - CMSG_LEN(0)) /
 				sizeof(struct quic_rx_info);
@@ -175,6 +220,315 @@ const struct quic_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i)
 	if (i >= rx->n || rx->info[i].status != QUIC_RX_DECRYPTED)
 		return NULL;
 	return &rx->info[i];
+}
+
+/* Events */
+
+bool qo_event_parse(const struct msghdr *msg, struct qo_event *ev)
+{
+	static const int where[][2] = {
+		{ SOL_IP, IP_RECVERR }, { SOL_IPV6, IPV6_RECVERR },
+	};
+	struct sock_extended_err ee;
+	const struct cmsghdr *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		for (c = NULL; (c = cmsg_next(msg, c, where[i][0], where[i][1],
+					      sizeof(ee)));) {
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_origin != SO_EE_ORIGIN_UDP_ULP)
+				continue;
+			ev->conn = ee.ee_info;
+			ev->type = ee.ee_type;
+			ev->err = (int)ee.ee_errno;
+			return true;
+		}
+	}
+	return false;
+}
+
+int qo_read_events(int fd, struct qo_event *ev, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		union {	/* sock_extended_err and the offender's address */
+			char buf[256];
+			struct cmsghdr align;
+		} ctl;
+		char data[64];
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK || n)
+				break;
+			return -errno;
+		}
+		if (qo_event_parse(&msg, &ev[n]))
+			n++;
+	}
+	return (int)n;
+}
+
+/* The Tx record queue (qo_txq.h) */
+
+bool qo_tx_plaintext(const uint8_t *pkt, size_t len)
+{
+	size_t i;
+
+	if (len < QO_MIN_PKT)
+		return false;
+	for (i = len - QUIC_TAG_LEN; i < len; i++)
+		if (pkt[i])
+			return false;
+	return true;
+}
+
+static struct qo_txrec *txq_at(const struct qo_txq *q, size_t i)
+{
+	return &q->rec[(q->head + i) % q->cap];
+}
+
+static void txq_pop(struct qo_txq *q, size_t k)
+{
+	q->n -= k;
+	q->head = q->n ? (q->head + k) % q->cap : 0;
+}
+
+/* Drop the dead records, keeping the order of the others */
+static void txq_compact(struct qo_txq *q)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < q->n; i++)
+		if (txq_at(q, i)->len) {
+			if (k != i)
+				*txq_at(q, k) = *txq_at(q, i);
+			k++;
+		}
+	q->n = k;
+	if (!k)
+		q->head = 0;
+}
+
+static int txq_grow(struct qo_txq *q, size_t max)
+{
+	size_t cap = q->cap ? 2 * q->cap : 16, i;
+	struct qo_txrec *rec;
+
+	if (cap > max)
+		cap = max;
+	rec = calloc(cap, sizeof(*rec));
+	if (!rec)
+		return -1;
+	for (i = 0; i < q->n; i++)
+		rec[i] = *txq_at(q, i);
+	free(q->rec);
+	q->rec = rec;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
+/* Do [a, a + alen) and [b, b + blen) share a byte? */
+static bool overlap(uintptr_t a, size_t alen, uintptr_t b, size_t blen)
+{
+	return a >= b ? a - b < blen : b - a < alen;
+}
+
+int qo_txq_push(struct qo_txq *q, const struct qo_txrec *r)
+{
+	size_t max = q->max ? q->max : QO_TXQ_MAX, i;
+	struct qo_txrec *e;
+	int killed = 0;
+
+	for (i = 0; i < q->n; i++) {
+		e = txq_at(q, i);
+		if (e->len && overlap(e->pkt, e->len, r->pkt, r->len)) {
+			e->len = 0;	/* its bytes are the new packet's now */
+			killed++;
+		}
+	}
+	while (q->n && !txq_at(q, 0)->len)
+		txq_pop(q, 1);
+	if (q->n == q->cap && (q->cap >= max || txq_grow(q, max))) {
+		txq_compact(q);
+		if (q->n == q->cap) {
+			if (q->cap < max || !q->cap)
+				return -1;	/* out of memory */
+			txq_pop(q, 1);	/* full: the oldest dies */
+			killed++;
+		}
+	}
+	*txq_at(q, q->n) = *r;
+	q->n++;
+	return killed;
+}
+
+/* Are the bytes at @p (r->len of them) still the packet @r describes? */
+static bool txrec_matches(const struct qo_txrec *r, const uint8_t *p)
+{
+	size_t pnlen = (r->first & 0x03) + 1, i;
+	uint64_t field = 0;
+
+	if (p[0] != r->first || (r->first & QO_LONG_HDR) ||
+	    !(r->first & QO_SHORT_KP) != !(r->gen & 1) ||
+	    r->dcid_len > QUIC_MAX_CID_LEN ||
+	    r->len < 1 + (size_t)r->dcid_len + QO_MIN_PKT - 1 ||
+	    !qo_tx_plaintext(p, r->len))
+		return false;
+	for (i = 0; i < pnlen; i++)
+		field = field << 8 | p[1 + r->dcid_len + i];
+	return field == (r->pn & (~0ULL >> (64 - 8 * pnlen)));
+}
+
+int qo_txq_cmsg(struct qo_txq *q, uint8_t *pkt, size_t len, size_t gso,
+		struct msghdr *msg, size_t space, size_t *npkts)
+{
+	uintptr_t base = (uintptr_t)pkt;
+	size_t nseg, nplain = 0, matched = 0, next = 0, s, off, i, k;
+	size_t used, need;
+	struct quic_tx_info info;
+	struct cmsghdr h;
+	unsigned char *c;
+	struct qo_txrec *r;
+	bool bad = false;
+	int err = -EPROTO;
+
+	*npkts = 0;
+	if (!q->on || !len)
+		return 0;
+	if (!gso || gso > len)
+		gso = len;
+	nseg = (len - 1) / gso + 1;
+#define SEG_LEN(s) ((s) + 1 < nseg ? gso : len - (s) * gso)
+	for (s = 0; s < nseg; s++)
+		if (qo_tx_plaintext(pkt + s * gso, SEG_LEN(s)))
+			nplain++;
+	/* Each record in the datagram must start a plaintext segment and be
+	 * all of it, in the order the packets were written
+	 */
+	for (i = 0; i < q->n; i++) {
+		r = txq_at(q, i);
+		if (!r->len || r->pkt < base || r->pkt - base >= len)
+			continue;
+		off = r->pkt - base;
+		s = off / gso;
+		if (off % gso || s < next || r->len != SEG_LEN(s) ||
+		    r->gen < q->floor || !txrec_matches(r, pkt + off)) {
+			bad = true;
+			continue;
+		}
+		next = s + 1;
+		matched++;
+	}
+#undef SEG_LEN
+	if (!bad && matched == nplain && (!nplain || nplain == nseg)) {
+		if (!nplain)
+			return 0;	/* sealed already: send as written */
+		used = msg->msg_controllen;
+		need = QO_TX_CMSG_SPACE(nplain);
+		if (CMSG_ALIGN(used) != used) {
+			err = -EINVAL;
+		} else if (!msg->msg_control || used > space ||
+			   space - used < need) {
+			err = -ENOBUFS;
+		} else {
+			c = (unsigned char *)msg->msg_control + used;
+			memset(c, 0, need);
+			memset(&h, 0, sizeof(h));
+			h.cmsg_len = CMSG_LEN(nplain * sizeof(info));
+			h.cmsg_level = SOL_UDP;
+			h.cmsg_type = QUIC_TX_INFO;
+			memcpy(c, &h, sizeof(h));
+			c += CMSG_LEN(0);
+			for (i = 0, k = 0; i < q->n; i++) {
+				r = txq_at(q, i);
+				if (!r->len || r->pkt < base ||
+				    r->pkt - base >= len)
+					continue;
+				memset(&info, 0, sizeof(info));
+				info.pn = r->pn;
+				info.conn = q->conn;
+				info.key_gen = r->gen;
+				info.dcid_len = r->dcid_len;
+				memcpy(c + k++ * sizeof(info), &info,
+				       sizeof(info));
+			}
+			msg->msg_controllen = used + need;
+			*npkts = nplain;
+			return (int)nplain;
+		}
+	}
+	/* Refused: nothing in this datagram may be vouched for again */
+	for (i = 0, k = 0; i < q->n; i++) {
+		r = txq_at(q, i);
+		if (r->len && r->pkt >= base && r->pkt - base < len) {
+			r->len = 0;
+			k++;
+		}
+	}
+	explicit_bzero(pkt, len);
+	*npkts = k;
+	return err;
+}
+
+void qo_txq_done(struct qo_txq *q, uint8_t *pkt, size_t len, bool ok,
+		 size_t *npkts, size_t *older)
+{
+	uintptr_t base = (uintptr_t)pkt;
+	size_t i, last = 0, in = 0, old = 0;
+	struct qo_txrec *r;
+
+	*npkts = *older = 0;
+	for (i = 0; i < q->n; i++) {
+		r = txq_at(q, i);
+		if (r->len && r->pkt >= base && r->pkt - base < len) {
+			last = i;
+			in++;
+		}
+	}
+	if (!in)
+		return;		/* no plaintext in it */
+	for (i = 0; i <= last; i++) {
+		r = txq_at(q, i);
+		if (!r->len)
+			continue;
+		if (r->pkt < base || r->pkt - base >= len)
+			old++;
+		else if (ok && r->gen > q->sent_gen)
+			q->sent_gen = r->gen;
+	}
+	txq_pop(q, last + 1);
+	if (!ok)
+		explicit_bzero(pkt, len);
+	*npkts = in;
+	*older = old;
+}
+
+size_t qo_txq_clear(struct qo_txq *q)
+{
+	size_t i, live = 0;
+
+	for (i = 0; i < q->n; i++)
+		if (txq_at(q, i)->len)
+			live++;
+	q->n = q->head = 0;
+	return live;
+}
+
+void qo_txq_free(struct qo_txq *q)
+{
+	free(q->rec);
+	q->rec = NULL;
+	q->cap = q->n = q->head = 0;
 }
 
 /* Packet numbers and key generations, from nonce = iv ^ packet number. */
@@ -208,24 +562,35 @@ static void dir_seen(struct qo_dir *d, uint64_t pn, uint32_t gen)
 }
 
 /*
- * ngtcp2 sends with the current generation only, which is the newest it
- * derived or the one before (the newest then waits as "next"): the Key
- * Phase bit tells which.
+ * The number and key generation of a 1-RTT packet being sealed: of the
+ * recent generations (ngtcp2 may hold old, current and next keys), the one
+ * and only whose IV turns the nonce into a packet number that the header
+ * agrees with: Key Phase bit and packet number field. Neither the Key
+ * Phase bit nor the IV alone decides; no answer rather than a guess.
  */
-static void tx_track(struct qo_conn *qc, const uint8_t *aad,
-		     const uint8_t *nonce, size_t noncelen)
+static bool tx_pkt_of(const struct qo_conn *qc, const uint8_t *aad,
+		      size_t aadlen, const uint8_t *nonce, size_t noncelen,
+		      uint64_t *pn, uint32_t *gen)
 {
-	struct qo_dir *d = &qc->tx;
-	uint32_t g = d->ngen - 1;
-	uint64_t pn;
+	const struct qo_dir *d = &qc->tx;
+	size_t pnlen = (aad[0] & 0x03) + 1, i;
+	unsigned int found = 0;
+	uint64_t p, field = 0;
+	uint32_t g;
 
-	if ((g & 1) != !!(aad[0] & QO_SHORT_KP)) {
-		if (!g)
-			return;
-		g--;
-	}
-	if (pn_of(nonce, noncelen, d->iv[g % QO_GENS], &pn))
-		dir_seen(d, pn, g);
+	if (aadlen < 1 + pnlen)
+		return false;
+	for (i = aadlen - pnlen; i < aadlen; i++)
+		field = field << 8 | aad[i];
+	for (g = d->ngen; g-- > 0 && g + QO_GENS >= d->ngen;)
+		if (pn_of(nonce, noncelen, d->iv[g % QO_GENS], &p) &&
+		    !(aad[0] & QO_SHORT_KP) == !(g & 1) &&
+		    (p & (~0ULL >> (64 - 8 * pnlen))) == field) {
+			found++;
+			*pn = p;
+			*gen = g;
+		}
+	return found == 1;
 }
 
 /*
@@ -250,22 +615,23 @@ static bool rx_gen_of(struct qo_conn *qc, const uint8_t *nonce,
 
 static bool is_1rtt(const uint8_t *aad, size_t aadlen)
 {
-	return aadlen >= 2 && !(aad[0] & 0x80);
+	return aadlen >= 2 && !(aad[0] & QO_LONG_HDR);
 }
 
-static bool tx_cid_known(const struct qo_conn *qc, const uint8_t *aad,
-			 size_t aadlen)
+/*
+ * A packet whose first frame (after PADDING) is CONNECTION_CLOSE: what
+ * ngtcp2_conn_write_connection_close() writes. It is protected here, so
+ * that its bytes may be sent again as they are during the closing period
+ * (RFC 9000, 10.2.1), which the kernel, never sealing a packet number
+ * twice, would refuse.
+ */
+static bool is_close(const uint8_t *payload, size_t len)
 {
-	size_t pnlen = (aad[0] & 0x03) + 1, len, i;
+	size_t i = 0;
 
-	if (aadlen < 1 + pnlen)
-		return false;
-	len = aadlen - 1 - pnlen;
-	for (i = 0; i < qc->ntx_cids; i++)
-		if (qc->tx_cids[i].len == len &&
-		    !memcmp(qc->tx_cids[i].id, aad + 1, len))
-			return !qc->tx_cids[i].refused;
-	return false;
+	while (i < len && !payload[i])
+		i++;
+	return i < len && (payload[i] == 0x1c || payload[i] == 0x1d);
 }
 
 static bool in_range(const void *p, size_t len, const void *lo, size_t n)
@@ -273,6 +639,41 @@ static bool in_range(const void *p, size_t len, const void *lo, size_t n)
 	uintptr_t a = (uintptr_t)p, b = (uintptr_t)lo;
 
 	return a >= b && len <= n && a - b <= n - len;
+}
+
+/*
+ * Record a 1-RTT packet the kernel is to protect: the header (@aad) is in
+ * the buffer right before the payload at @dest, which ngtcp2 sends as is.
+ * False when the kernel could not take it: protect it here.
+ */
+static bool tx_leave(struct qo_conn *qc, const uint8_t *aad, size_t aadlen,
+		     const uint8_t *dest, size_t plaintextlen, uint64_t pn,
+		     uint32_t gen)
+{
+	size_t pnlen = (aad[0] & 0x03) + 1, dcid_len = aadlen - 1 - pnlen;
+	size_t len = aadlen + plaintextlen + QUIC_TAG_LEN;
+	struct qo_txrec r;
+	int killed;
+
+	if ((uintptr_t)dest != (uintptr_t)aad + aadlen ||
+	    dcid_len > QUIC_MAX_CID_LEN || len < 1 + dcid_len + QO_MIN_PKT - 1 ||
+	    len > UINT32_MAX || gen < qc->txq.floor ||
+	    gen > qc->tx_rec_gen + 1)	/* the kernel moves one at a time */
+		return false;
+	memset(&r, 0, sizeof(r));
+	r.pkt = (uintptr_t)aad;
+	r.pn = pn;
+	r.len = (uint32_t)len;
+	r.gen = gen;
+	r.dcid_len = (uint8_t)dcid_len;
+	r.first = aad[0];
+	killed = qo_txq_push(&qc->txq, &r);
+	if (killed < 0)
+		return false;
+	qc->st.tx_dropped += (uint64_t)killed;
+	if (gen > qc->tx_rec_gen)
+		qc->tx_rec_gen = gen;
+	return true;
 }
 
 /* The crypto callbacks. */
@@ -284,24 +685,40 @@ static int qo_encrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 		      const uint8_t *aad, size_t aadlen)
 {
 	struct qo_conn *qc = cur;
+	bool coalesced, known;
+	uint64_t pn = 0;
+	uint32_t gen = 0;
 
 	hp_zero_lo = hp_zero_hi = 0;
-	if (qc && qc->tx.ngen && is_1rtt(aad, aadlen)) {
-		tx_track(qc, aad, nonce, noncelen);
-		if (qc->tx.on && tx_cid_known(qc, aad, aadlen)) {
-			memmove(dest, plaintext, plaintextlen);
-			memset(dest + plaintextlen, 0, QUIC_TAG_LEN);
-			hp_zero_lo = (uintptr_t)aad;
-			hp_zero_hi = (uintptr_t)(dest + plaintextlen +
-						 QUIC_TAG_LEN);
-			qc->st.tx_kernel++;
-			return 0;
-		}
-		if (qc->tx.on)
-			qc->st.tx_user_late++;
-		else
-			qc->st.tx_user++;
+	coalesced = (uintptr_t)aad == tx_long_end;
+	tx_long_end = 0;
+	if (!qc || !qc->tx.ngen || !is_1rtt(aad, aadlen)) {
+		if (aadlen && (aad[0] & QO_LONG_HDR))
+			tx_long_end = (uintptr_t)dest + plaintextlen +
+				      QUIC_TAG_LEN;
+		goto user;
 	}
+	known = tx_pkt_of(qc, aad, aadlen, nonce, noncelen, &pn, &gen);
+	if (known)
+		dir_seen(&qc->tx, pn, gen);
+	if (!qc->tx.on) {
+		qc->st.tx_user++;
+		goto user;
+	}
+	if (is_close(plaintext, plaintextlen)) {
+		qc->st.tx_user_close++;
+		goto user;
+	}
+	if (known && !coalesced && !qc->tx_failed &&
+	    tx_leave(qc, aad, aadlen, dest, plaintextlen, pn, gen)) {
+		memmove(dest, plaintext, plaintextlen);
+		memset(dest + plaintextlen, 0, QUIC_TAG_LEN);
+		hp_zero_lo = (uintptr_t)aad;
+		hp_zero_hi = (uintptr_t)(dest + plaintextlen + QUIC_TAG_LEN);
+		return 0;
+	}
+	qc->st.tx_user_late++;
+user:
 	return ngtcp2_crypto_encrypt_cb(dest, aead, aead_ctx, plaintext,
 					plaintextlen, nonce, noncelen, aad,
 					aadlen);
@@ -388,13 +805,6 @@ static struct qo_conn *qc_of(ngtcp2_conn *conn)
 	return s ? gnutls_session_get_ptr(s) : NULL;
 }
 
-static void set_peer(struct qo_cid *c, const ngtcp2_addr *a)
-{
-	memset(&c->peer, 0, sizeof(c->peer));
-	if (!c->len && a && a->addrlen <= sizeof(c->peer))
-		memcpy(&c->peer, a->addr, a->addrlen);
-}
-
 static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
 		  const struct qo_cid *c)
 {
@@ -405,30 +815,36 @@ static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
 	q.dir = dir;
 	q.len = c->len;
 	memcpy(q.id, c->id, c->len);
-	memcpy(&q.peer, &c->peer, sizeof(q.peer));
-	if (opt == QUIC_ADD_CID && dir == QUIC_DIR_TX && c->has_token) {
+	if (dir == QUIC_DIR_RX) {
+		memcpy(&q.peer, &c->peer, sizeof(q.peer));
+	} else if (opt == QUIC_ADD_CID) {
 		q.flags = QUIC_CID_RESET_TOKEN;
 		memcpy(q.reset_token, c->token, sizeof(q.reset_token));
 	}
 	return setsockopt(qc->fd, SOL_UDP, opt, &q, sizeof(q)) ? -errno : 0;
 }
 
-static void cid_refused(struct qo_conn *qc, const char *what, int err)
+static void cid_refused(struct qo_conn *qc, bool rx, int err)
 {
-	static bool said_exist, said_other;
+	static bool said_exist, said_rx, said_tx;
 
 	qc->st.cid_refused++;
-	if (err == -EEXIST)
+	if (!rx)
+		say_once(&said_tx, "%s: %s: a Stateless Reset with it will "
+			 "fail authentication", "QUIC_ADD_CID (Tx, reset token)",
+			 -err);
+	else if (err == -EEXIST)
 		say_once(&said_exist, "%s: %s (an ID and another one on the "
 			 "socket are prefixes of each other): its packets use "
-			 "userspace crypto", what, -err);
+			 "userspace crypto", "QUIC_ADD_CID (Rx)", -err);
 	else
-		say_once(&said_other, "%s: %s: its packets use userspace crypto",
-			 what, -err);
+		say_once(&said_rx, "%s: %s: its packets use userspace crypto",
+			 "QUIC_ADD_CID (Rx)", -err);
 }
 
 static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
 {
+	const ngtcp2_addr *a = &ngtcp2_conn_get_path(qc->conn)->remote;
 	struct qo_cid *c;
 	int rv = -ENOSPC;
 
@@ -437,13 +853,14 @@ static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
 		memset(c, 0, sizeof(*c));
 		c->len = (uint8_t)cid->datalen;
 		memcpy(c->id, cid->data, cid->datalen);
-		set_peer(c, &ngtcp2_conn_get_path(qc->conn)->remote);
+		if (!c->len && a->addrlen <= sizeof(c->peer))
+			memcpy(&c->peer, a->addr, a->addrlen);
 		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_RX, c);
 		if (!rv)
 			qc->nrx_cids++;
 	}
 	if (rv)
-		cid_refused(qc, "QUIC_ADD_CID (Rx)", rv);
+		cid_refused(qc, true, rv);
 }
 
 static void rx_cid_del(struct qo_conn *qc, const ngtcp2_cid *cid)
@@ -461,35 +878,33 @@ static void rx_cid_del(struct qo_conn *qc, const ngtcp2_cid *cid)
 	}
 }
 
-static bool same_cid(const struct qo_cid *c, const ngtcp2_cid *id)
+static bool same_tx_cid(const struct qo_cid *c, const ngtcp2_cid_token *t)
 {
-	return c->len == id->datalen && !memcmp(c->id, id->data, c->len);
+	return t->token_present && c->len == t->cid.datalen &&
+	       !memcmp(c->id, t->cid.data, c->len) &&
+	       !memcmp(c->token, t->token, sizeof(c->token));
 }
 
 /*
- * Make the kernel's Tx IDs ngtcp2's active DCIDs, each with the peer's
- * Stateless Reset Token when ngtcp2 has it. Nothing is unsent. An ID the
- * kernel refuses stays listed, marked, so that its packets are encrypted
- * here and it is not offered again.
+ * Give the kernel the Stateless Reset Tokens of ngtcp2's active DCIDs, as
+ * the connection's QUIC_DIR_TX IDs (the kernel never sends by them, it
+ * only recognises a reset with them). An ID the kernel refuses stays
+ * listed, marked, so that it is not offered again.
  */
 static void tx_cids_sync(struct qo_conn *qc)
 {
-	ngtcp2_cid_token act[QO_TX_CIDS];
 	size_t n = ngtcp2_conn_get_active_dcid(qc->conn, NULL), i, j;
+	ngtcp2_cid_token *act = calloc(n ? n : 1, sizeof(*act));
 	struct qo_cid *c;
 	int rv;
 
-	if (n > QO_TX_CIDS)
-		n = 0;		/* unexpected: drop them all, userspace */
-	else
-		ngtcp2_conn_get_active_dcid(qc->conn, act);
-
+	if (!act)
+		return;		/* dirty still: next time */
+	ngtcp2_conn_get_active_dcid(qc->conn, act);
 	for (i = 0; i < qc->ntx_cids;) {
 		c = &qc->tx_cids[i];
-		for (j = 0; j < n; j++)
-			if (same_cid(c, &act[j].cid) &&
-			    c->has_token == !!act[j].token_present)
-				break;
+		for (j = 0; j < n && !same_tx_cid(c, &act[j]); j++)
+			;
 		if (j < n) {
 			i++;
 			continue;
@@ -499,35 +914,38 @@ static void tx_cids_sync(struct qo_conn *qc)
 		*c = qc->tx_cids[--qc->ntx_cids];
 	}
 	for (j = 0; j < n; j++) {
-		if (act[j].cid.datalen > QUIC_MAX_CID_LEN)
+		if (!act[j].token_present ||
+		    act[j].cid.datalen > QUIC_MAX_CID_LEN)
 			continue;
-		for (i = 0; i < qc->ntx_cids; i++)
-			if (same_cid(&qc->tx_cids[i], &act[j].cid))
-				break;
+		for (i = 0; i < qc->ntx_cids &&
+			    !same_tx_cid(&qc->tx_cids[i], &act[j]); i++)
+			;
 		if (i < qc->ntx_cids)
 			continue;
+		if (qc->ntx_cids == QO_TX_CIDS) {
+			cid_refused(qc, false, -ENOSPC);
+			continue;
+		}
 		c = &qc->tx_cids[qc->ntx_cids++];
 		memset(c, 0, sizeof(*c));
 		c->len = (uint8_t)act[j].cid.datalen;
 		memcpy(c->id, act[j].cid.data, c->len);
-		if (act[j].token_present) {
-			c->has_token = true;
-			memcpy(c->token, act[j].token, sizeof(c->token));
-		}
-		set_peer(c, &act[j].ps.path.remote);
+		memcpy(c->token, act[j].token, sizeof(c->token));
 		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_TX, c);
 		if (rv) {
 			c->refused = true;
-			cid_refused(qc, "QUIC_ADD_CID (Tx)", rv);
+			cid_refused(qc, false, rv);
 		}
 	}
+	free(act);
 	qc->tx_cids_dirty = false;
 }
 
 /*
  * Give the kernel one direction: the 1-RTT secret, the key updates so far
  * and the next packet number, once the handshake is confirmed and a 1-RTT
- * packet went that way (which tells us its number and generation).
+ * packet went that way (which tells us its number and generation). Keys
+ * go in once per direction.
  */
 static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 {
@@ -573,10 +991,15 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 			 "installing a key", rv);
 		return false;
 	}
-	if (bit == QO_TX)
+	if (bit == QO_TX) {
 		qc->st.tx_on_pn = d->largest + 1;
-	else
+		/* The kernel has this generation only, no previous one */
+		qc->txq.conn = qc->handle;
+		qc->txq.floor = qc->txq.sent_gen = qc->tx_rec_gen = d->gen;
+		qc->txq.on = true;
+	} else {
 		qc->st.rx_on_pn = d->largest + 1;
+	}
 	d->on = qc->in_kernel = true;
 	return true;
 }
@@ -654,8 +1077,15 @@ static int qo_secret(gnutls_session_t session,
 }
 
 /*
- * ngtcp2 derives the next generation, and drops the previous receive keys,
- * here; the kernel derives its own next keys, so only the drop is mirrored.
+ * ngtcp2 derives the next generation here, after the handshake and then
+ * after each key update was confirmed, and drops its previous receive keys
+ * (it never keeps previous send keys). The kernel derives its own next
+ * keys, so only the drop is mirrored: Rx as ngtcp2 does; Tx once the
+ * kernel sealed with a newer generation than the oldest it may still
+ * hold. The library never names an older generation after a newer one was
+ * sent (qo_txq_done() drops the records of older packets), and from now on
+ * refuses to name one below the floor, so no send meets EKEYREJECTED for
+ * a discarded generation.
  */
 static int qo_update_key(ngtcp2_conn *conn, uint8_t *rx_secret,
 			 uint8_t *tx_secret, ngtcp2_crypto_aead_ctx *rx_aead_ctx,
@@ -676,13 +1106,19 @@ static int qo_update_key(ngtcp2_conn *conn, uint8_t *rx_secret,
 		return 0;
 	memcpy(qc->rx.iv[qc->rx.ngen++ % QO_GENS], rx_iv, QO_IV_LEN);
 	memcpy(qc->tx.iv[qc->tx.ngen++ % QO_GENS], tx_iv, QO_IV_LEN);
-	if (qc->in_kernel && qc->rx.ngen > 2) {
-		dis.conn = qc->handle;
-		dis.dir = (qc->rx.on ? QUIC_DIR_RX : 0) |
-			  (qc->tx.on ? QUIC_DIR_TX : 0);
+	if (!qc->in_kernel)
+		return 0;
+	memset(&dis, 0, sizeof(dis));
+	dis.conn = qc->handle;
+	if (qc->rx.on && qc->rx.ngen > 2)
+		dis.dir |= QUIC_DIR_RX;
+	if (qc->txq.on && qc->txq.sent_gen > qc->txq.floor) {
+		qc->txq.floor = qc->txq.sent_gen;
+		dis.dir |= QUIC_DIR_TX;
+	}
+	if (dis.dir)
 		setsockopt(qc->fd, SOL_UDP, QUIC_DISCARD_OLD_KEY, &dis,
 			   sizeof(dis));	/* best effort */
-	}
 	return 0;
 }
 
@@ -779,6 +1215,11 @@ struct qo_conn *qo_conn_new(int fd, unsigned int mode)
 	return qc;
 }
 
+uint32_t qo_conn_handle(const struct qo_conn *qc)
+{
+	return qc->handle;
+}
+
 void qo_conn_callbacks(struct qo_conn *qc, ngtcp2_callbacks *cb)
 {
 	qc->app = *cb;
@@ -811,6 +1252,12 @@ int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 	struct qo_conn *prev = cur;
 	int rv;
 
+	/* What the kernel dropped of this connection since its last record:
+	 * counted whether or not ngtcp2 takes this packet
+	 */
+	if (info && info->status == QUIC_RX_DECRYPTED &&
+	    info->conn == qc->handle)
+		qc->st.rx_auth_failures += info->auth_failures;
 	cur = qc;
 	qc->seg = pkt;
 	qc->seglen = pktlen;
@@ -829,12 +1276,96 @@ void qo_conn_write_begin(struct qo_conn *qc)
 {
 	cur = qc;
 	hp_zero_lo = hp_zero_hi = 0;
+	tx_long_end = 0;
 	if (!qc)
 		return;
+	/* Written before and not sent: dropped, and never sendable now */
+	qc->st.tx_dropped += qo_txq_clear(&qc->txq);
 	if (key_on(qc, &qc->tx, QO_TX))
 		qc->tx_cids_dirty = true;
 	if (qc->tx.on && qc->tx_cids_dirty)
 		tx_cids_sync(qc);
+}
+
+int qo_conn_tx_cmsg(struct qo_conn *qc, uint8_t *pkt, size_t len, size_t gso,
+		    struct msghdr *msg, size_t space)
+{
+	static bool said;
+	size_t n;
+	int rv;
+
+	rv = qo_txq_cmsg(&qc->txq, pkt, len, gso, msg, space, &n);
+	if (rv < 0) {
+		qc->st.tx_unsent += n;
+		qc->st.tx_mismatch++;
+		say_once(&said, "%s (%s): not sent, zeroed",
+			 "a datagram does not match the packets left in "
+			 "plaintext for the kernel", -rv);
+	}
+	return rv;
+}
+
+/* Say once per errno that the kernel refused to send */
+static void tx_refused(int err)
+{
+	static const int known[] = {
+		EINVAL, EBADMSG, ENOENT, ENOKEY, EKEYREJECTED, EEXIST,
+		EKEYEXPIRED, EBUSY, EMSGSIZE, EOPNOTSUPP, ENOMEM,
+	};
+	static bool said[sizeof(known) / sizeof(known[0]) + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i] == err)
+			break;
+	say_once(&said[i], "%s: %s: its packets were not sent",
+		 "sendmsg() with QUIC_TX_INFO failed", err);
+}
+
+void qo_conn_tx_done(struct qo_conn *qc, uint8_t *pkt, size_t len, int err)
+{
+	static bool said;
+	size_t n, older;
+
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+		return;		/* may be sent again */
+	qo_txq_done(&qc->txq, pkt, len, !err, &n, &older);
+	qc->st.tx_dropped += older;
+	if (!n)
+		return;		/* protected here: not ours */
+	if (!err) {
+		qc->st.tx_kernel += n;
+		qc->tx_fails = 0;
+		return;
+	}
+	qc->st.tx_unsent += n;
+	qc->st.tx_refused++;
+	tx_refused(err);
+	/* Give up on the kernel for this connection only when it will not
+	 * take its packets again: EBUSY, ENOMEM, EMSGSIZE pass, and
+	 * EKEYEXPIRED waits for ngtcp2's key update (it counts the same
+	 * packets against the same limit)
+	 */
+	switch (err) {
+	case ENOENT:		/* the kernel lost the connection ... */
+	case ENOKEY:		/* ... or its key */
+	case EINVAL:		/* no ULP, or a request it does not take */
+	case EOPNOTSUPP:
+	case EKEYREJECTED:	/* it disagrees on key generations ... */
+	case EBADMSG:		/* ... or on what a packet looks like */
+		break;
+	case EEXIST:		/* ... or on packet numbers, for good? */
+		if (++qc->tx_fails >= QO_TX_MAX_FAILS)
+			break;
+		return;
+	default:
+		return;
+	}
+	if (!qc->tx_failed)
+		say_once(&said, "%s (%s): using userspace crypto for its "
+			 "later packets", "the kernel refuses a connection's "
+			 "sends", err);
+	qc->tx_failed = true;
 }
 
 void qo_conn_set_mode(struct qo_conn *qc, unsigned int mode)
@@ -860,7 +1391,8 @@ void qo_conn_stats(const struct qo_conn *qc, struct qo_stats *st)
 	*st = qc->st;
 	st->tx_gen = qc->tx.gen;
 	st->rx_gen = qc->rx.gen;
-	st->mode = (qc->tx.on ? QO_TX : 0) | (qc->rx.on ? QO_RX : 0);
+	st->mode = (qc->tx.on && !qc->tx_failed ? QO_TX : 0) |
+		   (qc->rx.on ? QO_RX : 0);
 }
 
 void qo_conn_del(struct qo_conn *qc)
@@ -874,6 +1406,7 @@ void qo_conn_del(struct qo_conn *qc)
 		gnutls_session_set_ptr(qc->tls, NULL);
 	if (cur == qc)
 		cur = NULL;
+	qo_txq_free(&qc->txq);
 	explicit_bzero(qc, sizeof(*qc));
 	free(qc);
 }

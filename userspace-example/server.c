@@ -392,6 +392,23 @@ static void on_readable(void)
 	}
 }
 
+/* POLLERR: the kernel's events, by connection handle */
+static void on_error(void)
+{
+	struct qo_event ev[16];
+	struct sconn *sc;
+	int n, i;
+
+	n = udp_events(srv.fd, ev, 16);
+	for (i = 0; i < n; i++) {
+		if (ev[i].type != QUIC_EV_INTEGRITY_LIMIT)
+			continue;
+		for (sc = srv.conns; sc; sc = (struct sconn *)sc->c.next)
+			if (qo_conn_handle(sc->c.qo) == ev[i].conn)
+				conn_aead_limit(&sc->c);
+	}
+}
+
 static void run(void)
 {
 	struct pollfd pfd = { .fd = srv.fd, .events = POLLIN };
@@ -411,6 +428,8 @@ static void run(void)
 		if (ppoll(&pfd, 1, srv.conns ? &tmo : NULL, NULL) < 0 &&
 		    errno != EINTR)
 			break;
+		if (pfd.revents & POLLERR)
+			on_error();
 		if (pfd.revents & POLLIN)
 			on_readable();
 		now = now_ns();
