@@ -13,8 +13,8 @@
  * generation, and on success account the packet and rotate on a new phase,
  * with the next keys ready only some time after a rotation (the kernel
  * derives them from a work item) and the old ones discarded whenever the
- * application says so. In "Tx" mode the next keys are always at hand, as
- * quic_tx_choose() derives them when missing.
+ * application says so. In one mode the next keys are always at hand (the
+ * work item has run by the time the peer updates again).
  *
  * The input is a stream of decisions (see input.h). Checked for every
  * packet the receiver takes:
@@ -46,7 +46,7 @@ struct pkt {
 };
 
 struct model {
-	bool tx;		/* Tx mode: next keys always derivable */
+	bool tx;		/* next keys always at hand */
 	/* sender */
 	u32 s_gen;
 	u64 s_next_pn;
@@ -77,7 +77,7 @@ static void die(const struct model *m, const struct pkt *p, u64 pn,
 		(unsigned long long)pn, c, m->r_gen,
 		(unsigned long long)m->r_first_pn, m->r_have_old,
 		m->r_have_next, (unsigned long long)m->r_largest,
-		m->r_have_pn, m->tx ? "Tx" : "Rx");
+		m->r_have_pn, m->tx ? "next keys at hand" : "next keys late");
 	abort();
 }
 
@@ -164,9 +164,7 @@ static void receive(struct model *m, unsigned int idx)
 		return;
 	}
 	m->decrypted++;
-	/* What rx.c's quic_rx_authenticated() and tx.c's quic_tx_choose()
-	 * do with it
-	 */
+	/* What rx.c's quic_rx_authenticated() does with it */
 	if (c == QUIC_KEY_NEXT) {
 		m->r_gen++;
 		m->r_have_old = true;

@@ -3,7 +3,8 @@
  * libFuzzer harness for the checks of the socket options' structures in
  * net/quic/packet.c, built as the kernel builds it: quic_key_check()
  * (QUIC_TX_KEY, QUIC_RX_KEY), quic_cid_check() (QUIC_ADD_CID,
- * QUIC_DEL_CID) and quic_zero().
+ * QUIC_DEL_CID) and quic_tx_info_check() (a QUIC_TX_INFO record of
+ * sendmsg()).
  *
  * The model is the uAPI's documentation (include/uapi/linux/quic.h) read
  * field by field, with the secret lengths of RFC 8446's suites. Half the
@@ -155,22 +156,36 @@ static void check_cid(const struct quic_cid *cid, bool add)
 		(token ? cid->dir == QUIC_DIR_TX && add :
 			 model_zero(cid->reset_token,
 				    sizeof(cid->reset_token))) &&
-		/* the peer's address only identifies a zero-length ID */
-		(!cid->len || model_zero((const u8 *)&cid->peer,
-					 sizeof(cid->peer)));
+		/* the peer's address only identifies a zero-length ID of
+		 * ours: the peer's IDs only hold tokens
+		 */
+		((cid->dir == QUIC_DIR_RX && !cid->len) ||
+		 model_zero((const u8 *)&cid->peer, sizeof(cid->peer)));
 	got = quic_cid_check(cid, add);
 	if (got != (valid ? 0 : -EINVAL))
 		fail(add ? "struct quic_cid (add)" : "struct quic_cid (del)",
 		     got, valid ? 0 : -EINVAL);
 }
 
+/* A QUIC_TX_INFO record: only what needs neither packet nor connection */
+static void check_tx_info(const struct quic_tx_info *tx)
+{
+	bool valid = tx->pn <= QUIC_MAX_PN &&
+		     tx->dcid_len <= QUIC_MAX_CID_LEN &&
+		     model_zero(tx->reserved, sizeof(tx->reserved));
+	int got = quic_tx_info_check(tx);
+
+	if (got != (valid ? 0 : -EINVAL))
+		fail("struct quic_tx_info", got, valid ? 0 : -EINVAL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
+	struct quic_tx_info tx;
 	struct quic_key key;
 	struct quic_cid cid;
 	unsigned int mode = take(&in, 1);
-	u8 bytes[64];
 	size_t n;
 
 	if (mode & 1) {
@@ -190,11 +205,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_key(&key);
 	check_cid(&cid, mode & 2);
 
-	n = take_below(&in, sizeof(bytes) + 1);
-	memset(bytes, 0, sizeof(bytes));
-	if (mode & 4 && n)
-		bytes[take_below(&in, n)] = take(&in, 1);
-	if (quic_zero(bytes, n) != model_zero(bytes, n))
-		fail("quic_zero()", quic_zero(bytes, n), model_zero(bytes, n));
+	n = in.left < sizeof(tx) ? in.left : sizeof(tx);
+	memset(&tx, 0, sizeof(tx));
+	memcpy(&tx, in.p, n);
+	if (mode & 4) {
+		/* Mostly well formed, one field off now and then */
+		tx.pn &= mode & 8 ? ~0ULL : QUIC_MAX_PN;
+		tx.dcid_len %= mode & 16 ? 256 : QUIC_MAX_CID_LEN + 1;
+		if (!(mode & 32))
+			memset(tx.reserved, 0, sizeof(tx.reserved));
+	}
+	check_tx_info(&tx);
 	return 0;
 }

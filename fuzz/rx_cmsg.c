@@ -17,13 +17,23 @@
  *    message that lies inside the buffer;
  *  - a buffer laid out as the kernel writes it (put_cmsg(): UDP_GRO, then
  *    one record per segment) gives exactly its records back.
+ *
+ * The bytes left after that build a second buffer, as recvmsg(MSG_ERRQUEUE)
+ * fills it, for qo_event_parse(), which walks messages the same way:
+ * IP_RECVERR and IPV6_RECVERR messages (and others), holding a struct
+ * sock_extended_err of the ULP's origin or another one, lengths right or
+ * made up, the buffer cut short. Checked: no read outside the buffer; an
+ * event only from a message inside the buffer, at the right level and
+ * type, of the ULP's origin; and a well-formed buffer holding one gives it.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/errqueue.h>
 
 #include "quic_offload.h"
 #include "input.h"
@@ -71,6 +81,7 @@ static size_t kernel_like(struct input *in, struct built *b, size_t *len)
 		info[i].pn = take(in, 8) & QUIC_MAX_PN;
 		info[i].conn = take(in, 4);
 		info[i].flags = take(in, 1) & 7;
+		info[i].auth_failures = take(in, 2);
 	}
 	put(b, SOL_UDP, UDP_GRO, &gso, sizeof(gso), CMSG_LEN(sizeof(gso)));
 	put(b, SOL_UDP, QUIC_RX_INFO, info, nseg * sizeof(info[0]),
@@ -118,6 +129,91 @@ static bool from_a_message(const unsigned char *control, size_t controllen,
 			return true;
 	}
 	return false;
+}
+
+/* Is @ev the event of an error queue message inside the buffer? */
+static bool event_inside(const unsigned char *control, size_t controllen,
+			 const struct qo_event *ev)
+{
+	struct sock_extended_err ee;
+	struct cmsghdr h;
+	size_t p;
+
+	for (p = 0; p + sizeof(h) <= controllen; p += CMSG_ALIGN(1)) {
+		memcpy(&h, control + p, sizeof(h));
+		if (!((h.cmsg_level == SOL_IP && h.cmsg_type == IP_RECVERR) ||
+		      (h.cmsg_level == SOL_IPV6 &&
+		       h.cmsg_type == IPV6_RECVERR)) ||
+		    h.cmsg_len < CMSG_LEN(sizeof(ee)) ||
+		    h.cmsg_len > controllen - p)
+			continue;
+		memcpy(&ee, control + p + CMSG_LEN(0), sizeof(ee));
+		if (ee.ee_origin == SO_EE_ORIGIN_UDP_ULP &&
+		    ee.ee_info == ev->conn && ee.ee_type == ev->type &&
+		    (int)ee.ee_errno == ev->err)
+			return true;
+	}
+	return false;
+}
+
+/* The error queue: up to three messages from what the input has left */
+static void events(struct input *in)
+{
+	static const int where[][2] = {
+		{ SOL_IP, IP_RECVERR }, { SOL_IPV6, IPV6_RECVERR },
+		{ SOL_UDP, QUIC_RX_INFO }, { SOL_IP, 1 },
+	};
+	static struct built b;
+	struct sock_extended_err ee;
+	unsigned char data[sizeof(ee) + 28], *control;
+	unsigned int nmsg = take_below(in, 4), k, w;
+	struct msghdr msg = {};
+	struct qo_event ev;
+	bool well_formed = true, one = false;
+	size_t n, claimed;
+
+	memset(&b, 0, sizeof(b));
+	for (k = 0; k < nmsg; k++) {
+		w = take_below(in, 4);
+		memset(&ee, 0, sizeof(ee));
+		ee.ee_errno = take(in, 1) % 2 ? EKEYEXPIRED : take(in, 4);
+		ee.ee_origin = take(in, 1) % 2 ? SO_EE_ORIGIN_UDP_ULP :
+			       take(in, 1);
+		ee.ee_type = take(in, 1);
+		ee.ee_code = take(in, 1);
+		ee.ee_info = take(in, 4);
+		ee.ee_data = take(in, 4);
+		memset(data, 0, sizeof(data));
+		memcpy(data, &ee, sizeof(ee));
+		n = take(in, 1) % 4 ? sizeof(data) : take_below(in, sizeof(data));
+		claimed = CMSG_LEN(n);
+		if (take(in, 1) % 4 == 0) {
+			claimed = take(in, 2);
+			well_formed = false;
+		}
+		if (w < 2 && n >= sizeof(ee) &&
+		    ee.ee_origin == SO_EE_ORIGIN_UDP_ULP)
+			one = true;
+		put(&b, where[w][0], where[w][1], data, n, claimed);
+	}
+	msg.msg_controllen = b.len;
+	if (take(in, 1) % 4 == 0 && b.len) {
+		msg.msg_controllen -= take_below(in, b.len + 1);
+		well_formed = false;
+	}
+	control = malloc(msg.msg_controllen ? msg.msg_controllen : 1);
+	if (!control)
+		return;
+	memcpy(control, b.buf, msg.msg_controllen);
+	msg.msg_control = msg.msg_controllen ? control : NULL;
+	memset(&ev, 0xa5, sizeof(ev));
+	if (qo_event_parse(&msg, &ev)) {
+		if (!event_inside(control, msg.msg_controllen, &ev))
+			fail("an event not from a message inside the buffer");
+	} else if (well_formed && one) {
+		fail("the event of a well-formed buffer was not found");
+	}
+	free(control);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -173,5 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((mode & 7) == 1 && rx.n != nseg)
 		fail("the kernel's records were not all taken");
 	free(control);
+
+	events(&in);
 	return 0;
 }
