@@ -148,10 +148,12 @@ int bench_net_setup(void);
 void bench_net_cleanup(void);
 int bench_net_open(struct bench_net *n);
 void bench_net_close(struct bench_net *n);
-/* sendmsg() of @len bytes, in UDP_SEGMENT segments of @gso when longer */
+/* sendmsg() of @len bytes, in UDP_SEGMENT segments of @gso when longer;
+ * with @nrec QUIC_TX_INFO records for the kernel to protect the packets
+ */
 ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 		   const struct sockaddr_storage *to, socklen_t to_len,
-		   int flags);
+		   int flags, const struct quic_tx_info *recs, unsigned int nrec);
 /* Run @fn with the calling thread in the peer namespace */
 int in_peer_ns(void (*fn)(void *), void *arg);
 /* A counter of the peer namespace's /proc/net/snmp "Udp:" line, or -1 */
@@ -254,5 +256,7 @@ void bench_print_insn(FILE *f, const struct bench_case *c,
 
 /* raw.c: OpenSSL's cost per packet, no network */
 int bench_raw(FILE *f, double seconds);
+/* quic_bench mem: see mem.c; 2 on a bad option */
+int mem_main(int argc, char **argv);
 
 #endif /* QUIC_BENCH_H */

@@ -19,6 +19,9 @@
  *	window id. -m writes /proc/self/maps to FILE first, so that the
  *	report can name the userspace code the plugin saw. Window 0, first,
  *	is a calibration loop of known length (insn_calibrate()).
+ *   quic_bench mem [-n CONNS] [-c CIDS]
+ *	Kernel memory per offloaded connection (bench/mem.c), one JSON
+ *	line per shape and a summary per cipher suite.
  *
  * Exit status: 0, or 1 when a case could not run or its packets were not
  * what they should be (a crash or a failed transfer, never a slow figure).
@@ -116,7 +119,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: quic_bench raw [SECONDS]\n"
 			"       quic_bench run [-t SECONDS] [-w WARMUP] [-x CMD] CASE...\n"
-			"       quic_bench insn [-n PACKETS] [-w PACKETS] [-m FILE] CASE...\n");
+			"       quic_bench insn [-n PACKETS] [-w PACKETS] [-m FILE] CASE...\n"
+			"       quic_bench mem [-n CONNS] [-c CIDS]\n");
 	exit(2);
 }
 
@@ -184,6 +188,12 @@ int main(int argc, char **argv)
 		return bench_raw(stdout, argc > 2 ? atof(argv[2]) : 0.3) ? 1 : 0;
 	if (!strcmp(argv[1], "insn"))
 		return insn_main(argc, argv);
+	if (!strcmp(argv[1], "mem")) {
+		opt = mem_main(argc, argv);
+		if (opt == 2)
+			usage();
+		return opt;
+	}
 	if (strcmp(argv[1], "run"))
 		usage();
 	optind = 2;

@@ -150,25 +150,41 @@ long long peer_quic_counter(const char *name)
 
 ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 		   const struct sockaddr_storage *to, socklen_t to_len,
-		   int flags)
+		   int flags, const struct quic_tx_info *recs, unsigned int nrec)
 {
-	char control[CMSG_SPACE(sizeof(uint16_t))] = {};
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t)) +
+			 CMSG_SPACE(BENCH_MAX_BATCH * sizeof(struct quic_tx_info))];
+		struct cmsghdr align;
+	} control;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = {
 		.msg_name = (void *)to, .msg_namelen = to_len,
 		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
 	};
 	uint16_t seg = gso;
 	struct cmsghdr *cm;
 
+	memset(&control, 0, sizeof(control));
+	cm = (struct cmsghdr *)control.buf;
 	if (gso && len > gso) {
-		msg.msg_control = control;
-		msg.msg_controllen = sizeof(control);
-		cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(seg));
 		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		msg.msg_controllen += CMSG_SPACE(sizeof(seg));
+		cm = (struct cmsghdr *)(control.buf + msg.msg_controllen);
 	}
+	if (nrec) {
+		/* The kernel is to protect these: one record per segment */
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_len = CMSG_LEN(nrec * sizeof(*recs));
+		memcpy(CMSG_DATA(cm), recs, nrec * sizeof(*recs));
+		msg.msg_controllen += CMSG_SPACE(nrec * sizeof(*recs));
+	}
+	if (!msg.msg_controllen)
+		msg.msg_control = NULL;
 	return sendmsg(fd, &msg, flags);
 }

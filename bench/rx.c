@@ -48,7 +48,7 @@ static void *rx_sender(void *arg)
 	while (flow_wait(&r->flow, t->nb)) {
 		n = bench_send(t->net->tx, t->set + (size_t)at * t->c->size, len,
 			       t->c->size, &t->net->rx_addr, t->net->rx_addr_len,
-			       0);
+			       0, NULL, 0);
 		if (n != (ssize_t)len) {
 			snprintf(t->err, sizeof(t->err), "sendmsg: %s",
 				 n < 0 ? strerror(errno) : "short");
@@ -154,7 +154,7 @@ static void rx_check(struct rx_ctx *t, struct bench_result *res)
 	snprintf(res->check, sizeof(res->check), "ok");
 	if (!buf || !control ||
 	    bench_send(t->net->tx, t->set, size, 0, &t->net->rx_addr,
-		       t->net->rx_addr_len, 0) != size) {
+		       t->net->rx_addr_len, 0, NULL, 0) != size) {
 		snprintf(res->check, sizeof(res->check), "send failed");
 		goto out;
 	}
@@ -176,7 +176,8 @@ static long long rx_ulp_errors(void)
 {
 	static const char *const names[] = {
 		"QuicRxPassthrough", "QuicRxAuthFailures", "QuicRxMalformed",
-		"QuicRxNoNextKey", "QuicRxLimit", "QuicRxErrNoMem",
+		"QuicRxNoNextKey", "QuicRxLimitDrops", "QuicRxTooManySegs",
+		"QuicRxAsyncDrops", "QuicRxErrNoMem", "QuicRxErrCrypto",
 	};
 	long long sum = 0;
 	unsigned int i;

@@ -37,6 +37,7 @@ struct tx_ctx {
 	uint32_t rr;			/* next connection, round-robin */
 	uint32_t last_conn;
 	uint64_t last_pn;
+	struct quic_tx_info recs[BENCH_MAX_BATCH]; /* ulp: what to protect */
 	uint8_t *bufs;
 	unsigned int nbufs;
 	uint64_t zc_done;		/* zerocopy sends completed (ids below) */
@@ -59,6 +60,13 @@ static int tx_fill(struct tx_ctx *t, uint8_t *buf, unsigned int nb)
 		if (++t->rr == t->c->conns)
 			t->rr = 0;
 		bench_packet_set(p, t->last_conn, t->last_pn);
+		/* The kernel seals what the record says, as the stack
+		 * tells it: connection, packet number, generation
+		 */
+		t->recs[i] = (struct quic_tx_info){
+			.pn = t->last_pn, .conn = t->last_conn,
+			.dcid_len = BENCH_CID_LEN,
+		};
 		if (!t->protect)
 			continue;
 		err = quic_ref_protect(&t->key, p, size, BENCH_CID_LEN,
@@ -130,7 +138,8 @@ static void *tx_sender(void *arg)
 			break;
 		}
 		n = bench_send(t->net->tx, buf, len, t->c->size, &t->net->rx_addr,
-			       t->net->rx_addr_len, flags);
+			       t->net->rx_addr_len, flags, t->recs,
+			       t->c->path == PATH_ULP ? t->nb : 0);
 		if (n < 0 && errno == ENOBUFS && t->zerocopy) {
 			/* too many zerocopy sends pending: try again later */
 			zc_drain(t);
@@ -187,7 +196,8 @@ static void tx_check(struct tx_ctx *t, struct bench_result *res)
 	snprintf(res->check, sizeof(res->check), "ok");
 	if (tx_fill(t, buf, 1) ||
 	    bench_send(t->net->tx, buf, size, 0, &t->net->rx_addr,
-		       t->net->rx_addr_len, 0) != size) {
+		       t->net->rx_addr_len, 0, t->recs,
+		       t->c->path == PATH_ULP) != size) {
 		snprintf(res->check, sizeof(res->check), "send failed: %s",
 			 strerror(errno));
 		return;
@@ -220,8 +230,10 @@ static void tx_check(struct tx_ctx *t, struct bench_result *res)
 static long long tx_ulp_errors(void)
 {
 	static const char *const names[] = {
-		"QuicTxPassthrough", "QuicTxErrMalformed", "QuicTxErrAmbiguous",
-		"QuicTxErrKeyExpired", "QuicTxErrNoMem",
+		"QuicTxErrRequest", "QuicTxErrPacket", "QuicTxErrNoConn",
+		"QuicTxErrNoKey", "QuicTxErrKeyRejected", "QuicTxErrPnReused",
+		"QuicTxErrKeyExpired", "QuicTxErrBusy", "QuicTxErrUnsupported",
+		"QuicTxErrNoMem", "QuicTxErrCrypto",
 	};
 	long long sum = 0;
 	unsigned int i;
