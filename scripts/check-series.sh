@@ -8,9 +8,12 @@
 # series builds without a warning in our files (scripts/check-bisect.sh,
 # by default with BISECT_SCOPE=objects: compiled at every prefix, linked at
 # the last; BISECT_SCOPE=full links every prefix, some 40 minutes more on
-# a fresh machine).
+# a fresh machine); and it builds in the configurations the lean kernel
+# never sees: IPv6 a module or absent, no INET, i386
+# (scripts/check-configs.sh).
 # Each writes its "pass|fail NAME" lines under $RESULTS (series-check.lines,
-# series-bisect.lines); results in $BUILD/results/series.result.
+# series-bisect.lines, series-config.lines); results in
+# $BUILD/results/series.result.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
@@ -19,13 +22,16 @@ SUITE=series
 result_reset "$SUITE"
 check=$RESULTS/series-check.lines
 bisect=$RESULTS/series-bisect.lines
-rm -f "$check" "$bisect"
+configs=$RESULTS/series-config.lines
+rm -f "$check" "$bisect" "$configs"
 rc=0
 python3 "$TOP/scripts/series.py" check "$check" || rc=$?
 [ -f "$check" ] || die "series check did not run"
 BISECT_SCOPE=${BISECT_SCOPE:-objects} "$TOP/scripts/check-bisect.sh" || rc=$?
 # A bisect run that stopped before recording (it said why) is one failure
 [ -f "$bisect" ] || echo "fail series:bisect" >"$bisect"
-cat "$check" "$bisect" | result_write "$SUITE"
+"$TOP/scripts/check-configs.sh" || rc=$?
+[ -f "$configs" ] || echo "fail series:config" >"$configs"
+cat "$check" "$bisect" "$configs" | result_write "$SUITE"
 result_print "$SUITE"
 exit "$rc"

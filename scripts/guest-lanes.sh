@@ -13,7 +13,8 @@
 # about one of the guest's vCPUs busy; a lane per vCPU uses them all. The
 # programs in lanes share no state: each makes its own network
 # namespaces, where its counters live. Those that change what the whole
-# kernel sees (a module parameter, the module itself) run alone.
+# kernel sees (the initial namespace's sysctls, the module itself) run
+# alone.
 #
 # Every output line is prefixed with its lane ("L0 ", "L1 ", ..., "LA "
 # for the programs run alone) so that the host can take the streams

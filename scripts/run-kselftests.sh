@@ -23,14 +23,17 @@
 #   KSFT_LANES     how many programs run side by side (default 2, the
 #                  guest's vCPUs; 1: one after the other), see guest-lanes.sh
 #   KSFT_ALONE     programs that run after the lanes, with nothing beside
-#                  them (default net/quic:quic_ulp, which lowers the module
-#                  parameter max_connections for a while, and
-#                  net/quic:quic_race, which unloads the module)
+#                  them (default net/quic:quic_ulp, which lowers the
+#                  initial network namespace's net.quic_ulp limits for a
+#                  while, and net/quic:quic_race, which unloads the module)
 #   KSFT_BOOT_TIMEOUT  seconds for the whole VM run (default: the settings
 #                  timeout times the number of tests, plus 300)
-#   FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS, RACE_ROUNDS
+#   FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS, RACE_ROUNDS,
+#   QUIC_LIMITS_FULL
 #                  passed to the guest when set: quic_fuzz's and quic_race's
-#                  bounds (default 60 s, 4 threads; 10 s, 40 rounds)
+#                  bounds (default 60 s, 4 threads; 10 s, 40 rounds), and 1
+#                  for quic_limits to reach the RFC 9001 limits for real
+#                  (millions of packets: give KSFT_BOOT_TIMEOUT room)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
@@ -119,7 +122,8 @@ boot_timeout() {
 
 run_tests() {
 	local env=() v
-	for v in FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED RACE_SECONDS RACE_ROUNDS; do
+	for v in FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED RACE_SECONDS RACE_ROUNDS \
+		QUIC_LIMITS_FULL; do
 		[ -z "${!v:-}" ] || env+=("$v=${!v}")
 	done
 	# Sanitizer findings must fail the test that hit them. The runner
