@@ -412,6 +412,24 @@ TEST_F(txinfo, einval_msg_more)
 	sent(_metadata, t, 100, 0);
 }
 
+#ifndef MSG_PROBE
+#define MSG_PROBE	0x10	/* include/linux/socket.h; libc does not say */
+#endif
+
+/* MSG_PROBE builds no datagram: a request with it could never be
+ * honoured, so it is refused rather than silently taken as sent
+ */
+TEST_F(txinfo, einval_msg_probe)
+{
+	struct txi *t = &self->t;
+	struct req q;
+
+	one(t, &q, CONN, 0, 0, 300);
+	q.r.flags = MSG_PROBE;
+	refused(_metadata, t, &q, EINVAL, NULL, 0);
+	sent(_metadata, t, 100, 0);
+}
+
 TEST_F(txinfo, einval_udp_cork)
 {
 	struct txi *t = &self->t;

@@ -663,7 +663,7 @@ TEST_F(limits, defaults)
 	struct stat st;
 
 	/* Unless something else in this namespace changed them */
-	EXPECT_EQ(self->conns, 65536);
+	EXPECT_EQ(self->conns, 16384);
 	EXPECT_EQ(self->cids, QUIC_MAX_CIDS);
 	/* The module parameter is gone */
 	EXPECT_NE(stat("/sys/module/quic/parameters/max_connections", &st), 0);
@@ -727,7 +727,7 @@ TEST(max_connections_total)
 	ASSERT_GE(b, 0);
 	ASSERT_EQ(quic_attach(a), 0);
 	ASSERT_EQ(quic_attach(b), 0);
-	EXPECT_EQ(quic_sysctl_get(MAX_CONNS_TOTAL), 262144);
+	EXPECT_EQ(quic_sysctl_get(MAX_CONNS_TOTAL), 65536);
 	ASSERT_EQ(quic_sysctl_set(MAX_CONNS_TOTAL, 3), 0);
 	for (i = 1; i <= 2; i++) {
 		key = good_key(i);
