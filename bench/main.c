@@ -70,6 +70,49 @@ static int parse_case(const char *spec, struct bench_case *c)
 	return 0;
 }
 
+static long slab_kib(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "SUnreclaim:", 11))
+			v = atol(line + 11);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Connections are freed after their socket closes, from RCU callbacks and
+ * work items (transforms zeroed and released): thousands of them take
+ * seconds under TCG. Wait for that to end before the next case, or its
+ * window counts the previous case's teardown: until no connection is
+ * left in either namespace (QuicCurrConns), then until the unreclaimable
+ * slab stops shrinking (the frees that follow); 30 s at most for each.
+ */
+static void settle_conns(void)
+{
+	long prev = -1, now;
+	int i, j, still = 0;
+
+	for (i = 0; i < 3000; i++) {
+		if (quic_counter("QuicCurrConns") <= 0 &&
+		    peer_quic_counter("QuicCurrConns") <= 0)
+			break;
+		usleep(10000);
+	}
+	for (j = 0; j < 300 && still < 3; j++) {
+		usleep(100000);
+		now = slab_kib();
+		still = prev >= 0 && now >= prev - 64 ? still + 1 : 0;
+		prev = now;
+	}
+	if (i >= 3000 || j >= 300)
+		fprintf(stderr, "quic_bench: connections still held after 30 s\n");
+}
+
 static int run_cases(int argc, char **argv, double secs, double warmup)
 {
 	struct bench_result res;
@@ -90,6 +133,7 @@ static int run_cases(int argc, char **argv, double secs, double warmup)
 		}
 		c.seconds = secs;
 		c.warmup = warmup;
+		settle_conns();
 		err = c.dir == BENCH_TX ? bench_tx(&c, &res) : bench_rx(&c, &res);
 		if (err) {
 			fprintf(stderr, "quic_bench: %s: cannot run: %s\n",

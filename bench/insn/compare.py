@@ -10,7 +10,10 @@ Prints, for the ULP cases both runs have, the instructions per packet
 the crypto (total minus the AEAD and header protection groups: what the
 path adds around the crypto, which is what a data-path change moves), the
 ULP module's own group and the allocator's, before and after, with the
-change. With --md, the table replaces (or is appended as) the section
+change; then, per direction, batch and suite, what the ULP path adds
+beyond its crypto over plain UDP measured in the same boots (the report's
+"derived" figures), which cancels what moves every path alike. With
+--md, the tables replace (or are appended as) the section
 TITLE of FILE, a level-2 heading.
 """
 
@@ -59,6 +62,32 @@ def table(before, after, lb, la):
     return "\n".join(rows) + "\n"
 
 
+def derived(path):
+    with open(path) as f:
+        return {(d["kind"], d["batch"], d["cipher"]): d
+                for d in json.load(f)["derived"]}
+
+
+def overhead_table(before, after, lb, la):
+    """What the ULP adds beyond its crypto over plain UDP of the same run.
+
+    Subtracting the plain path measured in the same boots cancels what
+    moves every path alike (at batch 1, wake-ups and timer work).
+    """
+    rows = ["| dir | batch | cipher | plain UDP %s / %s | ULP over plain, "
+            "beyond crypto, %s | %s | change |" % (lb, la, lb, la),
+            "|" + " --- |" * 7]
+    for k in sorted(after):
+        if k not in before:
+            continue
+        b, a = before[k], after[k]
+        rows.append("| %s | %d | %s | %d / %d | %d | %d | %s |"
+                    % (k[0], k[1], k[2], b["plain"], a["plain"],
+                       b["ulp_beyond_crypto"], a["ulp_beyond_crypto"],
+                       pct(b["ulp_beyond_crypto"], a["ulp_beyond_crypto"])))
+    return "\n".join(rows) + "\n"
+
+
 def replace_section(path, title, body):
     with open(path) as f:
         text = f.read()
@@ -88,6 +117,8 @@ def main():
     args = ap.parse_args()
     out = table(cases(args.before), cases(args.after), args.label_before,
                 args.label_after)
+    out += "\n" + overhead_table(derived(args.before), derived(args.after),
+                                 args.label_before, args.label_after)
     sys.stdout.write(out)
     if args.md:
         if not args.section:
