@@ -46,18 +46,6 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT	103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO		104
-#endif
-#ifndef UDP_ULP
-#define UDP_ULP		105
-#endif
-#ifndef UDP_CORK
-#define UDP_CORK	1
-#endif
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE	136
 #endif

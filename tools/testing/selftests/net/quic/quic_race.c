@@ -45,13 +45,6 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT	103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO		104
-#endif
-
 #define AES128		QUIC_CIPHER_AES_128_GCM_SHA256
 #define MAX_DGRAM	65536
 #define PKT_LEN		200
