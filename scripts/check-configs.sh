@@ -107,7 +107,7 @@ targets() {	# name
 # (Modpost checks this when modules are linked; this is its part that the
 # series can break, without building the rest of the kernel.)
 exports() {	# name
-	local obj=$BUILD/obj-cfg-$1 core=() users=() sym def bad=0
+	local obj=$BUILD/obj-cfg-$1 core=() users=() sym def undef bad=0
 
 	for f in net/ipv4/udp.o net/ipv4/udp_ulp.o; do
 		[ ! -f "$obj/$f" ] || core+=("$obj/$f")
@@ -115,32 +115,31 @@ exports() {	# name
 	users=("$obj/net/ipv6/udp.o")
 	# (quic.mod: an earlier run at a longer prefix may have left more)
 	if [ -f "$WT/net/quic/Makefile" ]; then
+		[ -f "$obj/net/quic/quic.mod" ] || { echo "no quic.mod"; return 1; }
 		mapfile -t -O 1 users <"$obj/net/quic/quic.mod"
 		users=("${users[@]/#net/$obj/net}")
 	fi
 	declare -A syms=()
 	for def in "${core[@]}"; do
-		syms[$def]=$(nm "$def")
+		syms[$def]=$(nm "$def") || { echo "nm $def failed"; return 1; }
 	done
+	undef=$(nm -u "${users[@]}") || { echo "nm of the module objects failed"; return 1; }
 	while read -r sym; do
 		for def in "${core[@]}"; do
-			grep -qE " [TDBR] $sym\$" <<<"${syms[$def]}" || continue
+			grep -qE " [TDBRW] $sym\$" <<<"${syms[$def]}" || continue
 			grep -qE " __export_symbol_$sym\$" <<<"${syms[$def]}" && continue
 			echo "${def#"$obj"/} defines $sym, used by a module, without exporting it"
 			bad=1
 		done
-	done < <(nm -u "${users[@]}" | awk 'NF == 2 { print $2 }' | sort -u)
+	done < <(awk 'NF == 2 { print $2 }' <<<"$undef" | sort -u)
 	return "$bad"
 }
 
-# The configuration, made once per run against the last prefix's Kconfig;
-# each prefix then takes what its own Kconfig knows of it (olddefconfig)
-declare -A config_made=()
+# The configuration of one prefix, from tinyconfig and that prefix's own
+# Kconfig: a later patch's selects must not make an earlier one build
 make_config() {	# name
 	local name=$1 obj=$BUILD/obj-cfg-$1
 
-	[ -z "${config_made[$name]:-}" ] || return 0
-	git -C "$WT" checkout -q --force --detach "${commits[n - 1]}"
 	mkdir -p "$obj"
 	# shellcheck disable=SC2046
 	printf '%s\n' $(options "$name") >"$obj/fragment.config"
@@ -151,19 +150,24 @@ make_config() {	# name
 		kmake "$name" olddefconfig
 	} >"$LOGS/$name-config.log" 2>&1 ||
 		{ echo "configuration failed"; tail -n 5 "$LOGS/$name-config.log"; return 1; }
-	cp "$obj/.config" "$LOGS/$name.config"
-	config_made[$name]=1
+	if grep -q 'unmet direct dependencies' "$LOGS/$name-config.log"; then
+		echo "configuration has unmet dependencies:"
+		grep -A3 'unmet direct dependencies' "$LOGS/$name-config.log"
+		return 1
+	fi
 }
 
 # One configuration at one prefix; says what is wrong, non-zero if anything
 check_prefix() {	# name commit last
 	local name=$1 obj=$BUILD/obj-cfg-$1 log=$LOGS/$1-current.log opt sym
 
+	if ! git -C "$WT" checkout -q --force --detach "$2" ||
+	   [ "$(git -C "$WT" rev-parse HEAD)" != "$2" ]; then
+		echo "cannot check out $2 in $WT"
+		return 1
+	fi
 	make_config "$name" || return 1
-	git -C "$WT" checkout -q --force --detach "$2"
-	cp "$LOGS/$name.config" "$obj/.config"
-	kmake "$name" olddefconfig >"$log" 2>&1 ||
-		{ echo "olddefconfig failed"; tail -n 5 "$log"; return 1; }
+	: >"$log"
 	# Every option asked for that this prefix knows must have survived
 	while read -r opt; do
 		sym=${opt%%=*}
@@ -179,7 +183,7 @@ check_prefix() {	# name commit last
 		grep -E 'error|Error' "$log" | head -n 20
 		return 1
 	fi
-	if grep -E "^($WT/)?($OURS)[^:]*:[0-9]+:[0-9]+: (warning|error)" "$log"; then
+	if grep -E "(^|/)($OURS)[^:]*:[0-9]+:[0-9]+: (warning|error)|(^|/)($OURS)[^:]*: warning: objtool:" "$log"; then
 		return 1
 	fi
 	if modular "$name" && ! exports "$name"; then
@@ -203,13 +207,17 @@ code_prefix() {	# name index
 
 	[ "$2" = $((n - 1)) ] && return 0
 	case $1 in
-	inet-n)	paths='^(include|net/core)/' ;;
-	*)	paths='^(include|net/ipv4/udp|net/ipv6/udp|net/quic/)' ;;
+	inet-n)	paths='^(include|net/core)/|(^|/)(Kconfig|Makefile)' ;;
+	*)	paths='^(include|net/ipv4/udp|net/ipv6/udp|net/quic/)|(^|/)(Kconfig|Makefile)' ;;
 	esac
+	# (the whole list read, so that no early exit of grep counts as "no")
 	git -C "$SRC" diff --name-only "${commits[$2]}^" "${commits[$2]}" |
-		grep -qE "$paths"
+		grep -E "$paths" >/dev/null
 }
 
+for name in ${CONFIGS:-}; do
+	[ -n "$(options "$name")" ] || die "CONFIGS: no configuration $name"
+done
 tool_sum=$(gcc --version | head -n 1 | sha256sum | cut -d' ' -f1)
 script_sum=$(grep -v '^[[:space:]]*#' "$0" | sha256sum | cut -d' ' -f1)
 : >"$LINES"
