@@ -22,10 +22,11 @@
 struct workqueue_struct *quic_wq;
 
 /*
- * A connection's AEAD transforms, some 10 KiB of it with AES-GCM, are not
+ * A connection's AEAD transforms, some 10 KiB of it with AES-GCM on
+ * x86_64 with AES-NI and PCLMULQDQ (more where GHASH is generic), are not
  * charged to any memory cgroup (Documentation/networking/quic.rst,
- * "Limits"): the defaults keep what a namespace can pin that way near
- * 700 MiB. A server that needs more raises them.
+ * "Limits"): there, the defaults keep what a namespace can pin that way
+ * near 700 MiB. A server that needs more raises them.
  */
 #define QUIC_DEFAULT_MAX_CONNS		16384
 #define QUIC_DEFAULT_MAX_CONNS_TOTAL	65536

@@ -413,7 +413,7 @@ TEST_F(txinfo, einval_msg_more)
 }
 
 #ifndef MSG_PROBE
-#define MSG_PROBE	0x10	/* include/linux/socket.h; libc does not say */
+#define MSG_PROBE	0x10	/* include/linux/socket.h */
 #endif
 
 /* MSG_PROBE builds no datagram: a request with it could never be
