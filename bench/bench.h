@@ -50,7 +50,7 @@ enum bench_path { PATH_PLAIN, PATH_USER, PATH_USERZC, PATH_ULP };
  * @dir: which side is measured: Tx (protect and send) or Rx (receive and
  *	unprotect)
  * @path: how packets are protected
- * @cipher: QUIC_CIPHER_* (ignored by PATH_PLAIN)
+ * @cipher: QUIC_ULP_CIPHER_* (ignored by PATH_PLAIN)
  * @size: bytes per QUIC packet, header and tag included (= UDP payload)
  * @batch: packets per sendmsg() (UDP_SEGMENT), capped by BENCH_MAX_DGRAM;
  *	1 sends plain datagrams
@@ -149,18 +149,18 @@ void bench_net_cleanup(void);
 int bench_net_open(struct bench_net *n);
 void bench_net_close(struct bench_net *n);
 /* sendmsg() of @len bytes, in UDP_SEGMENT segments of @gso when longer;
- * with @nrec QUIC_TX_INFO records for the kernel to protect the packets
+ * with @nrec QUIC_ULP_TX_INFO records for the kernel to protect the packets
  */
 ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 		   const struct sockaddr_storage *to, socklen_t to_len,
-		   int flags, const struct quic_tx_info *recs, unsigned int nrec);
+		   int flags, const struct quic_ulp_tx_info *recs, unsigned int nrec);
 /* Run @fn with the calling thread in the peer namespace */
 int in_peer_ns(void (*fn)(void *), void *arg);
 /* A counter of the peer namespace's /proc/net/snmp "Udp:" line, or -1 */
 long long peer_udp_counter(const char *name);
 /* Datagrams the peer namespace's UDP dropped (RcvbufErrors + InErrors) */
 long long peer_udp_drops(void);
-/* A counter of the peer namespace's /proc/net/quic_stat, or -1 */
+/* A counter of the peer namespace's /proc/net/quic_ulp_stat, or -1 */
 long long peer_quic_counter(const char *name);
 
 /*

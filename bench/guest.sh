@@ -41,7 +41,7 @@ stage_rc() { echo "$1 $2" >>"$OUT/status"; }
 	echo "perf=$(perf --version 2>/dev/null || echo none)"
 } >"$OUT/env.txt"
 
-modprobe quic || { log "cannot load the quic module"; stage_rc modprobe 1; exit 1; }
+modprobe quic_ulp || { log "cannot load the quic_ulp module"; stage_rc modprobe 1; exit 1; }
 
 # 1. Raw crypto, no network
 log "raw kernel AEAD"

@@ -62,9 +62,9 @@ static int parse_case(const char *spec, struct bench_case *c)
 	else
 		return -1;
 	if (!strcmp(cipher, "aes"))
-		c->cipher = QUIC_CIPHER_AES_128_GCM_SHA256;
+		c->cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256;
 	else if (!strcmp(cipher, "chacha"))
-		c->cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256;
+		c->cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256;
 	else
 		return -1;
 	return 0;

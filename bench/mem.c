@@ -76,31 +76,31 @@ static void mem_settle(void)
 static int mem_conn(int fd, uint32_t conn, uint16_t cipher,
 		    uint32_t rx_updates, unsigned int cids)
 {
-	struct quic_key k = { .conn = conn, .cipher = cipher,
-			      .version = QUIC_VERSION_1 };
-	struct quic_cid c = { .conn = conn, .dir = QUIC_DIR_RX, .len = 8 };
+	struct quic_ulp_key k = { .conn = conn, .cipher = cipher,
+			      .version = QUIC_ULP_VERSION_1 };
+	struct quic_ulp_cid c = { .conn = conn, .dir = QUIC_ULP_DIR_RX, .len = 8 };
 	unsigned int i;
 
-	k.secret_len = cipher == QUIC_CIPHER_AES_256_GCM_SHA384 ? 48 : 32;
+	k.secret_len = cipher == QUIC_ULP_CIPHER_AES_256_GCM_SHA384 ? 48 : 32;
 	bench_secret(cipher, k.secret);
-	if (setsockopt(fd, SOL_UDP, QUIC_TX_KEY, &k, sizeof(k)))
+	if (setsockopt(fd, SOL_UDP, QUIC_ULP_TX_KEY, &k, sizeof(k)))
 		return -errno;
 	k.key_updates = rx_updates;
-	if (setsockopt(fd, SOL_UDP, QUIC_RX_KEY, &k, sizeof(k)))
+	if (setsockopt(fd, SOL_UDP, QUIC_ULP_RX_KEY, &k, sizeof(k)))
 		return -errno;
 	for (i = 0; i < cids; i++) {
 		memcpy(c.id, &conn, sizeof(conn));
 		memcpy(c.id + sizeof(conn), &i, sizeof(i));
-		c.dir = QUIC_DIR_RX;
+		c.dir = QUIC_ULP_DIR_RX;
 		c.flags = 0;
 		memset(c.reset_token, 0, sizeof(c.reset_token));
-		if (setsockopt(fd, SOL_UDP, QUIC_ADD_CID, &c, sizeof(c)))
+		if (setsockopt(fd, SOL_UDP, QUIC_ULP_ADD_CID, &c, sizeof(c)))
 			return -errno;
 		/* A send ID holds its Stateless Reset token */
-		c.dir = QUIC_DIR_TX;
-		c.flags = QUIC_CID_RESET_TOKEN;
+		c.dir = QUIC_ULP_DIR_TX;
+		c.flags = QUIC_ULP_CID_RESET_TOKEN;
 		memset(c.reset_token, i + 1, sizeof(c.reset_token));
-		if (setsockopt(fd, SOL_UDP, QUIC_ADD_CID, &c, sizeof(c)))
+		if (setsockopt(fd, SOL_UDP, QUIC_ULP_ADD_CID, &c, sizeof(c)))
 			return -errno;
 	}
 	return 0;
@@ -152,8 +152,8 @@ static int mem_shape(const char *name, unsigned int conns, uint16_t cipher,
 int mem_main(int argc, char **argv)
 {
 	static const uint16_t ciphers[] = {
-		QUIC_CIPHER_AES_128_GCM_SHA256,
-		QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
+		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	};
 	unsigned int conns = 4096, cids = 16, i;
 	double fresh, updated, ids;
@@ -168,7 +168,7 @@ int mem_main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (!conns || !cids || cids > QUIC_MAX_CIDS)
+	if (!conns || !cids || cids > QUIC_ULP_MAX_CIDS)
 		return 2;
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
 		if (mem_shape("fresh", conns, ciphers[i], 0, 0, &fresh) ||
@@ -180,7 +180,7 @@ int mem_main(int argc, char **argv)
 		       bench_cipher_name(ciphers[i]), fresh, updated - fresh,
 		       (ids - fresh) / (2 * cids),
 		       fresh + 2 * (updated - fresh) +
-		       QUIC_MAX_CIDS * (ids - fresh) / cids);
+		       QUIC_ULP_MAX_CIDS * (ids - fresh) / cids);
 	}
 	return 0;
 }

@@ -150,11 +150,11 @@ long long peer_quic_counter(const char *name)
 
 ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 		   const struct sockaddr_storage *to, socklen_t to_len,
-		   int flags, const struct quic_tx_info *recs, unsigned int nrec)
+		   int flags, const struct quic_ulp_tx_info *recs, unsigned int nrec)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t)) +
-			 CMSG_SPACE(BENCH_MAX_BATCH * sizeof(struct quic_tx_info))];
+			 CMSG_SPACE(BENCH_MAX_BATCH * sizeof(struct quic_ulp_tx_info))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
@@ -179,7 +179,7 @@ ssize_t bench_send(int fd, const void *buf, size_t len, unsigned int gso,
 	if (nrec) {
 		/* The kernel is to protect these: one record per segment */
 		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_type = QUIC_ULP_TX_INFO;
 		cm->cmsg_len = CMSG_LEN(nrec * sizeof(*recs));
 		memcpy(CMSG_DATA(cm), recs, nrec * sizeof(*recs));
 		msg.msg_controllen += CMSG_SPACE(nrec * sizeof(*recs));

@@ -63,13 +63,13 @@ const char *bench_path_name(enum bench_path p)
 const char *bench_cipher_name(uint16_t cipher)
 {
 	switch (cipher) {
-	case QUIC_CIPHER_AES_128_GCM_SHA256:
+	case QUIC_ULP_CIPHER_AES_128_GCM_SHA256:
 		return "AES-128-GCM";
-	case QUIC_CIPHER_AES_256_GCM_SHA384:
+	case QUIC_ULP_CIPHER_AES_256_GCM_SHA384:
 		return "AES-256-GCM";
-	case QUIC_CIPHER_CHACHA20_POLY1305_SHA256:
+	case QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256:
 		return "ChaCha20-Poly1305";
-	case QUIC_CIPHER_AES_128_CCM_SHA256:
+	case QUIC_ULP_CIPHER_AES_128_CCM_SHA256:
 		return "AES-128-CCM";
 	}
 	return "?";
@@ -89,10 +89,10 @@ int bench_ulp_install(int fd, const struct bench_case *c, bool rx,
 		bench_cid(cid, i);
 		err = quic_set_key(fd, rx, i, c->cipher, secret, 0, 0);
 		/* Received packets are matched by our IDs; sent ones name
-		 * their connection in their QUIC_TX_INFO record
+		 * their connection in their QUIC_ULP_TX_INFO record
 		 */
 		if (!err && rx)
-			err = quic_cid(fd, true, i, QUIC_DIR_RX, cid,
+			err = quic_cid(fd, true, i, QUIC_ULP_DIR_RX, cid,
 				       BENCH_CID_LEN, NULL);
 	}
 	*secs = now_sec() - t0;

@@ -129,8 +129,8 @@ static int raw_case(FILE *f, uint16_t cipher, unsigned int size,
 int bench_raw(FILE *f, double seconds)
 {
 	static const uint16_t ciphers[] = {
-		QUIC_CIPHER_AES_128_GCM_SHA256,
-		QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
+		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	};
 	static const unsigned int sizes[] = { 1200, 1452 };
 	unsigned int i, j;

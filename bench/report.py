@@ -246,12 +246,12 @@ class Report:
   decoding stays in its window); it does no crypto. The receiver reads
   with `UDP_GRO` and (a) takes the packets as they are; (b) unprotects
   each with OpenSSL (`quic_ref_unprotect()`); (c) reads plaintext from a
-  ULP socket and checks the `QUIC_RX_INFO` record of every packet. A
+  ULP socket and checks the `QUIC_ULP_RX_INFO` record of every packet. A
   packet not authenticated or not decrypted is a failure, and a case with
   failures is an error.
 - Before each case one packet goes through the path and is checked where
   it arrives (decrypted with the other side's key and compared); the ULP's
-  own counters (`/proc/net/quic_stat`) must have protected or decrypted
+  own counters (`/proc/net/quic_ulp_stat`) must have protected or decrypted
   every packet with no error.
 - **CPU** is `/proc/stat` over the measured interval: user + system
   (+steal) + irq + softirq, **all CPUs** (the idle thread excluded), i.e.

@@ -8,7 +8,7 @@
  * and
  *   plain: takes the packets as they are;
  *   user:  unprotects each one with OpenSSL (quic_ref_unprotect());
- *   ulp:   reads plaintext and one QUIC_RX_INFO record per packet.
+ *   ulp:   reads plaintext and one QUIC_ULP_RX_INFO record per packet.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include "bench.h"
 
 #define RX_CONTROL	(CMSG_SPACE(sizeof(int)) + \
-			 CMSG_SPACE(BENCH_MAX_BATCH * sizeof(struct quic_rx_info)))
+			 CMSG_SPACE(BENCH_MAX_BATCH * sizeof(struct quic_ulp_rx_info)))
 
 struct rx_ctx {
 	const struct bench_case *c;
@@ -75,7 +75,7 @@ static ssize_t rx_one(struct rx_ctx *t, uint8_t *buf, char *control,
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control, .msg_controllen = RX_CONTROL,
 	};
-	const struct quic_rx_info *info = NULL;
+	const struct quic_ulp_rx_info *info = NULL;
 	unsigned int size = t->c->size, npkt, ninfo = 0, i;
 	struct quic_ref_rx rx;
 	struct cmsghdr *cm;
@@ -95,13 +95,13 @@ static ssize_t rx_one(struct rx_ctx *t, uint8_t *buf, char *control,
 	case PATH_ULP:
 		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == SOL_UDP &&
-			    cm->cmsg_type == QUIC_RX_INFO) {
+			    cm->cmsg_type == QUIC_ULP_RX_INFO) {
 				info = (const void *)CMSG_DATA(cm);
 				ninfo = (cm->cmsg_len - CMSG_LEN(0)) /
 					sizeof(*info);
 			}
 		for (i = 0; i < npkt; i++)
-			if (i >= ninfo || info[i].status != QUIC_RX_DECRYPTED ||
+			if (i >= ninfo || info[i].status != QUIC_ULP_RX_DECRYPTED ||
 			    (msg.msg_flags & MSG_CTRUNC))
 				++*failed;
 		break;

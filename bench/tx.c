@@ -37,7 +37,7 @@ struct tx_ctx {
 	uint32_t rr;			/* next connection, round-robin */
 	uint32_t last_conn;
 	uint64_t last_pn;
-	struct quic_tx_info recs[BENCH_MAX_BATCH]; /* ulp: what to protect */
+	struct quic_ulp_tx_info recs[BENCH_MAX_BATCH]; /* ulp: what to protect */
 	uint8_t *bufs;
 	unsigned int nbufs;
 	uint64_t zc_done;		/* zerocopy sends completed (ids below) */
@@ -63,7 +63,7 @@ static int tx_fill(struct tx_ctx *t, uint8_t *buf, unsigned int nb)
 		/* The kernel seals what the record says, as the stack
 		 * tells it: connection, packet number, generation
 		 */
-		t->recs[i] = (struct quic_tx_info){
+		t->recs[i] = (struct quic_ulp_tx_info){
 			.pn = t->last_pn, .conn = t->last_conn,
 			.dcid_len = BENCH_CID_LEN,
 		};

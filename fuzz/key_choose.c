@@ -24,7 +24,7 @@
  *    the next generation the next keys, and one of the previous generation,
  *    while the previous keys are held, the previous keys: whatever the
  *    reordering, no packet the RFC lets through fails for a wrong choice.
- * The installation (struct quic_key's key_updates and next_pn) is part of
+ * The installation (struct quic_ulp_key's key_updates and next_pn) is part of
  * the model: the connection may start in the middle of its life with
  * packets of the previous phase still in flight.
  */
@@ -262,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			if (take(&in, 1) & 1) {
-				/* QUIC_DISCARD_OLD_KEY */
+				/* QUIC_ULP_DISCARD_OLD_KEY */
 				m.r_have_old = false;
 			} else if (m.qlen) {
 				/* lost */

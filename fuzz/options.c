@@ -2,8 +2,8 @@
 /*
  * libFuzzer harness for the checks of the socket options' structures in
  * net/quic/packet.c, built as the kernel builds it: quic_key_check()
- * (QUIC_TX_KEY, QUIC_RX_KEY), quic_cid_check() (QUIC_ADD_CID,
- * QUIC_DEL_CID) and quic_tx_info_check() (a QUIC_TX_INFO record of
+ * (QUIC_ULP_TX_KEY, QUIC_ULP_RX_KEY), quic_cid_check() (QUIC_ULP_ADD_CID,
+ * QUIC_ULP_DEL_CID) and quic_tx_info_check() (a QUIC_ULP_TX_INFO record of
  * sendmsg()).
  *
  * The model is the uAPI's documentation (include/uapi/linux/quic.h) read
@@ -43,11 +43,11 @@ static bool model_zero(const u8 *p, size_t len)
 static unsigned int model_secret_len(u16 suite)
 {
 	switch (suite) {
-	case QUIC_CIPHER_AES_128_GCM_SHA256:
-	case QUIC_CIPHER_CHACHA20_POLY1305_SHA256:
-	case QUIC_CIPHER_AES_128_CCM_SHA256:
+	case QUIC_ULP_CIPHER_AES_128_GCM_SHA256:
+	case QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256:
+	case QUIC_ULP_CIPHER_AES_128_CCM_SHA256:
 		return 32;
-	case QUIC_CIPHER_AES_256_GCM_SHA384:
+	case QUIC_ULP_CIPHER_AES_256_GCM_SHA384:
 		return 48;
 	default:
 		return 0;
@@ -78,13 +78,13 @@ static void take_tail(struct input *in, u8 *p, size_t size, size_t from)
 		p[take_below(in, size)] = take(in, 1) | 1;
 }
 
-static void steer_key(struct input *in, struct quic_key *key)
+static void steer_key(struct input *in, struct quic_ulp_key *key)
 {
 	static const u16 suites[] = {
-		QUIC_CIPHER_AES_128_GCM_SHA256,
-		QUIC_CIPHER_AES_256_GCM_SHA384,
-		QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
-		QUIC_CIPHER_AES_128_CCM_SHA256,
+		QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
+		QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
+		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	};
 	unsigned int i;
 
@@ -93,15 +93,15 @@ static void steer_key(struct input *in, struct quic_key *key)
 	if (take(in, 1) % 4 == 0)
 		key->secret_len = take(in, 1);
 	key->flags = take(in, 1) % 4 ? 0 : take(in, 1);
-	key->key_updates = take_edge(in, QUIC_MAX_KEY_UPDATES, 4);
-	key->version = take(in, 1) & 1 ? QUIC_VERSION_1 : QUIC_VERSION_2;
-	key->next_pn = take_edge(in, QUIC_MAX_PN, 8);
+	key->key_updates = take_edge(in, QUIC_ULP_MAX_KEY_UPDATES, 4);
+	key->version = take(in, 1) & 1 ? QUIC_ULP_VERSION_1 : QUIC_ULP_VERSION_2;
+	key->next_pn = take_edge(in, QUIC_ULP_MAX_PN, 8);
 	for (i = 0; i < key->secret_len && i < sizeof(key->secret); i++)
 		key->secret[i] = take(in, 1);
 	take_tail(in, key->secret, sizeof(key->secret), key->secret_len);
 }
 
-static void check_key(const struct quic_key *key)
+static void check_key(const struct quic_ulp_key *key)
 {
 	unsigned int secret_len = model_secret_len(key->cipher);
 	bool valid;
@@ -111,21 +111,21 @@ static void check_key(const struct quic_key *key)
 	if (!secret_len)
 		return;
 	valid = key->secret_len == secret_len && !key->flags &&
-		key->key_updates <= QUIC_MAX_KEY_UPDATES &&
-		key->next_pn <= QUIC_MAX_PN &&
+		key->key_updates <= QUIC_ULP_MAX_KEY_UPDATES &&
+		key->next_pn <= QUIC_ULP_MAX_PN &&
 		model_zero(key->secret + secret_len,
 			   sizeof(key->secret) - secret_len);
 	got = quic_key_check(key, secret_len);
 	if (got != (valid ? 0 : -EINVAL))
-		fail("struct quic_key", got, valid ? 0 : -EINVAL);
+		fail("struct quic_ulp_key", got, valid ? 0 : -EINVAL);
 }
 
-static void steer_cid(struct input *in, struct quic_cid *cid)
+static void steer_cid(struct input *in, struct quic_ulp_cid *cid)
 {
 	unsigned int i;
 
 	cid->dir = take_below(in, 4);
-	cid->len = take_below(in, QUIC_MAX_CID_LEN + 2);
+	cid->len = take_below(in, QUIC_ULP_MAX_CID_LEN + 2);
 	if (take(in, 1) % 8 == 0)
 		cid->len = take(in, 1);
 	cid->flags = take(in, 1) % 3 ? take(in, 1) % 2 : take(in, 2);
@@ -142,49 +142,49 @@ static void steer_cid(struct input *in, struct quic_cid *cid)
 		((u8 *)&cid->peer)[take_below(in, sizeof(cid->peer))] = 1;
 }
 
-static void check_cid(const struct quic_cid *cid, bool add)
+static void check_cid(const struct quic_ulp_cid *cid, bool add)
 {
-	bool token = cid->flags & QUIC_CID_RESET_TOKEN;
+	bool token = cid->flags & QUIC_ULP_CID_RESET_TOKEN;
 	bool valid;
 	int got;
 
-	valid = (cid->dir == QUIC_DIR_TX || cid->dir == QUIC_DIR_RX) &&
-		cid->len <= QUIC_MAX_CID_LEN &&
-		!(cid->flags & ~QUIC_CID_RESET_TOKEN) && !cid->reserved &&
+	valid = (cid->dir == QUIC_ULP_DIR_TX || cid->dir == QUIC_ULP_DIR_RX) &&
+		cid->len <= QUIC_ULP_MAX_CID_LEN &&
+		!(cid->flags & ~QUIC_ULP_CID_RESET_TOKEN) && !cid->reserved &&
 		model_zero(cid->id + cid->len, sizeof(cid->id) - cid->len) &&
 		/* a token: only for an ID of the peer's, when it is added */
-		(token ? cid->dir == QUIC_DIR_TX && add :
+		(token ? cid->dir == QUIC_ULP_DIR_TX && add :
 			 model_zero(cid->reset_token,
 				    sizeof(cid->reset_token))) &&
 		/* the peer's address only identifies a zero-length ID of
 		 * ours: the peer's IDs only hold tokens
 		 */
-		((cid->dir == QUIC_DIR_RX && !cid->len) ||
+		((cid->dir == QUIC_ULP_DIR_RX && !cid->len) ||
 		 model_zero((const u8 *)&cid->peer, sizeof(cid->peer)));
 	got = quic_cid_check(cid, add);
 	if (got != (valid ? 0 : -EINVAL))
-		fail(add ? "struct quic_cid (add)" : "struct quic_cid (del)",
+		fail(add ? "struct quic_ulp_cid (add)" : "struct quic_ulp_cid (del)",
 		     got, valid ? 0 : -EINVAL);
 }
 
-/* A QUIC_TX_INFO record: only what needs neither packet nor connection */
-static void check_tx_info(const struct quic_tx_info *tx)
+/* A QUIC_ULP_TX_INFO record: only what needs neither packet nor connection */
+static void check_tx_info(const struct quic_ulp_tx_info *tx)
 {
-	bool valid = tx->pn <= QUIC_MAX_PN &&
-		     tx->dcid_len <= QUIC_MAX_CID_LEN &&
+	bool valid = tx->pn <= QUIC_ULP_MAX_PN &&
+		     tx->dcid_len <= QUIC_ULP_MAX_CID_LEN &&
 		     model_zero(tx->reserved, sizeof(tx->reserved));
 	int got = quic_tx_info_check(tx);
 
 	if (got != (valid ? 0 : -EINVAL))
-		fail("struct quic_tx_info", got, valid ? 0 : -EINVAL);
+		fail("struct quic_ulp_tx_info", got, valid ? 0 : -EINVAL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
-	struct quic_tx_info tx;
-	struct quic_key key;
-	struct quic_cid cid;
+	struct quic_ulp_tx_info tx;
+	struct quic_ulp_key key;
+	struct quic_ulp_cid cid;
 	unsigned int mode = take(&in, 1);
 	size_t n;
 
@@ -210,8 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&tx, in.p, n);
 	if (mode & 4) {
 		/* Mostly well formed, one field off now and then */
-		tx.pn &= mode & 8 ? ~0ULL : QUIC_MAX_PN;
-		tx.dcid_len %= mode & 16 ? 256 : QUIC_MAX_CID_LEN + 1;
+		tx.pn &= mode & 8 ? ~0ULL : QUIC_ULP_MAX_PN;
+		tx.dcid_len %= mode & 16 ? 256 : QUIC_ULP_MAX_CID_LEN + 1;
 		if (!(mode & 32))
 			memset(tx.reserved, 0, sizeof(tx.reserved));
 	}

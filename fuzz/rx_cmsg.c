@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for the parsing of the QUIC_RX_INFO control message in
+ * libFuzzer harness for the parsing of the QUIC_ULP_RX_INFO control message in
  * userspace: qo_rx_parse() of userspace-example/quic_offload.c, built from
  * that file. It is what every adopter of the library runs on each
  * datagram; the kernel side that writes the message is quic_recv_cmsg().
  *
  * The input builds a control buffer of up to four messages (UDP_GRO,
- * QUIC_RX_INFO, others; at other levels too), each with a length that is
+ * QUIC_ULP_RX_INFO, others; at other levels too), each with a length that is
  * right or made up, the buffer cut short or flagged MSG_CTRUNC, and a
  * datagram length. The buffer is allocated to its exact size, so that
  * AddressSanitizer reports any read past it. Checked:
  *  - no read outside the buffer, whatever the lengths say;
  *  - records are taken only when they describe the datagram: one per
  *    segment of the UDP_GRO size, never more than QO_MAX_SEGS, never
- *    from a truncated buffer; and they are the bytes of a QUIC_RX_INFO
+ *    from a truncated buffer; and they are the bytes of a QUIC_ULP_RX_INFO
  *    message that lies inside the buffer;
  *  - a buffer laid out as the kernel writes it (put_cmsg(): UDP_GRO, then
  *    one record per segment) gives exactly its records back.
@@ -67,10 +67,10 @@ static void put(struct built *b, int level, int type, const void *data,
 	b->len += CMSG_SPACE(n);
 }
 
-/* As the kernel lays it out: UDP_GRO, then QUIC_RX_INFO */
+/* As the kernel lays it out: UDP_GRO, then QUIC_ULP_RX_INFO */
 static size_t kernel_like(struct input *in, struct built *b, size_t *len)
 {
-	struct quic_rx_info info[QO_MAX_SEGS];
+	struct quic_ulp_rx_info info[QO_MAX_SEGS];
 	int gso = 1 + take_below(in, 1500);
 	size_t nseg = 1 + take_below(in, QO_MAX_SEGS), i;
 
@@ -78,13 +78,13 @@ static size_t kernel_like(struct input *in, struct built *b, size_t *len)
 	for (i = 0; i < nseg; i++) {
 		memset(&info[i], 0, sizeof(info[i]));
 		info[i].status = take(in, 1) & 1;
-		info[i].pn = take(in, 8) & QUIC_MAX_PN;
+		info[i].pn = take(in, 8) & QUIC_ULP_MAX_PN;
 		info[i].conn = take(in, 4);
 		info[i].flags = take(in, 1) & 7;
 		info[i].auth_failures = take(in, 2);
 	}
 	put(b, SOL_UDP, UDP_GRO, &gso, sizeof(gso), CMSG_LEN(sizeof(gso)));
-	put(b, SOL_UDP, QUIC_RX_INFO, info, nseg * sizeof(info[0]),
+	put(b, SOL_UDP, QUIC_ULP_RX_INFO, info, nseg * sizeof(info[0]),
 	    CMSG_LEN(nseg * sizeof(info[0])));
 	return nseg;
 }
@@ -92,7 +92,7 @@ static size_t kernel_like(struct input *in, struct built *b, size_t *len)
 static void made_up(struct input *in, struct built *b, size_t *len)
 {
 	static const int levels[] = { SOL_UDP, SOL_UDP, SOL_SOCKET, IPPROTO_IP };
-	static const int types[] = { UDP_GRO, QUIC_RX_INFO, QUIC_RX_INFO, 1 };
+	static const int types[] = { UDP_GRO, QUIC_ULP_RX_INFO, QUIC_ULP_RX_INFO, 1 };
 	unsigned char data[QO_MAX_SEGS * 16 + 64];
 	unsigned int nmsg = take_below(in, MAX_MSGS + 1), k;
 	size_t n, claimed, i;
@@ -112,7 +112,7 @@ static void made_up(struct input *in, struct built *b, size_t *len)
 	}
 }
 
-/* Is @rec the start of a QUIC_RX_INFO message's data, the message
+/* Is @rec the start of a QUIC_ULP_RX_INFO message's data, the message
  * inside the buffer and as long as the records at least?
  */
 static bool from_a_message(const unsigned char *control, size_t controllen,
@@ -123,7 +123,7 @@ static bool from_a_message(const unsigned char *control, size_t controllen,
 
 	for (p = 0; p + sizeof(h) <= controllen; p += CMSG_ALIGN(1)) {
 		memcpy(&h, control + p, sizeof(h));
-		if (h.cmsg_level == SOL_UDP && h.cmsg_type == QUIC_RX_INFO &&
+		if (h.cmsg_level == SOL_UDP && h.cmsg_type == QUIC_ULP_RX_INFO &&
 		    h.cmsg_len >= CMSG_LEN(n) && h.cmsg_len <= controllen - p &&
 		    !memcmp(control + p + CMSG_LEN(0), rec, n))
 			return true;
@@ -161,7 +161,7 @@ static void events(struct input *in)
 {
 	static const int where[][2] = {
 		{ SOL_IP, IP_RECVERR }, { SOL_IPV6, IPV6_RECVERR },
-		{ SOL_UDP, QUIC_RX_INFO }, { SOL_IP, 1 },
+		{ SOL_UDP, QUIC_ULP_RX_INFO }, { SOL_IP, 1 },
 	};
 	static struct built b;
 	struct sock_extended_err ee;
@@ -260,7 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (i = 0; i < rx.n; i++)
 		if (!!qo_rx_decrypted(&rx, i) !=
-		    (rx.info[i].status == QUIC_RX_DECRYPTED))
+		    (rx.info[i].status == QUIC_ULP_RX_DECRYPTED))
 			fail("qo_rx_decrypted() disagrees with the record");
 	if (qo_rx_decrypted(&rx, rx.n))
 		fail("a record past the last segment");

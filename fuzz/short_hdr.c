@@ -27,7 +27,7 @@
 #include "packet.h"
 #include "input.h"
 
-#define HDR_MAX	(1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN)
+#define HDR_MAX	(1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN)
 
 static void fail(const char *what, unsigned int cid_len, unsigned int len)
 {
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	u64 truncated, value, read;
 	bool fits, want_fits;
 
-	cid_len = take_below(&in, QUIC_MAX_CID_LEN + 4);
+	cid_len = take_below(&in, QUIC_ULP_MAX_CID_LEN + 4);
 	len = take_below(&in, 96);
 	if (take(&in, 1) & 1)
 		len = take_below(&in, 65536);
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		got[i] = take(&in, 1);
 
 	/* 1 + DCID + 4 bytes, then the 16-byte sample */
-	want_fits = cid_len <= QUIC_MAX_CID_LEN &&
+	want_fits = cid_len <= QUIC_ULP_MAX_CID_LEN &&
 		    (u64)len >= 1 + cid_len + 4 + 16;
 	fits = quic_hdr_fits(len, cid_len);
 	if (fits != want_fits)
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		value = value << 8 | want[pn_off + i];
 	if (truncated != value)
 		fail("wrong truncated packet number", cid_len, len);
-	if (pn_off + pn_len + QUIC_TAG_LEN > len)
+	if (pn_off + pn_len + QUIC_ULP_TAG_LEN > len)
 		fail("no room for the tag after the header", cid_len, len);
 
 	/* The send path, from the unprotected header */

@@ -3,7 +3,7 @@
  * libFuzzer harness for the Tx side of the userspace library: the record
  * queue of userspace-example/quic_offload.c (qo_txq.h), built from that
  * file. It is what stands between a packet the library left in plaintext
- * for the kernel and the wire: qo_txq_cmsg() writes the QUIC_TX_INFO
+ * for the kernel and the wire: qo_txq_cmsg() writes the QUIC_ULP_TX_INFO
  * control message for a datagram about to be sent, or refuses it;
  * qo_txq_done() uses the records up once the send is over. The kernel
  * side that reads the message is quic_sendmsg_skb().
@@ -52,7 +52,7 @@
 #define BUF_LEN		4096
 #define MAX_PKTS	256
 #define MAX_OPS		200
-#define MIN_PKT		(1 + 4 + QUIC_TAG_LEN)
+#define MIN_PKT		(1 + 4 + QUIC_ULP_TAG_LEN)
 
 /* Bulk bytes (payloads, sealed packets) from a generator the input seeds:
  * the input itself goes to decisions
@@ -100,7 +100,7 @@ static bool zero_tail(const uint8_t *p, size_t len)
 
 	if (len < MIN_PKT)
 		return false;
-	for (i = len - QUIC_TAG_LEN; i < len; i++)
+	for (i = len - QUIC_ULP_TAG_LEN; i < len; i++)
 		if (p[i])
 			return false;
 	return true;
@@ -143,19 +143,19 @@ static void put_plaintext(struct input *in, struct model *m,
 	p->off = off;
 	p->len = len;
 	p->gen = take_below(in, 6);
-	p->dcid_len = take_below(in, QUIC_MAX_CID_LEN + 1);
+	p->dcid_len = take_below(in, QUIC_ULP_MAX_CID_LEN + 1);
 	if (p->dcid_len > len - MIN_PKT)
 		p->dcid_len = len - MIN_PKT;
-	p->pn = take(in, 8) & QUIC_MAX_PN;
+	p->pn = take(in, 8) & QUIC_ULP_MAX_PN;
 	/* A short header: fixed bit as it comes, Key Phase of the generation */
 	buf[off] = (take(in, 1) & 0x78) | (p->gen & 1 ? 0x04 : 0) |
 		   (pnlen - 1);
-	for (i = 1; i < len - QUIC_TAG_LEN; i++)
+	for (i = 1; i < len - QUIC_ULP_TAG_LEN; i++)
 		buf[off + i] = bulk() | 1;
 	for (i = 0; i < pnlen; i++)
 		buf[off + 1 + p->dcid_len + i] =
 			p->pn >> (8 * (pnlen - 1 - i));
-	memset(buf + off + len - QUIC_TAG_LEN, 0, QUIC_TAG_LEN);
+	memset(buf + off + len - QUIC_ULP_TAG_LEN, 0, QUIC_ULP_TAG_LEN);
 
 	/* The model: what it overwrites dies, then the oldest if full */
 	for (i = 0; i < m->n; i++)
@@ -283,7 +283,7 @@ static void send_one(struct input *in, struct model *m, struct qo_txq *q,
 	size_t in_range = 0, last = 0, old = 0;
 	static uint8_t before[BUF_LEN];
 	struct msghdr msg = {};
-	struct quic_tx_info info;
+	struct quic_ulp_tx_info info;
 	struct cmsghdr h;
 	unsigned char *ctl;
 	bool known, any = false, ok;
@@ -389,7 +389,7 @@ static void send_one(struct input *in, struct model *m, struct qo_txq *q,
 				fail("the message overwrote the buffer's start");
 		memcpy(&h, ctl + pre, sizeof(h));
 		if (h.cmsg_len != CMSG_LEN(nseg * sizeof(info)) ||
-		    h.cmsg_level != SOL_UDP || h.cmsg_type != QUIC_TX_INFO)
+		    h.cmsg_level != SOL_UDP || h.cmsg_type != QUIC_ULP_TX_INFO)
 			fail("a malformed message header");
 		for (s = 0, k = SIZE_MAX; s < nseg; s++) {
 			const struct mpkt *p = NULL;

@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Installed at some generation, userspace having sealed some
 	 * numbers already
 	 */
-	m.cur.number = take_below(&in, QUIC_MAX_KEY_UPDATES + 1);
+	m.cur.number = take_below(&in, QUIC_ULP_MAX_KEY_UPDATES + 1);
 	next_pn = take_below(&in, 1000);
 	m.cur.first_pn = next_pn ? 0 : ~0ULL;
 	m.cur.largest_pn = next_pn ? next_pn - 1 : 0;
@@ -211,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			good_send(&m, m.s_gen, m.s_next_pn++);
 			break;
 		}
-		if (m.s_next_pn > QUIC_MAX_PN - 1000)
+		if (m.s_next_pn > QUIC_ULP_MAX_PN - 1000)
 			break;
 	}
 	return 0;

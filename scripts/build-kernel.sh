@@ -22,6 +22,14 @@ for f in "${fragments[@]}"; do
 	[ -f "$f" ] || die "config fragment $f missing"
 done
 
+# Objects of another base tree (the primary moved to a new version) are
+# not rebuilt by make when the new sources are older than they are: start
+# the object directory afresh.
+base=$(git -C "$SRC" rev-parse base)
+if ! stamp_ok "obj-base$VARIANT" "$base"; then
+	rm -rf "$OBJ"
+	rm -f "$BUILD/stamps/config$VARIANT"
+fi
 mkdir -p "$OBJ"
 make_k() {
 	make -s -C "$SRC" O="$OBJ" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
@@ -34,17 +42,23 @@ if ! stamp_ok "config$VARIANT" "$sum" || [ ! -f "$OBJ/.config" ]; then
 	KCONFIG_CONFIG="$OBJ/.config" "$SRC/scripts/kconfig/merge_config.sh" \
 		-m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" >"$BUILD/config$VARIANT.log" 2>&1
 	make_k olddefconfig >/dev/null
-	# Every option a fragment asks for must have survived olddefconfig.
+	# Every option a fragment asks for must have survived olddefconfig,
+	# unless this tree has no such option at all (one fragment serves
+	# both bases: 6.12's arch crypto options are library code in 7.x).
+	known=$(cd "$SRC" && git ls-files -- '*Kconfig*' | xargs cat |
+		sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Z0-9_]*\).*/CONFIG_\2/p' | sort -u)
 	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=[ym]' |
 		while IFS= read -r line; do
 			opt=${line%%=*}
 			val=${line#*=}
+			grep -qx "$opt" <<<"$known" || continue
 			grep -qx "$opt=$val" "$OBJ/.config" ||
 				{ [ "$val" = m ] && grep -qx "$opt=y" "$OBJ/.config"; } ||
 				echo "$line"
 		done)
 	[ -z "$missing" ] || [ -n "${ALLOW_MISSING_CONFIG:-}" ] || die "config options not set (missing dependency?): $(echo $missing)"
 	stamp_set "config$VARIANT" "$sum"
+	stamp_set "obj-base$VARIANT" "$base"
 fi
 
 note "kernel: building with $JOBS jobs"

@@ -29,7 +29,7 @@
 #
 # One line per prefix, "pass|fail series:bisect:NN-name", goes to
 # $RESULTS/series-bisect.lines; the series suite sums them with the lines
-# of `scripts/series.py check` ($RESULTS/series-check.lines, from
+# of `scripts/series.py check` ($RESULTS/series-check$TREE_SUFFIX.lines, from
 # check-series.sh, which runs both). Build logs: $BUILD/bisect/.
 #
 # BISECT_SCOPE=objects (what scripts/test.sh uses, to stay within its
@@ -53,11 +53,11 @@ set -euo pipefail
 command -v ccache >/dev/null || die "ccache missing; run scripts/setup.sh"
 command -v sparse >/dev/null || die "sparse missing; run scripts/setup.sh"
 
-WT=$BUILD/linux-bisect
-BOBJ=$BUILD/obj-bisect
-YOBJ=$BUILD/obj-bisect-y
-LOGS=$BUILD/bisect
-LINES=$RESULTS/series-bisect.lines
+WT=$BUILD/linux-bisect$TREE_SUFFIX
+BOBJ=$BUILD/obj-bisect$TREE_SUFFIX
+YOBJ=$BUILD/obj-bisect-y$TREE_SUFFIX
+LOGS=$BUILD/bisect$TREE_SUFFIX
+LINES=$RESULTS/series-bisect$TREE_SUFFIX.lines
 SCOPE=${BISECT_SCOPE:-full}
 case $SCOPE in
 full|objects) ;;
@@ -210,7 +210,7 @@ for ((i = 0; i < n; i++)); do
 		echo "$tool_sum $SCOPE"; hash_files "${fragments[@]}"
 		grep -v '^[[:space:]]*#' "$TOP/scripts/check-bisect.sh"; } |
 		sha256sum | cut -d' ' -f1)
-	if stamp_ok "bisect-$name" "$key"; then
+	if stamp_ok "bisect$TREE_SUFFIX-$name" "$key"; then
 		note "bisect: $name: unchanged since it passed"
 		echo "pass $test" >>"$LINES.tmp"
 		continue
@@ -220,7 +220,7 @@ for ((i = 0; i < n; i++)); do
 	if check_prefix "${commits[i]}" "$last" >"$LOGS/$name.log" 2>&1; then
 		note "bisect: $name: passed ($(($(date +%s) - t0)) s)"
 		echo "pass $test" >>"$LINES.tmp"
-		stamp_set "bisect-$name" "$key"
+		stamp_set "bisect$TREE_SUFFIX-$name" "$key"
 	else
 		note "bisect: $name: FAILED ($(($(date +%s) - t0)) s), see ${LOGS#"$TOP"/}/$name.log:"
 		head -n 30 "$LOGS/$name.log" >&2
@@ -232,7 +232,7 @@ mv "$LINES.tmp" "$LINES"
 
 # Into the series suite, beside what series.py check found
 lines=("$LINES")
-[ ! -f "$RESULTS/series-check.lines" ] || lines=("$RESULTS/series-check.lines" "$LINES")
+[ ! -f "$RESULTS/series-check$TREE_SUFFIX.lines" ] || lines=("$RESULTS/series-check$TREE_SUFFIX.lines" "$LINES")
 cat "${lines[@]}" | result_write series
 note "bisect: $n prefixes, $failed failed, $(($(date +%s) - start)) s"
 [ "$failed" = 0 ]

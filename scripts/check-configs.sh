@@ -28,7 +28,9 @@
 #
 # A (configuration, prefix) that passed is remembered by the hash of its
 # tree, of this script and of the compiler: a re-run skips it.
-# CONFIGS="ipv6-m i386" picks some. One line per configuration,
+# CONFIGS="ipv6-m i386" picks some; CONFIGS_PREFIXES=last checks the whole
+# series only (scripts/test.sh does, for time: every prefix is built in the
+# lean configuration by scripts/check-bisect.sh). One line per configuration,
 # "pass|fail series:config:NAME", goes to $RESULTS/series-config.lines;
 # logs in $BUILD/configs/.
 #
@@ -206,6 +208,7 @@ code_prefix() {	# name index
 	local paths
 
 	[ "$2" = $((n - 1)) ] && return 0
+	[ "${CONFIGS_PREFIXES:-all}" = all ] || return 1
 	case $1 in
 	inet-n)	paths='^(include|net/core)/|(^|/)(Kconfig|Makefile)' ;;
 	*)	paths='^(include|net/ipv4/udp|net/ipv6/udp|net/quic/)|(^|/)(Kconfig|Makefile)' ;;

@@ -18,8 +18,8 @@
 #             authenticated or rejected, plus what it left untouched for
 #             want of the next keys (QuicRxNoNextKey), plus what userspace
 #             decrypted before the kernel had the keys
-#   stat      /proc/net/quic_stat of the endpoint's namespace agrees with
-#             the connection's QUIC_CONN_INFO
+#   stat      /proc/net/quic_ulp_stat of the endpoint's namespace agrees with
+#             the connection's QUIC_ULP_CONN_INFO
 #   keyupd    in the cases that ask for 10 key updates (the lossy ones),
 #             the kernel went through at least KU_MIN (3) generations both
 #             ways: phase 0, 1, 0, 1, each of its key slots used in both
@@ -162,10 +162,10 @@ summary_numbers() {	# LOG
 	' "$1"
 }
 
-# /proc/net/quic_stat as our program printed it, right after the
-# connection's QUIC_CONN_INFO (the namespace holds that one connection).
+# /proc/net/quic_ulp_stat as our program printed it, right after the
+# connection's QUIC_ULP_CONN_INFO (the namespace holds that one connection).
 stat_value() {	# LOG NAME
-	awk -v n="$2" '$0 ~ ": quic_stat: " n "[ \t]" { v = $NF } END { print v }' "$1"
+	awk -v n="$2" '$0 ~ ": quic_ulp_stat: " n "[ \t]" { v = $NF } END { print v }' "$1"
 }
 
 # 1-RTT packets on the wire, per direction, as tshark dissects them:
@@ -306,11 +306,11 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	sp=$(stat_value "$st" QuicTxPackets) sr=$(stat_value "$st" QuicRxPackets)
 	sa=$(stat_value "$st" QuicRxAuthFailures)
 	skt=$(stat_value "$st" QuicTxKeyUpdates) skr=$(stat_value "$st" QuicRxKeyUpdates)
-	# Our program reads QUIC_CONN_INFO first, /proc/net/quic_stat a moment
+	# Our program reads QUIC_ULP_CONN_INFO first, /proc/net/quic_ulp_stat a moment
 	# later: a packet of the peer's may arrive in between.
 	counted_after "$sp" "${N[k_tx_packets]:-}" && counted_after "$sr" "${N[k_rx_packets]:-}" &&
 		counted_after "$sa" "${N[k_rx_auth]:-}" ||
-		fails+=("quic_stat tx $sp rx $sr auth $sa != conn info tx ${N[k_tx_packets]:-} rx ${N[k_rx_packets]:-} auth ${N[k_rx_auth]:-}")
+		fails+=("quic_ulp_stat tx $sp rx $sr auth $sa != conn info tx ${N[k_tx_packets]:-} rx ${N[k_rx_packets]:-} auth ${N[k_rx_auth]:-}")
 	if [ "${ku:-0}" -ge 10 ]; then
 		[ "${N[k_tx_keyupd]:-0}" -ge "$KU_MIN" ] && [ "${N[k_rx_keyupd]:-0}" -ge "$KU_MIN" ] &&
 			[ "${skt:-0}" -ge "$KU_MIN" ] && [ "${skr:-0}" -ge "$KU_MIN" ] ||
@@ -331,7 +331,7 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 			"${N[k_tx_keyupd]:-?}" "${N[k_rx_keyupd]:-?}" "${skt:-?}" "${skr:-?}" \
 			"${N[k_tx_old]:-?}" "${N[k_rx_old]:-?}" "${N[ku_initiated]:-0}" \
 			"${N[ku_pacing]:+ (${N[ku_pacing]})}"
-		printf '  quic_stat: TxPackets %s RxPackets %s RxAuthFailures %s\n' "$sp" "$sr" "$sa"
+		printf '  quic_ulp_stat: TxPackets %s RxPackets %s RxAuthFailures %s\n' "$sp" "$sr" "$sa"
 		printf '  wirecheck: %s\n' "$wcheck"
 	} >"$d/verdict"
 	if [ ${#fails[@]} = 0 ]; then

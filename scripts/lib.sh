@@ -2,9 +2,13 @@
 # Common settings for the scripts in this directory; sourced, never run.
 #
 # Variables a user may set:
+#   BACKPORT     empty: the primary base (series/base, Debian's newest
+#                linux-source-7.*, patches/); 6.12: the 6.12 LTS backport
+#                (series/6.12/base, patches/6.12), in a tree, object
+#                directory, VM, stamps and results of its own ("-6.12")
 #   KERNEL_TREE  a kernel source tree of one's own to apply the series to
-#                (default: Debian's linux-source-6.12 at the version
-#                series/base names, unpacked under build/)
+#                (default: the Debian package at the version the base file
+#                names, unpacked under build/)
 #   BASE_VERSION that package's version instead of series/base's;
 #                "installed": whatever /usr/src holds
 #   BUILD        where everything generated goes (default: <repo>/build)
@@ -23,7 +27,20 @@ JOBS=${JOBS:-$(nproc)}
 # The base the series is generated against: a Debian source package at one
 # version (series/base), so that patches/ and its base-commit stay the same
 # when bookworm-security moves on. The tarball is cached under build/.
-read -r BASE_PKG BASE_PINNED < <(grep -v '^#' "$TOP/series/base")
+BACKPORT=${BACKPORT:-}
+if [ -n "$BACKPORT" ]; then
+	[ -f "$TOP/series/$BACKPORT/base" ] ||
+		{ echo "error: no backport $BACKPORT: series/$BACKPORT/base missing" >&2; exit 1; }
+	BASE_FILE=$TOP/series/$BACKPORT/base
+	PATCH_DIR=$TOP/patches/$BACKPORT
+	TREE_SUFFIX=-$BACKPORT
+	export SERIES_BACKPORT=$BACKPORT
+else
+	BASE_FILE=$TOP/series/base
+	PATCH_DIR=$TOP/patches
+	TREE_SUFFIX=
+fi
+read -r BASE_PKG BASE_PINNED < <(grep -v '^#' "$BASE_FILE")
 BASE_VERSION=${BASE_VERSION:-$BASE_PINNED}
 INSTALLED_TARBALL=/usr/src/$BASE_PKG.tar.xz
 BASE_TARBALL=$BUILD/base/$BASE_PKG-$BASE_VERSION.tar.xz
@@ -31,18 +48,18 @@ BASE_TARBALL=$BUILD/base/$BASE_PKG-$BASE_VERSION.tar.xz
 
 # The tree the series is applied to (a git work tree we own), the scratch
 # work tree `git am` runs in, and the kernel object directory.
-SRC=$BUILD/linux
-AM_TREE=$BUILD/linux-am
+SRC=$BUILD/linux$TREE_SUFFIX
+AM_TREE=$SRC-am
 #
 # A variant other than the lean kernel (DEBUG=1, or an OBJ of one's own)
 # gets $VARIANT ("-debug", "-<name of OBJ>") appended to the names of its
 # stamps, logs, VM directory, installed tests and result suites, so that
 # it can be built and run beside the lean kernel, even at the same time.
 if [ "${DEBUG:-0}" = 1 ]; then
-	OBJ=${OBJ:-$BUILD/obj-debug}
+	OBJ=${OBJ:-$BUILD/obj-debug$TREE_SUFFIX}
 	KCONFIG_EXTRA=${KCONFIG_EXTRA:-$TOP/scripts/config/debug.config}
 fi
-OBJ=${OBJ:-$BUILD/obj}
+OBJ=${OBJ:-$BUILD/obj$TREE_SUFFIX}
 if [ "$OBJ" = "$BUILD/obj" ]; then
 	VARIANT=
 else

@@ -4,7 +4,8 @@
 # Make $SRC a git work tree holding the pristine base (commit tagged "base")
 # with patches/ applied on top by `git am`.
 #
-# The base is Debian's linux-source-6.12 at the version series/base names
+# The base is the Debian package and version series/base (or, with
+# BACKPORT=6.12, series/6.12/base) names
 # (fetched once into $BUILD/base), or KERNEL_TREE when set. The
 # series is applied in a scratch work tree and the build tree is then moved
 # to the result with `git checkout`, which rewrites only the files that
@@ -34,12 +35,12 @@ base_tarball() {
 	fi
 	note "base: apt-get download $BASE_PKG=$BASE_VERSION"
 	mkdir -p "$(dirname "$BASE_TARBALL")"
-	deb_tarball "$BASE_PKG" "$BASE_VERSION" "$BASE_TARBALL" "$BUILD/base/apt.log" && return 0
+	deb_tarball "$BASE_PKG" "$BASE_VERSION" "$BASE_TARBALL" "$BUILD/base/apt$TREE_SUFFIX.log" && return 0
 	# A version asked for by name (BASE_VERSION) has no stand-in.
 	[ "$BASE_VERSION" = "$BASE_PINNED" ] ||
-		die "cannot fetch $BASE_PKG=$BASE_VERSION: $(grep -m1 '^E: ' "$BUILD/base/apt.log")"
+		die "cannot fetch $BASE_PKG=$BASE_VERSION: $(grep -m1 '^E: ' "$BUILD/base/apt$TREE_SUFFIX.log")"
 	[ -n "$have" ] && [ -f "$INSTALLED_TARBALL" ] ||
-		die "cannot fetch $BASE_PKG=$BASE_VERSION ($(grep -m1 '^E: ' "$BUILD/base/apt.log")) and $BASE_PKG is not installed; run scripts/setup.sh"
+		die "cannot fetch $BASE_PKG=$BASE_VERSION ($(grep -m1 '^E: ' "$BUILD/base/apt$TREE_SUFFIX.log")) and $BASE_PKG is not installed; run scripts/setup.sh"
 	note "base: $BASE_PKG=$BASE_VERSION is not on the mirror; using the installed $have"
 	BASE_TARBALL=$INSTALLED_TARBALL
 }
@@ -76,16 +77,16 @@ unpack_base() {
 
 base_tarball
 id=$(base_id)
-if ! stamp_ok base "$id" || ! git -C "$SRC" rev-parse -q --verify base >/dev/null; then
+if ! stamp_ok "base$TREE_SUFFIX" "$id" || ! git -C "$SRC" rev-parse -q --verify base >/dev/null; then
 	unpack_base
-	stamp_set base "$id"
-	rm -f "$BUILD/stamps/series"
+	stamp_set "base$TREE_SUFFIX" "$id"
+	rm -f "$BUILD/stamps/series$TREE_SUFFIX"
 fi
 
 # Apply the series only when patches/ changed since the last run.
-mapfile -t series < <(ls "$TOP"/patches/[0-9]*.patch 2>/dev/null | grep -v '/0000-')
+mapfile -t series < <(ls "$PATCH_DIR"/[0-9]*.patch 2>/dev/null | grep -v '/0000-')
 sum=$(hash_files "${series[@]}")
-if stamp_ok series "$sum" && [ -z "$(git -C "$SRC" status --porcelain -uno)" ]; then
+if stamp_ok "series$TREE_SUFFIX" "$sum" && [ -z "$(git -C "$SRC" status --porcelain -uno)" ]; then
 	note "series: unchanged, tree at $(git -C "$SRC" rev-parse --short HEAD)"
 	exit 0
 fi
@@ -95,11 +96,11 @@ git -C "$AM_TREE" am --abort >/dev/null 2>&1 || true
 git -C "$AM_TREE" checkout -q -f --detach base
 if [ ${#series[@]} -gt 0 ] &&
 	! git -C "$AM_TREE" -c user.name=am -c user.email=am@localhost \
-		am -q --keep-cr "${series[@]}" >"$BUILD/am.log" 2>&1; then
-	failed=$(sed -n 's/^Patch failed at \(.*\)/\1/p' "$BUILD/am.log" | head -n1)
+		am -q --keep-cr "${series[@]}" >"$BUILD/am$TREE_SUFFIX.log" 2>&1; then
+	failed=$(sed -n 's/^Patch failed at \(.*\)/\1/p' "$BUILD/am$TREE_SUFFIX.log" | head -n1)
 	git -C "$AM_TREE" am --abort >/dev/null 2>&1 || true
-	die "the series does not apply to ${KERNEL_TREE:-$BASE_TARBALL}: ${failed:-see $BUILD/am.log}"
+	die "the series does not apply to ${KERNEL_TREE:-$BASE_TARBALL}: ${failed:-see $BUILD/am$TREE_SUFFIX.log}"
 fi
 git -C "$SRC" checkout -q -f --detach "$(git -C "$AM_TREE" rev-parse HEAD)"
-stamp_set series "$sum"
+stamp_set "series$TREE_SUFFIX" "$sum"
 note "series: tree at $(git -C "$SRC" rev-parse --short HEAD)"

@@ -50,9 +50,23 @@ import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
-SRC = os.path.join(BUILD, "linux")
 SERIES = os.path.join(TOP, "series")
-PATCHES = os.path.join(TOP, "patches")
+# The primary base (series/base) or a backport (SERIES_BACKPORT=6.12: its
+# base, fragments and cover letter in series/6.12, its series in
+# patches/6.12, its tree in $BUILD/linux-6.12).
+BACKPORT = os.environ.get("SERIES_BACKPORT", "")
+if BACKPORT:
+    SRC = os.path.join(BUILD, "linux-" + BACKPORT)
+    PATCHES = os.path.join(TOP, "patches", BACKPORT)
+    OVERRIDES = os.path.join(SERIES, BACKPORT)
+    if not os.path.isdir(OVERRIDES):
+        print("error: no backport %s in series/" % BACKPORT, file=sys.stderr)
+        sys.exit(1)
+else:
+    SRC = os.path.join(BUILD, "linux")
+    PATCHES = os.path.join(TOP, "patches")
+    OVERRIDES = None
+SRC = os.environ.get("SERIES_SRC", SRC)
 
 # Fixed identity and dates: the same sources always give the same patches.
 AUTHOR_FILE = os.path.join(SERIES, "author")
@@ -100,6 +114,22 @@ class Patch:
                               if l.strip() and not l.startswith("#")]
         self.diffs = sorted(os.path.join(d, x) for x in os.listdir(d)
                             if x.endswith(".diff"))
+        # A backport replaces a fragment by one of the same name in
+        # series/<backport>/<patch>/, and adds the others there after the
+        # patch's own: compat.diff, the edits to files the series adds
+        # that the older kernel API forces.
+        self.compat = []
+        od = os.path.join(OVERRIDES, name) if OVERRIDES else None
+        if od and os.path.isdir(od):
+            for x in sorted(os.listdir(od)):
+                if not x.endswith(".diff"):
+                    continue
+                mine = os.path.join(d, x)
+                if mine in self.diffs:
+                    self.diffs[self.diffs.index(mine)] = os.path.join(od, x)
+                else:
+                    self.compat.append(os.path.join(od, x))
+            self.diffs += self.compat
 
 
 def load_series():
@@ -181,7 +211,9 @@ def derive_trees(patches):
         for p in patches:
             for d in p.diffs:
                 for path in diff_paths(d):
-                    if path in own and path not in introduced:
+                    # (a compat fragment edits the patch's own new files)
+                    if path in own and path not in introduced and \
+                            not (d in p.compat and path in p.files):
                         die("%s edits %s before a patch introduces it" %
                             (os.path.relpath(d, TOP), path))
             for d in p.diffs:
@@ -192,6 +224,13 @@ def derive_trees(patches):
                     die("%s mixes kernel files and our own files" %
                         os.path.relpath(d, TOP))
             introduced.update(p.files)
+        # A backport's compat fragments edit our files' final form
+        for p in patches:
+            for d in p.compat:
+                if any(x not in own for x in diff_paths(d)):
+                    die("%s edits kernel files; only our own files belong "
+                        "in a compat fragment" % os.path.relpath(d, TOP))
+                apply_diff(work, d)
 
         states = [None] * len(patches)
         for k in range(len(patches) - 1, -1, -1):
@@ -217,7 +256,8 @@ def build():
                GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
                GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
                GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE,
-               GIT_INDEX_FILE=os.path.join(BUILD, "series.index"))
+               GIT_INDEX_FILE=os.path.join(BUILD, "series%s.index" %
+                                           ("-" + BACKPORT if BACKPORT else "")))
     patches = load_series()
     states = derive_trees(patches)
     parent = git("rev-parse", "base").decode().strip()
@@ -243,7 +283,7 @@ def build():
 def format_patches(outdir):
     tip, n = build()
     name, email = author()
-    with open(os.path.join(SERIES, "cover-letter")) as f:
+    with open(os.path.join(OVERRIDES or SERIES, "cover-letter")) as f:
         subject, _, body = f.read().partition("\n")
     os.makedirs(outdir, exist_ok=True)
     for old in os.listdir(outdir):
@@ -253,7 +293,8 @@ def format_patches(outdir):
         "-c", "format.signature=", "-c", "diff.noprefix=false",
         "-c", "diff.renames=false",
         "format-patch", "-q", "--cover-letter", "--base=base",
-        "--subject-prefix=PATCH net-next", "-n",
+        "--subject-prefix=" + ("PATCH %s backport" % BACKPORT if BACKPORT
+                               else "PATCH net-next"), "-n",
         "-o", outdir, "base.." + tip)
     cover = os.path.join(outdir, "0000-cover-letter.patch")
     with open(cover) as f:
@@ -349,7 +390,7 @@ def series_checks():
         shutil.rmtree(tmp)
 
     # git am onto a pristine base
-    wt = os.path.join(BUILD, "linux-check")
+    wt = SRC + "-check"
     pristine_worktree(wt)
     series = sorted(os.path.join(PATCHES, x) for x in os.listdir(PATCHES)
                     if x.endswith(".patch") and not x.startswith("0000-"))
@@ -374,13 +415,31 @@ def series_checks():
             commit).decode().splitlines() if l.startswith("A")]
         if maintained(commit, added):
             issues = [l for l in issues if ":FILE_PATH_CHANGES:" not in l]
+        issues = [l for l in issues if not writable_copy(patch, l)]
         yield "checkpatch:" + os.path.basename(patch)[:4], \
             "; ".join(issues) if issues else None
 
-    # kernel-doc on the uAPI and every file of ours that has any
+    # kernel-doc on the uAPI and every file of ours that has any, as the
+    # series leaves them (a backport's differ from this repository's)
+    root = tempfile.mkdtemp(prefix="series-files-")
+    try:
+        for f in own_kernel_files():
+            os.makedirs(os.path.join(root, os.path.dirname(f)), exist_ok=True)
+            with open(os.path.join(root, f), "wb") as out:
+                out.write(git("show", "series:" + f))
+        yield from doc_checks(root)
+    finally:
+        shutil.rmtree(root)
+
+
+def doc_checks(root):
+    """kernel-doc, and the reStructuredText of our documentation."""
     kd = os.path.join(SRC, "scripts", "kernel-doc")
     files = [f for f in own_kernel_files() if f.endswith((".c", ".h"))]
-    p = run(["perl", kd, "-none", "-Wall"] + files, cwd=TOP, check=False)
+    # Perl until 6.15, Python since: run it by its own #! line
+    with open(kd, "rb") as f:
+        interp = "python3" if b"python" in f.readline() else "perl"
+    p = run([interp, kd, "-none", "-Wall"] + files, cwd=root, check=False)
     out = (p.stdout + p.stderr).decode(errors="replace").strip()
     yield "kernel-doc", out.splitlines()[0] + " ..." if out else None
 
@@ -389,11 +448,31 @@ def series_checks():
     bad = []
     for f in rst:
         p = run(["/usr/bin/python3", "-m", "docutils", "--halt=warning",
-                 "--report=warning", os.path.join(TOP, f), "/dev/null"],
+                 "--report=warning", os.path.join(root, f), "/dev/null"],
                 check=False)
         if p.returncode:
             bad.append("%s: %s" % (f, p.stderr.decode(errors="replace").strip()))
     yield "rst", "; ".join(bad) if bad else None
+
+
+def writable_copy(patch, issue):
+    """Is issue a CONST_STRUCT report on a pointer to a writable copy,
+    "struct ctl_table *t;" then "t = kmemdup(...)" (a per-netns copy of a
+    const template, which the sysctl core wants writable)? checkpatch
+    cannot tell; the next few lines of the patch can."""
+    if ":CONST_STRUCT:" not in issue:
+        return False
+    m = re.match(r".*?:(\d+): ", issue)
+    if not m:
+        return False
+    with open(patch, errors="replace") as f:
+        lines = f.read().split("\n")
+    n = int(m.group(1)) - 1
+    d = re.match(r"\+\s*struct ctl_table \*(\w+);$", lines[n]) \
+        if n < len(lines) else None
+    return bool(d) and any(
+        re.match(r"\+\s*%s = kmemdup\(" % d.group(1), l)
+        for l in lines[n + 1:n + 8])
 
 
 def maintained(rev, paths):
@@ -500,7 +579,7 @@ def main():
         print("patches/: cover letter and %d patches" % n)
     elif cmd == "check":
         cmd_check(sys.argv[2] if len(sys.argv) > 2 else None)
-    elif cmd == "import" and len(sys.argv) == 3:
+    elif cmd == "import" and len(sys.argv) == 3 and not BACKPORT:
         cmd_import(sys.argv[2])
     elif cmd == "state" and len(sys.argv) == 4:
         tip, n = build()

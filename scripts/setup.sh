@@ -73,11 +73,11 @@ install_packages() {
 	mirror=$(debian_mirror)
 	[ -n "$mirror" ] || die "cannot find the Debian bookworm mirror in the apt configuration"
 
-	note "set-up: adding bookworm-backports and (pinned) trixie from $mirror"
+	note "set-up: adding bookworm-backports and (pinned) trixie, trixie-backports from $mirror"
 	as_root tee "$APT_SOURCES" >/dev/null <<EOF
 Types: deb
 URIs: $mirror
-Suites: bookworm-backports trixie
+Suites: bookworm-backports trixie trixie-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
@@ -86,6 +86,12 @@ EOF
 Package: *
 Pin: release n=trixie
 Pin-Priority: -10
+
+# trixie-backports is read for the primary base's linux-source-7.*, which
+# scripts/prepare-tree.sh fetches with apt-get download: never installed.
+Package: *
+Pin: release n=trixie-backports
+Pin-Priority: -1
 
 Package: virtme-ng
 Pin: release n=trixie
@@ -173,7 +179,8 @@ qemu_plugin_api() {
 	note "set-up: $PLUGIN_API/qemu-plugin.h ($want)"
 }
 
-if all_installed && [ -f "$APT_SOURCES" ]; then
+# (a machine set up before trixie-backports was added is set up again)
+if all_installed && grep -qw trixie-backports "$APT_SOURCES" 2>/dev/null; then
 	note "set-up: all packages present"
 else
 	install_packages

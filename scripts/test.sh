@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: set up the machine, apply the series to the base tree,
-# build the test kernel, then check the series itself (fresh, git am,
-# checkpatch, kernel-doc), run the KUnit tests (UML), the net/quic
-# kselftests (virtme-ng), the interop suite against Debian's ngtcp2
-# examples (scripts/interop.sh, in the VM) and the libFuzzer harnesses of
-# fuzz/ (FUZZ_SECONDS per harness, default 30 here, one harness per
-# core). Every stage is incremental, so a re-run after a change rebuilds
+# The test command: set up the machine, apply the series to the primary
+# base tree (series/base, Debian's newest linux-source-7.*), build the
+# test kernel, then check the series itself (fresh, git am, checkpatch,
+# kernel-doc, every prefix builds), run the KUnit tests (UML), the
+# net/quic kselftests (virtme-ng), the interop suite against Debian's
+# ngtcp2 examples (scripts/interop.sh, in the VM) and the libFuzzer
+# harnesses of fuzz/ (FUZZ_SECONDS per harness, default 30 here, one
+# harness per core). Then the same for each backport in BACKPORTS
+# (default: 6.12): its series checked (fresh, git am, checkpatch,
+# kernel-doc, every prefix builds), its kernel built and its kselftests
+# run; interop and KUnit stay on the primary base. BACKPORTS= skips them. Every stage is incremental, so a re-run after a change rebuilds
 # only what the change touches. The series check, KUnit and the fuzzers
 # run beside the two VM suites (see the lanes below; PARALLEL=0: one after
 # the other).
@@ -25,7 +29,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
 
+BACKPORTS=${BACKPORTS-6.12}
 SUITES=(series kunit "kselftest$VARIANT" interop fuzz)
+[ -n "$VARIANT" ] && BACKPORTS=
+for b in $BACKPORTS; do
+	SUITES+=("series-$b" "kselftest-$b")
+done
 TEST_DEBUG=${TEST_DEBUG:-0}
 [ "$TEST_DEBUG" != 1 ] || [ -n "$VARIANT" ] || SUITES+=(kselftest-debug interop-debug)
 
@@ -53,6 +62,9 @@ prerequisite() {	# script
 }
 
 start=$(date +%s)
+for b in $BACKPORTS; do
+	rm -f "$(backport_ready "$b")"
+done
 prerequisite setup.sh
 prerequisite prepare-tree.sh
 prerequisite build-kernel.sh
@@ -66,14 +78,40 @@ done
 # lowest priority, taking what the guest leaves; the run is shorter by what
 # they took. The host lane's output goes to a log, printed when both lanes
 # are done. PARALLEL=0 runs everything one after the other.
+# A backport's kernel is built first in the host lane, so that the VM lane
+# finds it ready when the primary's suites are done; a marker file says it
+# is (or that it failed: its kselftests then count as not run).
+backport_ready() {	# backport
+	echo "$BUILD/backport-$1.ready"
+}
+build_backports() {
+	local b rc
+	for b in $BACKPORTS; do
+		rc=0
+		{ BACKPORT=$b stage prepare-tree.sh && BACKPORT=$b stage build-kernel.sh; } || rc=$?
+		echo "$rc" >"$(backport_ready "$b")"
+	done
+}
 host_lane() {
-	stage check-series.sh || true
+	build_backports
+	CONFIGS_PREFIXES=${CONFIGS_PREFIXES:-last} stage check-series.sh || true
 	stage kunit.sh || true
 	FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
+	for b in $BACKPORTS; do
+		BACKPORT=$b stage check-series.sh || true
+	done
 }
 vm_lane() {
+	local b
 	stage run-kselftests.sh || true
 	stage interop.sh || true
+	for b in $BACKPORTS; do
+		while [ ! -f "$(backport_ready "$b")" ]; do
+			sleep 10
+		done
+		[ "$(cat "$(backport_ready "$b")")" = 0 ] || continue
+		BACKPORT=$b stage run-kselftests.sh || true
+	done
 }
 if [ "${PARALLEL:-1}" = 1 ]; then
 	lane_log=$BUILD/host-lane.log

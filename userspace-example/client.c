@@ -140,7 +140,7 @@ static void on_error(struct conn *c)
 
 	n = udp_events(c->fd, ev, 16);
 	for (i = 0; i < n; i++)
-		if (ev[i].type == QUIC_EV_INTEGRITY_LIMIT &&
+		if (ev[i].type == QUIC_ULP_EV_INTEGRITY_LIMIT &&
 		    ev[i].conn == qo_conn_handle(c->qo))
 			conn_aead_limit(c);
 }

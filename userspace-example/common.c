@@ -140,7 +140,7 @@ ssize_t udp_recv(int fd, uint8_t *buf, size_t cap,
 /*
  * Send @len bytes at @p, in UDP_SEGMENT segments of @gso bytes. Every
  * datagram of the connection goes through qo_conn_tx_cmsg(): with the
- * QUIC_TX_INFO message it writes when the segments are packets left for
+ * QUIC_ULP_TX_INFO message it writes when the segments are packets left for
  * the kernel to protect, as written when they are protected already, not
  * at all when it refuses them.
  */
@@ -579,7 +579,7 @@ void conn_free(struct conn *c)
 }
 
 int conn_read(struct conn *c, const ngtcp2_addr *remote, const uint8_t *pkt,
-	      size_t len, const struct quic_rx_info *info)
+	      size_t len, const struct quic_ulp_rx_info *info)
 {
 	ngtcp2_path path = { .local = c->ps.path.local, .remote = *remote };
 	ngtcp2_pkt_info pi = { 0 };
@@ -844,7 +844,7 @@ int udp_events(int fd, struct qo_event *ev, size_t max)
 /* The summary */
 
 static void print_dir(const char *who, const char *name,
-		      const struct quic_dir_info *d)
+		      const struct quic_ulp_dir_info *d)
 {
 	printf("%s: kernel %s: %llu packets %llu bytes, largest pn %lld, "
 	       "auth failures %llu, key updates %u (phase %u), old-key "
@@ -860,7 +860,7 @@ void conn_summary(struct conn *c, const char *who)
 {
 	double secs = c->t_end > c->t_begin ?
 		(double)(c->t_end - c->t_begin) / NGTCP2_SECONDS : 0;
-	struct quic_conn_info ki;
+	struct quic_ulp_conn_info ki;
 	struct qo_stats st;
 	ngtcp2_conn_info ci;
 	char line[256];
@@ -914,10 +914,10 @@ void conn_summary(struct conn *c, const char *who)
 		print_dir(who, "tx", &ki.tx);
 		print_dir(who, "rx", &ki.rx);
 	}
-	f = fopen("/proc/net/quic_stat", "r");
+	f = fopen("/proc/net/quic_ulp_stat", "r");
 	if (f) {
 		while (fgets(line, sizeof(line), f))
-			printf("%s: quic_stat: %s", who, line);
+			printf("%s: quic_ulp_stat: %s", who, line);
 		fclose(f);
 	}
 	fflush(stdout);

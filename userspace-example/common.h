@@ -105,7 +105,7 @@ void conn_free(struct conn *c);
 
 /* Feed one UDP segment; then conn_write(). <0: the connection is gone. */
 int conn_read(struct conn *c, const ngtcp2_addr *remote, const uint8_t *pkt,
-	      size_t len, const struct quic_rx_info *info);
+	      size_t len, const struct quic_ulp_rx_info *info);
 int conn_write(struct conn *c);
 /* @n more bytes of body went through: initiate a key update if it is time */
 void conn_key_update_tick(struct conn *c, uint64_t n);

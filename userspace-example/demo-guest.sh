@@ -25,7 +25,7 @@ fail() { printf '\nDEMO FAILED: %s\n' "$*"; exit 1; }
 mkdir -p "$W/htdocs" "$W/dl"
 say "loading the quic ULP"
 modprobe quic || fail "modprobe quic"
-grep -q . /proc/net/quic_stat || fail "no /proc/net/quic_stat"
+grep -q . /proc/net/quic_ulp_stat || fail "no /proc/net/quic_ulp_stat"
 echo "quic module loaded; kernel $(uname -r)"
 
 ip netns add srv && ip netns add cli || fail "ip netns"
@@ -72,11 +72,11 @@ secs=$(echo "$t1 - $t0" | bc)
 echo "gtlsclient exit $rc after $secs s; got $(stat -c %s "$W/dl/file" 2>/dev/null || echo 0) bytes"
 echo "sha256 ${GOT:-none}"
 
-say "qo-server's summary: the library's and the kernel's counters (QUIC_CONN_INFO)"
-grep -v 'quic_stat:' "$W/server.out"
+say "qo-server's summary: the library's and the kernel's counters (QUIC_ULP_CONN_INFO)"
+grep -v 'quic_ulp_stat:' "$W/server.out"
 
-say "/proc/net/quic_stat in the server's namespace"
-ip netns exec srv cat /proc/net/quic_stat
+say "/proc/net/quic_ulp_stat in the server's namespace"
+ip netns exec srv cat /proc/net/quic_ulp_stat
 
 say "result"
 echo "transfer: $SIZE bytes in $secs s (gtlsclient wall time, handshake included):" \

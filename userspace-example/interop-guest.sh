@@ -20,7 +20,7 @@
 #	san        run our programs built with ASan + UBSan (build/sanitize)
 #
 # Every case gets a fresh topology of three network namespaces (so that the
-# per-namespace /proc/net/quic_stat starts at zero):
+# per-namespace /proc/net/quic_ulp_stat starts at zero):
 #
 #	cli (eth0) ---- (c) rtr (s) ---- (eth0) srv
 #
@@ -34,7 +34,7 @@
 #
 # Per case, OUTDIR/NAME/ gets: meta (key=value lines: hashes, times, exit
 # codes), our.log (qo-server's or qo-client's summary: the library's and
-# the kernel's counters), peer.log, quic_stat (the endpoint namespace's
+# the kernel's counters), peer.log, quic_ulp_stat (the endpoint namespace's
 # counters at the end), cap.pcap, tc (netem statistics), dumpcap.log,
 # keylog (TLS secrets of our endpoint, to decrypt cap.pcap).
 # scripts/interop.sh judges them on the host.
@@ -297,10 +297,10 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		echo "received_sha256=$got"
 	} >>"$d/meta"
 	case $dir in
-	gtls-qo|qo-qo) ip netns exec srv cat /proc/net/quic_stat >"$d/quic_stat" ;;
-	qo-gtls) ip netns exec cli cat /proc/net/quic_stat >"$d/quic_stat" ;;
+	gtls-qo|qo-qo) ip netns exec srv cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat" ;;
+	qo-gtls) ip netns exec cli cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat" ;;
 	esac
-	[ "$dir" = qo-qo ] && ip netns exec cli cat /proc/net/quic_stat >"$d/quic_stat-client"
+	[ "$dir" = qo-qo ] && ip netns exec cli cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat-client"
 	ip netns exec rtr tc -s qdisc >"$d/tc" 2>&1
 	ip netns exec cli nstat -az >"$d/nstat-cli" 2>&1
 	ip netns exec srv nstat -az >"$d/nstat-srv" 2>&1

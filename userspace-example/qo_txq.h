@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The Tx record queue of quic_offload.c: which 1-RTT packets the library
- * left in plaintext for the kernel, and the QUIC_TX_INFO control message
+ * left in plaintext for the kernel, and the QUIC_ULP_TX_INFO control message
  * that goes with the datagrams carrying them. It is pure (no socket, no
  * ngtcp2): quic_offload.c feeds it from the encrypt callback and wraps it
  * in qo_conn_tx_cmsg() and qo_conn_tx_done(); fuzz/tx_cmsg.c drives it
  * directly. Applications use the qo_conn_tx_*() functions, not this.
  *
  * Invariants, which the fuzz harness checks:
- *  - a packet left in plaintext ends with QUIC_TAG_LEN zero bytes (the
+ *  - a packet left in plaintext ends with QUIC_ULP_TAG_LEN zero bytes (the
  *    library writes them), so qo_tx_plaintext() recognises it from its
  *    bytes: a sealed QUIC packet ends with an AEAD tag or, for a
  *    Stateless Reset, a random token;
@@ -33,7 +33,7 @@
  *	ngtcp2 wrote it into (an address, never dereferenced by the queue:
  *	a datagram matches by where its bytes are)
  * @pn: its full packet number
- * @len: its length, header and the QUIC_TAG_LEN zero bytes included;
+ * @len: its length, header and the QUIC_ULP_TAG_LEN zero bytes included;
  *	0 marks a dead record (its bytes were overwritten, or it may no
  *	longer be sent)
  * @gen: its key generation
@@ -64,7 +64,7 @@ struct qo_txrec {
  * @conn: the connection handle the records name
  * @floor: the lowest key generation the kernel still has for sending: at
  *	Tx switch-on the installed one, then the current one at each
- *	QUIC_DISCARD_OLD_KEY(QUIC_DIR_TX). A record below it is never named.
+ *	QUIC_ULP_DISCARD_OLD_KEY(QUIC_ULP_DIR_TX). A record below it is never named.
  * @sent_gen: the highest generation of a packet sent (qo_txq_done() with
  *	success): the kernel's current generation, as far as known
  * @on: the kernel has the connection's Tx key: plaintext packets can
@@ -80,8 +80,8 @@ struct qo_txq {
 
 /*
  * Does this datagram (one UDP segment) end with a packet left in plaintext
- * for the kernel: at least 1 + 4 + QUIC_TAG_LEN bytes, the last
- * QUIC_TAG_LEN of them zero. Also in quic_offload.h.
+ * for the kernel: at least 1 + 4 + QUIC_ULP_TAG_LEN bytes, the last
+ * QUIC_ULP_TAG_LEN of them zero. Also in quic_offload.h.
  */
 bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
 
@@ -94,7 +94,7 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
 int qo_txq_push(struct qo_txq *q, const struct qo_txrec *r);
 
 /*
- * The QUIC_TX_INFO message for a datagram about to be sent: @len bytes at
+ * The QUIC_ULP_TX_INFO message for a datagram about to be sent: @len bytes at
  * @pkt, in segments of @gso bytes (the last one may be shorter; @gso 0 or
  * >= @len: one segment). The message is appended to @msg's control buffer
  * at msg_controllen (which must be CMSG_ALIGN()ed), which holds @space

@@ -14,7 +14,7 @@
  *      records them with the packet's address and length (qo_txq.h); the
  *      hp_mask that follows for that packet returns zeros. The application
  *      hands each datagram to qo_conn_tx_cmsg() before sendmsg(): it gets
- *      the QUIC_TX_INFO message naming the datagram's packets, or an error
+ *      the QUIC_ULP_TX_INFO message naming the datagram's packets, or an error
  *      and a zeroed datagram, never a go-ahead for a datagram that carries
  *      plaintext. CONNECTION_CLOSE packets, packets coalesced after a
  *      long-header one, and packets whose generation is not found exactly
@@ -35,7 +35,7 @@
  * key_updates. Rx switches on right after the qo_conn_read_pkt() that made
  * it possible, with all our SCIDs; Tx at the next qo_conn_write_begin(),
  * when no userspace-encrypted packet can be left unsent. The peer's DCIDs
- * go to the kernel there too, as QUIC_DIR_TX IDs that only hold their
+ * go to the kernel there too, as QUIC_ULP_DIR_TX IDs that only hold their
  * Stateless Reset Tokens.
  */
 #ifndef _GNU_SOURCE
@@ -60,20 +60,20 @@
 #define QO_RX_CIDS	16
 #define QO_SHORT_KP	0x04	/* Key Phase bit of a short header */
 #define QO_LONG_HDR	0x80	/* Header Form bit */
-#define QO_MIN_PKT	(1 + 4 + QUIC_TAG_LEN) /* after the DCID: sample room */
+#define QO_MIN_PKT	(1 + 4 + QUIC_ULP_TAG_LEN) /* after the DCID: sample room */
 #define QO_TX_MAX_FAILS	8	/* EEXIST in a row before giving up */
 
 struct qo_cid {
 	uint8_t len;
 	bool refused;			/* Tx: the kernel would not take it */
-	uint8_t id[QUIC_MAX_CID_LEN];
+	uint8_t id[QUIC_ULP_MAX_CID_LEN];
 	uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];	/* Tx */
 	struct sockaddr_storage peer;	/* zero-length Rx IDs only */
 };
 
 /* One direction of a connection's 1-RTT keys, as far as we need them. */
 struct qo_dir {
-	uint8_t secret[QUIC_MAX_SECRET_LEN];	/* generation 0 */
+	uint8_t secret[QUIC_ULP_MAX_SECRET_LEN];	/* generation 0 */
 	uint8_t secret_len;
 	uint8_t iv[QO_GENS][QO_IV_LEN];	/* by generation, modulo QO_GENS */
 	uint32_t ngen;			/* generations known: 0 to ngen - 1 */
@@ -103,7 +103,7 @@ struct qo_conn {
 	size_t ntx_cids, nrx_cids;
 	const uint8_t *seg;		/* segment being read ... */
 	size_t seglen;
-	const struct quic_rx_info *info; /* ... and its record if decrypted */
+	const struct quic_ulp_rx_info *info; /* ... and its record if decrypted */
 	struct qo_stats st;
 };
 
@@ -196,10 +196,10 @@ void qo_rx_parse(struct qo_rx *rx, const struct msghdr *msg, size_t len)
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			if (v > 0)
 				rx->gso_size = (size_t)v;
-		} else if (c->cmsg_type == QUIC_RX_INFO) {
+		} else if (c->cmsg_type == QUIC_ULP_RX_INFO) {
 			info = CMSG_DATA(c);
 			ninfo = (c->cmsg_len - CMSG_LEN(0)) /
-				sizeof(struct quic_rx_info);
+				sizeof(struct quic_ulp_rx_info);
 		}
 	}
 	if (!info || !rx->gso_size)
@@ -208,16 +208,16 @@ void qo_rx_parse(struct qo_rx *rx, const struct msghdr *msg, size_t len)
 	if ((msg->msg_flags & MSG_CTRUNC) || ninfo != nseg ||
 	    ninfo > QO_MAX_SEGS) {
 		say_once(&said, "%s (%s): records ignored",
-			 "QUIC_RX_INFO does not match the datagram", EPROTO);
+			 "QUIC_ULP_RX_INFO does not match the datagram", EPROTO);
 		return;
 	}
 	memcpy(rx->info, info, ninfo * sizeof(rx->info[0]));
 	rx->n = (unsigned int)ninfo;
 }
 
-const struct quic_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i)
+const struct quic_ulp_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i)
 {
-	if (i >= rx->n || rx->info[i].status != QUIC_RX_DECRYPTED)
+	if (i >= rx->n || rx->info[i].status != QUIC_ULP_RX_DECRYPTED)
 		return NULL;
 	return &rx->info[i];
 }
@@ -285,7 +285,7 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len)
 
 	if (len < QO_MIN_PKT)
 		return false;
-	for (i = len - QUIC_TAG_LEN; i < len; i++)
+	for (i = len - QUIC_ULP_TAG_LEN; i < len; i++)
 		if (pkt[i])
 			return false;
 	return true;
@@ -380,7 +380,7 @@ static bool txrec_matches(const struct qo_txrec *r, const uint8_t *p)
 
 	if (p[0] != r->first || (r->first & QO_LONG_HDR) ||
 	    !(r->first & QO_SHORT_KP) != !(r->gen & 1) ||
-	    r->dcid_len > QUIC_MAX_CID_LEN ||
+	    r->dcid_len > QUIC_ULP_MAX_CID_LEN ||
 	    r->len < 1 + (size_t)r->dcid_len + QO_MIN_PKT - 1 ||
 	    !qo_tx_plaintext(p, r->len))
 		return false;
@@ -395,7 +395,7 @@ int qo_txq_cmsg(struct qo_txq *q, uint8_t *pkt, size_t len, size_t gso,
 	uintptr_t base = (uintptr_t)pkt;
 	size_t nseg, nplain = 0, matched = 0, next = 0, s, off, i, k;
 	size_t used, need;
-	struct quic_tx_info info;
+	struct quic_ulp_tx_info info;
 	struct cmsghdr h;
 	unsigned char *c;
 	struct qo_txrec *r;
@@ -446,7 +446,7 @@ int qo_txq_cmsg(struct qo_txq *q, uint8_t *pkt, size_t len, size_t gso,
 			memset(&h, 0, sizeof(h));
 			h.cmsg_len = CMSG_LEN(nplain * sizeof(info));
 			h.cmsg_level = SOL_UDP;
-			h.cmsg_type = QUIC_TX_INFO;
+			h.cmsg_type = QUIC_ULP_TX_INFO;
 			memcpy(c, &h, sizeof(h));
 			c += CMSG_LEN(0);
 			for (i = 0, k = 0; i < q->n; i++) {
@@ -546,7 +546,7 @@ static bool pn_of(const uint8_t *nonce, size_t noncelen, const uint8_t *iv,
 			return false;
 	for (; i < QO_IV_LEN; i++)
 		v = v << 8 | (uint8_t)(nonce[i] ^ iv[i]);
-	if (v > QUIC_MAX_PN)
+	if (v > QUIC_ULP_MAX_PN)
 		return false;
 	*pn = v;
 	return true;
@@ -651,12 +651,12 @@ static bool tx_leave(struct qo_conn *qc, const uint8_t *aad, size_t aadlen,
 		     uint32_t gen)
 {
 	size_t pnlen = (aad[0] & 0x03) + 1, dcid_len = aadlen - 1 - pnlen;
-	size_t len = aadlen + plaintextlen + QUIC_TAG_LEN;
+	size_t len = aadlen + plaintextlen + QUIC_ULP_TAG_LEN;
 	struct qo_txrec r;
 	int killed;
 
 	if ((uintptr_t)dest != (uintptr_t)aad + aadlen ||
-	    dcid_len > QUIC_MAX_CID_LEN || len < 1 + dcid_len + QO_MIN_PKT - 1 ||
+	    dcid_len > QUIC_ULP_MAX_CID_LEN || len < 1 + dcid_len + QO_MIN_PKT - 1 ||
 	    len > UINT32_MAX || gen < qc->txq.floor ||
 	    gen > qc->tx_rec_gen + 1)	/* the kernel moves one at a time */
 		return false;
@@ -695,7 +695,7 @@ static int qo_encrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 	if (!qc || !qc->tx.ngen || !is_1rtt(aad, aadlen)) {
 		if (aadlen && (aad[0] & QO_LONG_HDR))
 			tx_long_end = (uintptr_t)dest + plaintextlen +
-				      QUIC_TAG_LEN;
+				      QUIC_ULP_TAG_LEN;
 		goto user;
 	}
 	known = tx_pkt_of(qc, aad, aadlen, nonce, noncelen, &pn, &gen);
@@ -712,9 +712,9 @@ static int qo_encrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 	if (known && !coalesced && !qc->tx_failed &&
 	    tx_leave(qc, aad, aadlen, dest, plaintextlen, pn, gen)) {
 		memmove(dest, plaintext, plaintextlen);
-		memset(dest + plaintextlen, 0, QUIC_TAG_LEN);
+		memset(dest + plaintextlen, 0, QUIC_ULP_TAG_LEN);
 		hp_zero_lo = (uintptr_t)aad;
-		hp_zero_hi = (uintptr_t)(dest + plaintextlen + QUIC_TAG_LEN);
+		hp_zero_hi = (uintptr_t)(dest + plaintextlen + QUIC_ULP_TAG_LEN);
 		return 0;
 	}
 	qc->st.tx_user_late++;
@@ -731,7 +731,7 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 		      const uint8_t *aad, size_t aadlen)
 {
 	struct qo_conn *qc = cur;
-	const struct quic_rx_info *ri;
+	const struct quic_ulp_rx_info *ri;
 	uint64_t pn, want;
 	uint32_t gen;
 	int rv;
@@ -743,7 +743,7 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 
 	ri = qc->info;
 	want = ri ? ri->pn : 0;
-	if (ri && ciphertextlen >= QUIC_TAG_LEN &&
+	if (ri && ciphertextlen >= QUIC_ULP_TAG_LEN &&
 	    in_range(ciphertext, ciphertextlen, qc->seg, qc->seglen) &&
 	    ciphertext + ciphertextlen == qc->seg + qc->seglen) {
 		qc->info = NULL;	/* one packet per segment */
@@ -752,7 +752,7 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 			qc->st.rx_refused++;
 			return NGTCP2_ERR_DECRYPT;
 		}
-		memmove(dest, ciphertext, ciphertextlen - QUIC_TAG_LEN);
+		memmove(dest, ciphertext, ciphertextlen - QUIC_ULP_TAG_LEN);
 		dir_seen(&qc->rx, pn, gen);
 		qc->rx.kernel_seen = true;
 		qc->st.rx_kernel++;
@@ -808,17 +808,17 @@ static struct qo_conn *qc_of(ngtcp2_conn *conn)
 static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
 		  const struct qo_cid *c)
 {
-	struct quic_cid q;
+	struct quic_ulp_cid q;
 
 	memset(&q, 0, sizeof(q));
 	q.conn = qc->handle;
 	q.dir = dir;
 	q.len = c->len;
 	memcpy(q.id, c->id, c->len);
-	if (dir == QUIC_DIR_RX) {
+	if (dir == QUIC_ULP_DIR_RX) {
 		memcpy(&q.peer, &c->peer, sizeof(q.peer));
-	} else if (opt == QUIC_ADD_CID) {
-		q.flags = QUIC_CID_RESET_TOKEN;
+	} else if (opt == QUIC_ULP_ADD_CID) {
+		q.flags = QUIC_ULP_CID_RESET_TOKEN;
 		memcpy(q.reset_token, c->token, sizeof(q.reset_token));
 	}
 	return setsockopt(qc->fd, SOL_UDP, opt, &q, sizeof(q)) ? -errno : 0;
@@ -831,15 +831,15 @@ static void cid_refused(struct qo_conn *qc, bool rx, int err)
 	qc->st.cid_refused++;
 	if (!rx)
 		say_once(&said_tx, "%s: %s: a Stateless Reset with it will "
-			 "fail authentication", "QUIC_ADD_CID (Tx, reset token)",
+			 "fail authentication", "QUIC_ULP_ADD_CID (Tx, reset token)",
 			 -err);
 	else if (err == -EEXIST)
 		say_once(&said_exist, "%s: %s (an ID and another one on the "
 			 "socket are prefixes of each other): its packets use "
-			 "userspace crypto", "QUIC_ADD_CID (Rx)", -err);
+			 "userspace crypto", "QUIC_ULP_ADD_CID (Rx)", -err);
 	else
 		say_once(&said_rx, "%s: %s: its packets use userspace crypto",
-			 "QUIC_ADD_CID (Rx)", -err);
+			 "QUIC_ULP_ADD_CID (Rx)", -err);
 }
 
 static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
@@ -848,14 +848,14 @@ static void rx_cid_add(struct qo_conn *qc, const ngtcp2_cid *cid)
 	struct qo_cid *c;
 	int rv = -ENOSPC;
 
-	if (qc->nrx_cids < QO_RX_CIDS && cid->datalen <= QUIC_MAX_CID_LEN) {
+	if (qc->nrx_cids < QO_RX_CIDS && cid->datalen <= QUIC_ULP_MAX_CID_LEN) {
 		c = &qc->rx_cids[qc->nrx_cids];
 		memset(c, 0, sizeof(*c));
 		c->len = (uint8_t)cid->datalen;
 		memcpy(c->id, cid->data, cid->datalen);
 		if (!c->len && a->addrlen <= sizeof(c->peer))
 			memcpy(&c->peer, a->addr, a->addrlen);
-		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_RX, c);
+		rv = cid_op(qc, QUIC_ULP_ADD_CID, QUIC_ULP_DIR_RX, c);
 		if (!rv)
 			qc->nrx_cids++;
 	}
@@ -872,7 +872,7 @@ static void rx_cid_del(struct qo_conn *qc, const ngtcp2_cid *cid)
 
 		if (c->len != cid->datalen || memcmp(c->id, cid->data, c->len))
 			continue;
-		cid_op(qc, QUIC_DEL_CID, QUIC_DIR_RX, c);
+		cid_op(qc, QUIC_ULP_DEL_CID, QUIC_ULP_DIR_RX, c);
 		*c = qc->rx_cids[--qc->nrx_cids];
 		return;
 	}
@@ -887,7 +887,7 @@ static bool same_tx_cid(const struct qo_cid *c, const ngtcp2_cid_token *t)
 
 /*
  * Give the kernel the Stateless Reset Tokens of ngtcp2's active DCIDs, as
- * the connection's QUIC_DIR_TX IDs (the kernel never sends by them, it
+ * the connection's QUIC_ULP_DIR_TX IDs (the kernel never sends by them, it
  * only recognises a reset with them). An ID the kernel refuses stays
  * listed, marked, so that it is not offered again.
  */
@@ -910,12 +910,12 @@ static void tx_cids_sync(struct qo_conn *qc)
 			continue;
 		}
 		if (!c->refused)
-			cid_op(qc, QUIC_DEL_CID, QUIC_DIR_TX, c);
+			cid_op(qc, QUIC_ULP_DEL_CID, QUIC_ULP_DIR_TX, c);
 		*c = qc->tx_cids[--qc->ntx_cids];
 	}
 	for (j = 0; j < n; j++) {
 		if (!act[j].token_present ||
-		    act[j].cid.datalen > QUIC_MAX_CID_LEN)
+		    act[j].cid.datalen > QUIC_ULP_MAX_CID_LEN)
 			continue;
 		for (i = 0; i < qc->ntx_cids &&
 			    !same_tx_cid(&qc->tx_cids[i], &act[j]); i++)
@@ -931,7 +931,7 @@ static void tx_cids_sync(struct qo_conn *qc)
 		c->len = (uint8_t)act[j].cid.datalen;
 		memcpy(c->id, act[j].cid.data, c->len);
 		memcpy(c->token, act[j].token, sizeof(c->token));
-		rv = cid_op(qc, QUIC_ADD_CID, QUIC_DIR_TX, c);
+		rv = cid_op(qc, QUIC_ULP_ADD_CID, QUIC_ULP_DIR_TX, c);
 		if (rv) {
 			c->refused = true;
 			cid_refused(qc, false, rv);
@@ -950,7 +950,7 @@ static void tx_cids_sync(struct qo_conn *qc)
 static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 {
 	static bool said;
-	struct quic_key k;
+	struct quic_ulp_key k;
 	uint32_t version;
 	int rv;
 
@@ -959,16 +959,16 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 		return false;
 	switch (ngtcp2_conn_get_negotiated_version(qc->conn)) {
 	case NGTCP2_PROTO_VER_V1:
-		version = QUIC_VERSION_1;
+		version = QUIC_ULP_VERSION_1;
 		break;
 	case NGTCP2_PROTO_VER_V2:
-		version = QUIC_VERSION_2;
+		version = QUIC_ULP_VERSION_2;
 		break;
 	default:
 		qc->mode = 0;	/* the kernel knows only these two */
 		return false;
 	}
-	if (d->gen > QUIC_MAX_KEY_UPDATES) {
+	if (d->gen > QUIC_ULP_MAX_KEY_UPDATES) {
 		qc->mode &= ~bit;
 		return false;
 	}
@@ -981,7 +981,7 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 	k.next_pn = d->largest + 1;
 	memcpy(k.secret, d->secret, d->secret_len);
 	rv = setsockopt(qc->fd, SOL_UDP,
-			bit == QO_TX ? QUIC_TX_KEY : QUIC_RX_KEY, &k, sizeof(k));
+			bit == QO_TX ? QUIC_ULP_TX_KEY : QUIC_ULP_RX_KEY, &k, sizeof(k));
 	if (rv)
 		rv = errno;
 	explicit_bzero(&k, sizeof(k));
@@ -1048,7 +1048,7 @@ static int qo_secret(gnutls_session_t session,
 			return -1;
 		if (level != NGTCP2_ENCRYPTION_LEVEL_1RTT)
 			continue;
-		if (len <= QUIC_MAX_SECRET_LEN) {
+		if (len <= QUIC_ULP_MAX_SECRET_LEN) {
 			memcpy(dir[i]->secret, secret[i], len);
 			dir[i]->secret_len = (uint8_t)len;
 		}
@@ -1058,16 +1058,16 @@ static int qo_secret(gnutls_session_t session,
 	if (level == NGTCP2_ENCRYPTION_LEVEL_1RTT) {
 		switch (gnutls_cipher_get(session)) {
 		case GNUTLS_CIPHER_AES_128_GCM:
-			qc->cipher = QUIC_CIPHER_AES_128_GCM_SHA256;
+			qc->cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256;
 			break;
 		case GNUTLS_CIPHER_AES_256_GCM:
-			qc->cipher = QUIC_CIPHER_AES_256_GCM_SHA384;
+			qc->cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384;
 			break;
 		case GNUTLS_CIPHER_CHACHA20_POLY1305:
-			qc->cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256;
+			qc->cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256;
 			break;
 		case GNUTLS_CIPHER_AES_128_CCM:
-			qc->cipher = QUIC_CIPHER_AES_128_CCM_SHA256;
+			qc->cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256;
 			break;
 		default:
 			qc->cipher = 0;	/* not offloadable */
@@ -1095,7 +1095,7 @@ static int qo_update_key(ngtcp2_conn *conn, uint8_t *rx_secret,
 			 void *user_data)
 {
 	struct qo_conn *qc = qc_of(conn);
-	struct quic_discard dis;
+	struct quic_ulp_discard dis;
 
 	if (ngtcp2_crypto_update_key_cb(conn, rx_secret, tx_secret,
 					rx_aead_ctx, rx_iv, tx_aead_ctx, tx_iv,
@@ -1111,13 +1111,13 @@ static int qo_update_key(ngtcp2_conn *conn, uint8_t *rx_secret,
 	memset(&dis, 0, sizeof(dis));
 	dis.conn = qc->handle;
 	if (qc->rx.on && qc->rx.ngen > 2)
-		dis.dir |= QUIC_DIR_RX;
+		dis.dir |= QUIC_ULP_DIR_RX;
 	if (qc->txq.on && qc->txq.sent_gen > qc->txq.floor) {
 		qc->txq.floor = qc->txq.sent_gen;
-		dis.dir |= QUIC_DIR_TX;
+		dis.dir |= QUIC_ULP_DIR_TX;
 	}
 	if (dis.dir)
-		setsockopt(qc->fd, SOL_UDP, QUIC_DISCARD_OLD_KEY, &dis,
+		setsockopt(qc->fd, SOL_UDP, QUIC_ULP_DISCARD_OLD_KEY, &dis,
 			   sizeof(dis));	/* best effort */
 	return 0;
 }
@@ -1246,7 +1246,7 @@ void qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
 
 int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 		     const ngtcp2_pkt_info *pi, const uint8_t *pkt,
-		     size_t pktlen, const struct quic_rx_info *info,
+		     size_t pktlen, const struct quic_ulp_rx_info *info,
 		     ngtcp2_tstamp ts)
 {
 	struct qo_conn *prev = cur;
@@ -1255,7 +1255,7 @@ int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 	/* What the kernel dropped of this connection since its last record:
 	 * counted whether or not ngtcp2 takes this packet
 	 */
-	if (info && info->status == QUIC_RX_DECRYPTED &&
+	if (info && info->status == QUIC_ULP_RX_DECRYPTED &&
 	    info->conn == qc->handle)
 		qc->st.rx_auth_failures += info->auth_failures;
 	cur = qc;
@@ -1319,7 +1319,7 @@ static void tx_refused(int err)
 		if (known[i] == err)
 			break;
 	say_once(&said[i], "%s: %s: its packets were not sent",
-		 "sendmsg() with QUIC_TX_INFO failed", err);
+		 "sendmsg() with QUIC_ULP_TX_INFO failed", err);
 }
 
 void qo_conn_tx_done(struct qo_conn *qc, uint8_t *pkt, size_t len, int err)
@@ -1373,7 +1373,7 @@ void qo_conn_set_mode(struct qo_conn *qc, unsigned int mode)
 	qc->mode = mode & (QO_TX | QO_RX);
 }
 
-int qo_conn_info(struct qo_conn *qc, struct quic_conn_info *info)
+int qo_conn_info(struct qo_conn *qc, struct quic_ulp_conn_info *info)
 {
 	socklen_t len = sizeof(*info);
 
@@ -1381,7 +1381,7 @@ int qo_conn_info(struct qo_conn *qc, struct quic_conn_info *info)
 		return -ENOENT;
 	memset(info, 0, sizeof(*info));
 	info->conn = qc->handle;
-	if (getsockopt(qc->fd, SOL_UDP, QUIC_CONN_INFO, info, &len))
+	if (getsockopt(qc->fd, SOL_UDP, QUIC_ULP_CONN_INFO, info, &len))
 		return -errno;
 	return 0;
 }
@@ -1400,7 +1400,7 @@ void qo_conn_del(struct qo_conn *qc)
 	if (!qc)
 		return;
 	if (qc->in_kernel)
-		setsockopt(qc->fd, SOL_UDP, QUIC_DEL_CONN, &qc->handle,
+		setsockopt(qc->fd, SOL_UDP, QUIC_ULP_DEL_CONN, &qc->handle,
 			   sizeof(qc->handle));
 	if (qc->tls && gnutls_session_get_ptr(qc->tls) == &qc->ref)
 		gnutls_session_set_ptr(qc->tls, NULL);

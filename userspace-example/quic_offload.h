@@ -24,10 +24,10 @@
  * connection ID callbacks.
  *
  * Sending: once the kernel has a connection's Tx key, the encrypt callback
- * leaves each 1-RTT packet in plaintext, ending with QUIC_TAG_LEN zero
+ * leaves each 1-RTT packet in plaintext, ending with QUIC_ULP_TAG_LEN zero
  * bytes, and records its packet number, key generation and Destination
  * Connection ID length. The kernel protects a packet only when the
- * sendmsg() carrying it names it in a QUIC_TX_INFO control message, and
+ * sendmsg() carrying it names it in a QUIC_ULP_TX_INFO control message, and
  * sends a datagram without one as written. qo_conn_tx_cmsg() writes that
  * message from the records, after checking that the datagram's segments
  * are exactly the recorded packets; it refuses (and zeroes) a datagram
@@ -66,12 +66,12 @@
 /* Records the kernel may attach to one datagram (UDP GRO segments). */
 #define QO_MAX_SEGS 64
 
-/* Control buffer for recvmsg(): UDP_GRO and QUIC_RX_INFO messages. */
+/* Control buffer for recvmsg(): UDP_GRO and QUIC_ULP_RX_INFO messages. */
 #define QO_CMSG_SPACE (CMSG_SPACE(sizeof(int)) + \
-		       CMSG_SPACE(QO_MAX_SEGS * sizeof(struct quic_rx_info)))
+		       CMSG_SPACE(QO_MAX_SEGS * sizeof(struct quic_ulp_rx_info)))
 
 /* Control buffer room qo_conn_tx_cmsg() needs for a datagram of @n segments */
-#define QO_TX_CMSG_SPACE(n) CMSG_SPACE((n) * sizeof(struct quic_tx_info))
+#define QO_TX_CMSG_SPACE(n) CMSG_SPACE((n) * sizeof(struct quic_ulp_tx_info))
 
 /**
  * qo_attach() - attach the quic ULP to a UDP socket
@@ -92,7 +92,7 @@ unsigned int qo_attach(int fd, unsigned int want);
 struct qo_rx {
 	size_t gso_size;
 	unsigned int n;
-	struct quic_rx_info info[QO_MAX_SEGS];
+	struct quic_ulp_rx_info info[QO_MAX_SEGS];
 };
 
 /**
@@ -101,7 +101,7 @@ struct qo_rx {
  * @msg: what recvmsg() returned, control buffer QO_CMSG_SPACE or larger
  * @len: the datagram's length (recvmsg()'s return value)
  *
- * Takes the UDP_GRO segment size and the QUIC_RX_INFO records, the latter
+ * Takes the UDP_GRO segment size and the QUIC_ULP_RX_INFO records, the latter
  * only when there is one per segment and the buffer was not truncated
  * (else none, said once on stderr). The records' auth_failures are
  * counted by qo_conn_read_pkt().
@@ -116,12 +116,12 @@ void qo_rx_parse(struct qo_rx *rx, const struct msghdr *msg, size_t len);
  * Return: segment @i's record if the kernel decrypted it, else NULL: the
  * argument qo_conn_read_pkt() takes.
  */
-const struct quic_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i);
+const struct quic_ulp_rx_info *qo_rx_decrypted(const struct qo_rx *rx, size_t i);
 
 /**
  * struct qo_event - an event of the ULP, from the socket's error queue
  * @conn: the connection handle it concerns (see qo_conn_handle())
- * @type: QUIC_EV_INTEGRITY_LIMIT: the connection's received packets
+ * @type: QUIC_ULP_EV_INTEGRITY_LIMIT: the connection's received packets
  *	failed authentication as often as RFC 9001, section 6.6 allows; the
  *	kernel drops its packets from now on and the application must close
  *	it with the transport error AEAD_LIMIT_REACHED
@@ -166,7 +166,7 @@ bool qo_event_parse(const struct msghdr *msg, struct qo_event *ev);
  * @pkt: the datagram (one UDP segment)
  * @len: its length
  *
- * A packet the library left in plaintext ends with QUIC_TAG_LEN zero bytes
+ * A packet the library left in plaintext ends with QUIC_ULP_TAG_LEN zero bytes
  * and is the last packet of its datagram; a sealed one ends with its AEAD
  * tag. An application batching datagrams with UDP_SEGMENT must not mix
  * datagrams for which this differs in one send (the kernel protects all
@@ -216,7 +216,7 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
  *	or connection disagreed with ngtcp2's): dropped
  * @rx_auth_failures: received packets of the connection that failed
  *	authentication in the kernel (and were dropped there), as the
- *	auth_failures of its QUIC_RX_INFO records report them
+ *	auth_failures of its QUIC_ULP_RX_INFO records report them
  * @cid_refused: connection IDs the kernel would not take (Rx: -EEXIST, an
  *	ID and another one of the socket are prefixes of each other; Tx:
  *	the peer's reset token was not registered)
@@ -253,8 +253,8 @@ struct qo_conn *qo_conn_new(int fd, unsigned int mode);
  * qo_conn_handle() - the connection's handle in the kernel
  * @qc: the connection
  *
- * The handle names the connection in struct quic_key, struct quic_cid,
- * the QUIC_TX_INFO and QUIC_RX_INFO records, and struct qo_event. It is
+ * The handle names the connection in struct quic_ulp_key, struct quic_ulp_cid,
+ * the QUIC_ULP_TX_INFO and QUIC_ULP_RX_INFO records, and struct qo_event. It is
  * unique among the process's connections.
  *
  * Return: the handle.
@@ -302,7 +302,7 @@ void qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
  */
 int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 		     const ngtcp2_pkt_info *pi, const uint8_t *pkt,
-		     size_t pktlen, const struct quic_rx_info *info,
+		     size_t pktlen, const struct quic_ulp_rx_info *info,
 		     ngtcp2_tstamp ts);
 
 /**
@@ -323,7 +323,7 @@ int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 void qo_conn_write_begin(struct qo_conn *qc);
 
 /**
- * qo_conn_tx_cmsg() - the QUIC_TX_INFO message for a datagram to send
+ * qo_conn_tx_cmsg() - the QUIC_ULP_TX_INFO message for a datagram to send
  * @qc: the connection whose packets the datagram carries
  * @pkt: the datagram: bytes ngtcp2 wrote, where it wrote them (the
  *	records match packets by address), one or more whole QUIC datagrams
@@ -396,11 +396,11 @@ void qo_conn_set_mode(struct qo_conn *qc, unsigned int mode);
 /**
  * qo_conn_info() - the kernel's state and counters of the connection
  * @qc: the connection
- * @info: filled by getsockopt(QUIC_CONN_INFO)
+ * @info: filled by getsockopt(QUIC_ULP_CONN_INFO)
  *
  * Return: 0, -ENOENT if nothing was offloaded, or getsockopt()'s -errno.
  */
-int qo_conn_info(struct qo_conn *qc, struct quic_conn_info *info);
+int qo_conn_info(struct qo_conn *qc, struct quic_ulp_conn_info *info);
 
 /**
  * qo_conn_stats() - the library's counters of the connection

@@ -401,7 +401,7 @@ static void on_error(void)
 
 	n = udp_events(srv.fd, ev, 16);
 	for (i = 0; i < n; i++) {
-		if (ev[i].type != QUIC_EV_INTEGRITY_LIMIT)
+		if (ev[i].type != QUIC_ULP_EV_INTEGRITY_LIMIT)
 			continue;
 		for (sc = srv.conns; sc; sc = (struct sconn *)sc->c.next)
 			if (qo_conn_handle(sc->c.qo) == ev[i].conn)

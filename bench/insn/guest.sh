@@ -40,7 +40,7 @@ mkdir -p "$OUT"
 		tr '\n' ' ')"
 } >"$OUT/env.txt"
 
-if ! modprobe quic; then
+if ! modprobe quic_ulp; then
 	echo "modprobe 1" >"$OUT/status"
 	exit 1
 fi

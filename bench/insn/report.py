@@ -33,11 +33,11 @@ GROUPS = [
      "drivers, GHASH, ChaCha20, Poly1305, the crypto API and its "
      "scatterlist walk) not called for header protection"),
     ("hp", "HP",
-     "header protection: the module's quic_hp_mask() and quic_hp_apply(), "
+     "header protection: the module's quic_ulp_hp_mask() and quic_ulp_hp_apply(), "
      "and crypto library code (aes_encrypt(), chacha20_block(), ...) run "
      "while the last quic function the vCPU was in is quic_hp_mask()"),
     ("ulp", "ULP",
-     "the rest of the quic module (quic.ko) and the UDP ULP framework "
+     "the rest of the quic_ulp module (quic_ulp.ko) and the UDP ULP framework "
      "(net/ipv4/udp_ulp.c)"),
     ("stack", "UDP/IP",
      "the network stack: net/ (sockets, UDP, IP, GSO/GRO, skbs, queues, "
@@ -79,7 +79,7 @@ SCHED_DIRS = ("kernel/sched/", "kernel/time/", "kernel/futex/",
               "arch/x86/kernel/apic/")
 SCHED_FILES = ("kernel/smp.o", "arch/x86/kernel/process.o",
                "arch/x86/kernel/process_64.o", "arch/x86/kernel/smp.o")
-HP_FUNCS = ("quic_hp_mask", "quic_hp_apply")
+HP_FUNCS = ("quic_ulp_hp_mask", "quic_ulp_hp_apply")
 REP_KINDS = {1: "movs", 2: "stos", 3: "other"}
 REP_MASK = 0x3              # the plugin's flags: REP kind of the first insn
 SPIN = 0x4                  # and: the block holds a PAUSE
@@ -195,7 +195,7 @@ class Symbols:
         _, name, mod = self.syms[i]
         key = (name, mod)
         if key not in self.cache:
-            if mod == "quic":
+            if mod == "quic_ulp":
                 g = "hp" if name in HP_FUNCS else "ulp"
             elif mod:
                 g = "other"

@@ -82,8 +82,7 @@ struct udp_ulp_ops {
 	void	(*release)(struct sock *sk, void *state);
 	int	(*setsockopt)(struct sock *sk, int optname, sockptr_t optval,
 			      unsigned int optlen);
-	int	(*getsockopt)(struct sock *sk, int optname,
-			      char __user *optval, int __user *optlen);
+	int	(*getsockopt)(struct sock *sk, int optname, sockopt_t *opt);
 	int	(*sendmsg_skb)(struct sock *sk, struct sk_buff *skb,
 			       unsigned int gso_size,
 			       const struct udp_ulp_req *req);
@@ -129,12 +128,11 @@ int udp_ulp_register(struct udp_ulp_ops *ops);
 void udp_ulp_unregister(struct udp_ulp_ops *ops);
 
 int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen);
-int udp_ulp_get(struct sock *sk, char __user *optval, int __user *optlen);
+int udp_ulp_get(struct sock *sk, sockopt_t *opt);
 void udp_ulp_release(struct sock *sk);
 int udp_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen);
-int udp_ulp_getsockopt(struct sock *sk, int optname, char __user *optval,
-		       int __user *optlen);
+int udp_ulp_getsockopt(struct sock *sk, int optname, sockopt_t *opt);
 const struct cmsghdr *udp_ulp_cmsg_find(struct sock *sk, struct msghdr *msg);
 int udp_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 			unsigned int gso_size, const struct udp_ulp_req *req);

@@ -166,25 +166,25 @@ int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen)
 /**
  * udp_ulp_get() - getsockopt(SOL_UDP, UDP_ULP): the name of the ULP
  * @sk: the socket
- * @optval: where the name goes
- * @optlen: in: room at @optval; out: bytes written (0 without a ULP)
+ * @opt: in: room for the name; out: bytes written (0 without a ULP)
  *
  * Return: 0 or a negative errno.
  */
-int udp_ulp_get(struct sock *sk, char __user *optval, int __user *optlen)
+int udp_ulp_get(struct sock *sk, sockopt_t *opt)
 {
 	const struct udp_ulp_ops *ops = READ_ONCE(udp_sk(sk)->ulp_ops);
-	int len;
+	int len = opt->optlen;
 
-	if (get_user(len, optlen))
-		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
-	if (!ops)
-		return put_user(0, optlen);
+	if (!ops) {
+		opt->optlen = 0;
+		return 0;
+	}
 	/* The name and its NUL, as much as fits. */
 	len = min_t(int, len, strnlen(ops->name, UDP_ULP_NAME_MAX - 1) + 1);
-	if (put_user(len, optlen) || copy_to_user(optval, ops->name, len))
+	opt->optlen = len;
+	if (copy_to_iter(ops->name, len, &opt->iter_out) != len)
 		return -EFAULT;
 	return 0;
 }
@@ -241,19 +241,17 @@ int udp_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
  * udp_ulp_getsockopt() - pass a ULP's socket option to it
  * @sk: the socket
  * @optname: option, UDP_ULP_OPT_MIN or above
- * @optval: value
- * @optlen: its length
+ * @opt: the caller's buffer and length
  *
  * Return: what the ULP returns, or -ENOPROTOOPT without a ULP.
  */
-int udp_ulp_getsockopt(struct sock *sk, int optname, char __user *optval,
-		       int __user *optlen)
+int udp_ulp_getsockopt(struct sock *sk, int optname, sockopt_t *opt)
 {
 	const struct udp_ulp_ops *ops = udp_ulp_ops(sk);
 
 	if (!ops || !ops->getsockopt)
 		return -ENOPROTOOPT;
-	return ops->getsockopt(sk, optname, optval, optlen);
+	return ops->getsockopt(sk, optname, opt);
 }
 
 /**

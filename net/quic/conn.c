@@ -31,16 +31,16 @@ static const struct rhashtable_params quic_cid_params = {
 
 static struct quic_dir *quic_conn_dir(struct quic_conn *conn, u8 dir)
 {
-	return dir == QUIC_DIR_TX ? &conn->tx : &conn->rx;
+	return dir == QUIC_ULP_DIR_TX ? &conn->tx : &conn->rx;
 }
 
 static void quic_conn_key_work(struct work_struct *work)
 {
 	struct quic_conn *conn = container_of(work, struct quic_conn, key_work);
 
-	quic_dir_derive_next(&conn->tx);
-	quic_dir_derive_next(&conn->rx);
-	quic_conn_put(conn);
+	quic_ulp_dir_derive_next(&conn->tx);
+	quic_ulp_dir_derive_next(&conn->rx);
+	quic_ulp_conn_put(conn);
 }
 
 /* Process context, a grace period after the last reference went */
@@ -50,66 +50,66 @@ static void quic_conn_free_work(struct work_struct *work)
 					      struct quic_conn, free_work);
 	struct quic_sock *qs = conn->qs;
 
-	quic_dir_free(&conn->tx);
-	quic_dir_free(&conn->rx);
+	quic_ulp_dir_free(&conn->tx);
+	quic_ulp_dir_free(&conn->rx);
 	kfree_sensitive(rcu_dereference_protected(conn->reset_tokens, true));
 	kfree_sensitive(conn);
-	quic_net_uncharge_conn(qs->net);
-	quic_sock_put(qs);
+	quic_ulp_net_uncharge_conn(qs->net);
+	quic_ulp_sock_put(qs);
 }
 
 /**
- * quic_conn_put() - drop a reference to a connection
+ * quic_ulp_conn_put() - drop a reference to a connection
  * @conn: the connection
  *
  * The last one frees it, keys and all, from the workqueue after an RCU
  * grace period. Any context.
  */
-void quic_conn_put(struct quic_conn *conn)
+void quic_ulp_conn_put(struct quic_conn *conn)
 {
 	if (refcount_dec_and_test(&conn->refcnt))
-		queue_rcu_work(quic_wq, &conn->free_work);
+		queue_rcu_work(quic_ulp_wq, &conn->free_work);
 }
 
 /**
- * quic_conn_schedule_keys() - derive missing next generations soon
+ * quic_ulp_conn_schedule_keys() - derive missing next generations soon
  * @conn: the connection; nothing happens if it is being freed
  *
  * Any context.
  */
-void quic_conn_schedule_keys(struct quic_conn *conn)
+void quic_ulp_conn_schedule_keys(struct quic_conn *conn)
 {
 	if (!refcount_inc_not_zero(&conn->refcnt))
 		return;
-	if (!queue_work(quic_wq, &conn->key_work))
-		quic_conn_put(conn);
+	if (!queue_work(quic_ulp_wq, &conn->key_work))
+		quic_ulp_conn_put(conn);
 }
 
 /**
- * quic_conn_flush_keys() - wait for a scheduled derivation
+ * quic_ulp_conn_flush_keys() - wait for a scheduled derivation
  * @conn: the connection, held
  *
  * Process context.
  */
-void quic_conn_flush_keys(struct quic_conn *conn)
+void quic_ulp_conn_flush_keys(struct quic_conn *conn)
 {
 	flush_work(&conn->key_work);
 }
 
 /**
- * quic_conn_lookup() - the connection of a handle
+ * quic_ulp_conn_lookup() - the connection of a handle
  * @qs: the socket, locked
  * @handle: the application's handle
  *
  * Return: the connection, or NULL.
  */
-struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle)
+struct quic_conn *quic_ulp_conn_lookup(struct quic_sock *qs, u32 handle)
 {
 	return xa_load(&qs->conns, handle);
 }
 
 /**
- * quic_conn_get() - the connection of a handle, from the data path
+ * quic_ulp_conn_get() - the connection of a handle, from the data path
  * @qs: the socket
  * @handle: the application's handle
  *
@@ -118,21 +118,21 @@ struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle)
  * Return: the connection with a reference held, or NULL if there is none
  * or it is being removed.
  */
-struct quic_conn *quic_conn_get(struct quic_sock *qs, u32 handle)
+struct quic_conn *quic_ulp_conn_get(struct quic_sock *qs, u32 handle)
 {
 	struct quic_conn *conn = xa_load(&qs->conns, handle);
 
 	if (!conn || !refcount_inc_not_zero(&conn->refcnt))
 		return NULL;
 	if (READ_ONCE(conn->dead)) {
-		quic_conn_put(conn);
+		quic_ulp_conn_put(conn);
 		return NULL;
 	}
 	return conn;
 }
 
 /**
- * quic_conn_create() - add a connection to the socket
+ * quic_ulp_conn_create() - add a connection to the socket
  * @qs: the socket, locked
  * @handle: the application's handle, not yet in use
  * @cipher: its cipher suite, for both directions and its whole life
@@ -141,21 +141,21 @@ struct quic_conn *quic_conn_get(struct quic_sock *qs, u32 handle)
  * Return: the connection or an ERR_PTR(): -ENOSPC past the network
  * namespace's limits, per socket or in all.
  */
-struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
-				   const struct quic_cipher *cipher,
+struct quic_conn *quic_ulp_conn_create(struct quic_sock *qs, u32 handle,
+				       const struct quic_cipher *cipher,
 				   const struct quic_labels *labels)
 {
 	struct quic_conn *conn;
 	int err;
 
-	if (qs->nconns >= quic_max_conns(qs->net))
+	if (qs->nconns >= quic_ulp_max_conns(qs->net))
 		return ERR_PTR(-ENOSPC);
 	/* Counted until its memory is freed, not until it is removed */
-	if (!quic_net_charge_conn(qs->net))
+	if (!quic_ulp_net_charge_conn(qs->net))
 		return ERR_PTR(-ENOSPC);
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
+	conn = kzalloc_obj(*conn, GFP_KERNEL_ACCOUNT);
 	if (!conn) {
-		quic_net_uncharge_conn(qs->net);
+		quic_ulp_net_uncharge_conn(qs->net);
 		return ERR_PTR(-ENOMEM);
 	}
 	conn->handle = handle;
@@ -163,8 +163,8 @@ struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
 	conn->cipher = cipher;
 	conn->labels = labels;
 	refcount_set(&conn->refcnt, 1);
-	quic_dir_init(&conn->tx, conn);
-	quic_dir_init(&conn->rx, conn);
+	quic_ulp_dir_init(&conn->tx, conn);
+	quic_ulp_dir_init(&conn->rx, conn);
 	INIT_LIST_HEAD(&conn->cid_list);
 	INIT_WORK(&conn->key_work, quic_conn_key_work);
 	INIT_RCU_WORK(&conn->free_work, quic_conn_free_work);
@@ -172,11 +172,11 @@ struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
 	err = xa_insert(&qs->conns, handle, conn, GFP_KERNEL_ACCOUNT);
 	if (err) {
 		kfree(conn);
-		quic_net_uncharge_conn(qs->net);
+		quic_ulp_net_uncharge_conn(qs->net);
 		return ERR_PTR(err);
 	}
 	/* Freed after the socket state is gone: counters, limits, module */
-	quic_sock_hold(qs);
+	quic_ulp_sock_hold(qs);
 	qs->nconns++;
 	QUIC_INC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
 	return conn;
@@ -308,7 +308,7 @@ static void quic_conn_drop_tokens(struct quic_conn *conn)
 }
 
 /**
- * quic_conn_is_reset() - is a packet a Stateless Reset of the connection?
+ * quic_ulp_conn_is_reset() - is a packet a Stateless Reset of the connection?
  * @conn: the connection
  * @tail: the last 16 bytes of the packet
  *
@@ -317,7 +317,7 @@ static void quic_conn_drop_tokens(struct quic_conn *conn)
  *
  * Return: true when @tail is one of the peer's tokens.
  */
-bool quic_conn_is_reset(struct quic_conn *conn, const u8 *tail)
+bool quic_ulp_conn_is_reset(struct quic_conn *conn, const u8 *tail)
 {
 	struct quic_tokens *tokens = rcu_dereference(conn->reset_tokens);
 	bool match = false;
@@ -335,7 +335,7 @@ static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid,
 {
 	u32 *count = &qs->len_count[cid->key.len];
 
-	if (cid->dir == QUIC_DIR_RX) {
+	if (cid->dir == QUIC_ULP_DIR_RX) {
 		rhashtable_remove_fast(&qs->cids, &cid->node, quic_cid_params);
 		if (cid->key.len)
 			rb_erase(&cid->tree_node, &qs->cid_tree);
@@ -358,7 +358,7 @@ static struct quic_cid_entry *quic_tx_cid_find(struct quic_conn *conn,
 	struct quic_cid_entry *cid;
 
 	list_for_each_entry(cid, &conn->cid_list, conn_node)
-		if (cid->dir == QUIC_DIR_TX && cid->key.len == key->len &&
+		if (cid->dir == QUIC_ULP_DIR_TX && cid->key.len == key->len &&
 		    !memcmp(cid->key.id, key->id, key->len))
 			return cid;
 	return NULL;
@@ -384,10 +384,10 @@ static int quic_rx_cid_insert(struct quic_sock *qs, struct quic_cid_entry *cid)
 }
 
 /**
- * quic_cid_add() - add a connection ID to a connection
+ * quic_ulp_cid_add() - add a connection ID to a connection
  * @qs: the socket, locked
  * @conn: the connection
- * @dir: QUIC_DIR_RX for an ID of ours, QUIC_DIR_TX for one of the peer's
+ * @dir: QUIC_ULP_DIR_RX for an ID of ours, QUIC_ULP_DIR_TX for one of the peer's
  * @key: the ID (zero-length receive IDs: with the peer's address)
  * @token: the peer's Stateless Reset Token for a Tx ID, or NULL
  *
@@ -395,19 +395,19 @@ static int quic_rx_cid_insert(struct quic_sock *qs, struct quic_cid_entry *cid)
  * prefix of another one or has one as prefix; -ENOSPC past the network
  * namespace's per-connection limit; -ENOMEM.
  */
-int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
-		 const struct quic_cid_key *key, const u8 *token)
+int quic_ulp_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
+		     const struct quic_cid_key *key, const u8 *token)
 {
 	struct quic_dir *d = quic_conn_dir(conn, dir);
 	struct quic_cid_entry *cid;
 	int err;
 
-	if (d->cids >= quic_max_cids(qs->net))
+	if (d->cids >= quic_ulp_max_cids(qs->net))
 		return -ENOSPC;
-	if (dir == QUIC_DIR_TX && quic_tx_cid_find(conn, key))
+	if (dir == QUIC_ULP_DIR_TX && quic_tx_cid_find(conn, key))
 		return -EEXIST;
 
-	cid = kzalloc(sizeof(*cid), GFP_KERNEL_ACCOUNT);
+	cid = kzalloc_obj(*cid, GFP_KERNEL_ACCOUNT);
 	if (!cid)
 		return -ENOMEM;
 	cid->key = *key;
@@ -417,7 +417,7 @@ int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 		cid->has_token = true;
 		memcpy(cid->token, token, QUIC_RESET_TOKEN_LEN);
 	}
-	if (dir == QUIC_DIR_RX) {
+	if (dir == QUIC_ULP_DIR_RX) {
 		err = quic_rx_cid_insert(qs, cid);
 		if (err) {
 			kfree(cid);
@@ -434,7 +434,7 @@ int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 }
 
 /**
- * quic_cid_del() - remove a connection ID
+ * quic_ulp_cid_del() - remove a connection ID
  * @qs: the socket, locked
  * @conn: the connection it must belong to
  * @dir: its direction
@@ -442,12 +442,12 @@ int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
  *
  * Return: 0, or -ENOENT if @conn has no such ID.
  */
-int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
-		 const struct quic_cid_key *key)
+int quic_ulp_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
+		     const struct quic_cid_key *key)
 {
 	struct quic_cid_entry *cid;
 
-	if (dir == QUIC_DIR_TX)
+	if (dir == QUIC_ULP_DIR_TX)
 		cid = quic_tx_cid_find(conn, key);
 	else
 		cid = quic_cid_lookup(qs, key);
@@ -458,7 +458,7 @@ int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 }
 
 /**
- * quic_cid_find() - the connection a received short-header packet is for
+ * quic_ulp_cid_find() - the connection a received short-header packet is for
  * @qs: the socket
  * @id: the bytes after the packet's first byte
  * @avail: how many of them may belong to the ID
@@ -471,8 +471,8 @@ int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
  * Return: the connection with a reference held, NULL when there is none,
  * ERR_PTR(-ENOTUNIQ) when the packet matches IDs of two connections.
  */
-struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
-				unsigned int avail, const struct in6_addr *addr,
+struct quic_conn *quic_ulp_cid_find(struct quic_sock *qs, const u8 *id,
+				    unsigned int avail, const struct in6_addr *addr,
 				__be16 port, unsigned int *len)
 {
 	unsigned long lens = READ_ONCE(qs->rx_lens);
@@ -481,7 +481,7 @@ struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
 	struct quic_conn *conn;
 	unsigned int l;
 
-	for_each_set_bit(l, &lens, QUIC_MAX_CID_LEN + 1) {
+	for_each_set_bit(l, &lens, QUIC_ULP_MAX_CID_LEN + 1) {
 		if (l > avail)
 			break;
 		quic_cid_key_fill(&key, l, id, addr, port);
@@ -498,7 +498,7 @@ struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
 	if (!refcount_inc_not_zero(&conn->refcnt))
 		return NULL;
 	if (READ_ONCE(conn->dead)) {
-		quic_conn_put(conn);
+		quic_ulp_conn_put(conn);
 		return NULL;
 	}
 	*len = found->key.len;
@@ -506,14 +506,14 @@ struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
 }
 
 /**
- * quic_conn_delete() - remove a connection and its IDs from the socket
+ * quic_ulp_conn_delete() - remove a connection and its IDs from the socket
  * @qs: the socket, locked
  * @conn: the connection
  *
  * Packets in flight hold their own references and finish; from now on
  * sends that name it fail and received packets are not matched to it.
  */
-void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
+void quic_ulp_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
 {
 	struct quic_cid_entry *cid, *tmp;
 
@@ -525,17 +525,17 @@ void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
 	xa_erase(&qs->conns, conn->handle);
 	qs->nconns--;
 	QUIC_DEC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
-	quic_conn_put(conn);
+	quic_ulp_conn_put(conn);
 }
 
 /**
- * quic_sock_init() - set up the ULP state of a socket
+ * quic_ulp_sock_init() - set up the ULP state of a socket
  * @qs: the state, zeroed
  * @sk: the socket
  *
  * Return: 0 or a negative errno.
  */
-int quic_sock_init(struct quic_sock *qs, struct sock *sk)
+int quic_ulp_sock_init(struct quic_sock *qs, struct sock *sk)
 {
 	qs->sk = sk;
 	qs->cid_tree = RB_ROOT;
@@ -544,16 +544,16 @@ int quic_sock_init(struct quic_sock *qs, struct sock *sk)
 }
 
 /**
- * quic_sock_destroy() - remove every connection of a socket
+ * quic_ulp_sock_destroy() - remove every connection of a socket
  * @qs: the state, unreachable by new lookups
  */
-void quic_sock_destroy(struct quic_sock *qs)
+void quic_ulp_sock_destroy(struct quic_sock *qs)
 {
 	struct quic_conn *conn;
 	unsigned long handle;
 
 	xa_for_each(&qs->conns, handle, conn) {
-		quic_conn_delete(qs, conn);
+		quic_ulp_conn_delete(qs, conn);
 		/* A socket may hold many: close() runs in process context */
 		cond_resched();
 	}
@@ -561,10 +561,10 @@ void quic_sock_destroy(struct quic_sock *qs)
 }
 
 /**
- * quic_sock_free() - free what quic_sock_init() set up
+ * quic_ulp_sock_free() - free what quic_ulp_sock_init() set up
  * @qs: the state, with no connection left and no reader
  */
-void quic_sock_free(struct quic_sock *qs)
+void quic_ulp_sock_free(struct quic_sock *qs)
 {
 	rhashtable_destroy(&qs->cids);
 }

@@ -9,7 +9,7 @@
 #include <crypto/aead.h>
 #include <crypto/aes.h>
 #include <crypto/chacha.h>
-#include <crypto/hash.h>
+#include <crypto/sha2.h>
 #include <kunit/visibility.h>
 #include <linux/kernel.h>
 #include <linux/local_lock.h>
@@ -24,27 +24,24 @@
 
 static const struct quic_cipher quic_ciphers[] = {
 	{
-		.suite			= QUIC_CIPHER_AES_128_GCM_SHA256,
+		.suite			= QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 		.aead			= "gcm(aes)",
-		.hmac			= "hmac(sha256)",
 		.secret_len		= 32,
 		.key_len		= 16,
 		.confidentiality_limit	= 1ULL << 23,
 		.integrity_limit	= 1ULL << 52,
 	},
 	{
-		.suite			= QUIC_CIPHER_AES_256_GCM_SHA384,
+		.suite			= QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 		.aead			= "gcm(aes)",
-		.hmac			= "hmac(sha384)",
 		.secret_len		= 48,
 		.key_len		= 32,
 		.confidentiality_limit	= 1ULL << 23,
 		.integrity_limit	= 1ULL << 52,
 	},
 	{
-		.suite			= QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+		.suite			= QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 		.aead			= "rfc7539(chacha20,poly1305)",
-		.hmac			= "hmac(sha256)",
 		.secret_len		= 32,
 		.key_len		= 32,
 		.chacha_hp		= true,
@@ -53,9 +50,8 @@ static const struct quic_cipher quic_ciphers[] = {
 		.integrity_limit	= 1ULL << 36,
 	},
 	{
-		.suite			= QUIC_CIPHER_AES_128_CCM_SHA256,
+		.suite			= QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 		.aead			= "ccm(aes)",
-		.hmac			= "hmac(sha256)",
 		.secret_len		= 32,
 		.key_len		= 16,
 		.ccm			= true,
@@ -80,31 +76,31 @@ static const struct quic_labels quic_v2_labels = {
 };
 
 /**
- * quic_labels_find() - the key derivation labels of a QUIC version
- * @version: QUIC_VERSION_1 or QUIC_VERSION_2
+ * quic_ulp_labels_find() - the key derivation labels of a QUIC version
+ * @version: QUIC_ULP_VERSION_1 or QUIC_ULP_VERSION_2
  *
  * Return: the labels, or NULL for another version.
  */
-const struct quic_labels *quic_labels_find(u32 version)
+const struct quic_labels *quic_ulp_labels_find(u32 version)
 {
 	switch (version) {
-	case QUIC_VERSION_1:
+	case QUIC_ULP_VERSION_1:
 		return &quic_v1_labels;
-	case QUIC_VERSION_2:
+	case QUIC_ULP_VERSION_2:
 		return &quic_v2_labels;
 	default:
 		return NULL;
 	}
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_labels_find);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_labels_find);
 
 /**
- * quic_cipher_find() - the cipher suite of a TLS code point
- * @suite: QUIC_CIPHER_* value
+ * quic_ulp_cipher_find() - the cipher suite of a TLS code point
+ * @suite: QUIC_ULP_CIPHER_* value
  *
  * Return: the suite, or NULL if QUIC does not use it.
  */
-const struct quic_cipher *quic_cipher_find(u16 suite)
+const struct quic_cipher *quic_ulp_cipher_find(u16 suite)
 {
 	unsigned int i;
 
@@ -113,46 +109,72 @@ const struct quic_cipher *quic_cipher_find(u16 suite)
 			return &quic_ciphers[i];
 	return NULL;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_cipher_find);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_cipher_find);
 
 #define QUIC_LABEL_PREFIX	"tls13 "
 #define QUIC_LABEL_MAX		32
-#define QUIC_HASH_MAX		64
 
-/**
- * quic_hkdf_alloc() - an HMAC for quic_hkdf_expand_label()
- * @cipher: the suite, whose hash HKDF uses
- *
- * Return: the transform or an ERR_PTR().
+/* One HMAC key, for the hash of the suite */
+union quic_hmac_key {
+	struct hmac_sha256_key	sha256;
+	struct hmac_sha384_key	sha384;
+};
+
+/* T(i) = HMAC(secret, T(i - 1) | info | i), into @block (which holds
+ * T(i - 1) for i > 1)
  */
-struct crypto_shash *quic_hkdf_alloc(const struct quic_cipher *cipher)
+static void quic_hkdf_sha256(const struct hmac_sha256_key *key,
+			     const u8 *info, unsigned int info_len, u8 i,
+			     u8 *block)
 {
-	return crypto_alloc_shash(cipher->hmac, 0, 0);
+	struct hmac_sha256_ctx ctx;
+
+	hmac_sha256_init(&ctx, key);
+	if (i > 1)
+		hmac_sha256_update(&ctx, block, SHA256_DIGEST_SIZE);
+	hmac_sha256_update(&ctx, info, info_len);
+	hmac_sha256_update(&ctx, &i, 1);
+	hmac_sha256_final(&ctx, block);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_hkdf_alloc);
+
+static void quic_hkdf_sha384(const struct hmac_sha384_key *key,
+			     const u8 *info, unsigned int info_len, u8 i,
+			     u8 *block)
+{
+	struct hmac_sha384_ctx ctx;
+
+	hmac_sha384_init(&ctx, key);
+	if (i > 1)
+		hmac_sha384_update(&ctx, block, SHA384_DIGEST_SIZE);
+	hmac_sha384_update(&ctx, info, info_len);
+	hmac_sha384_update(&ctx, &i, 1);
+	hmac_sha384_final(&ctx, block);
+}
 
 /**
- * quic_hkdf_expand_label() - HKDF-Expand-Label of TLS 1.3 (RFC 8446, 7.1)
- * @tfm: HMAC of the suite's hash, from quic_hkdf_alloc()
+ * quic_ulp_hkdf_expand_label() - HKDF-Expand-Label of TLS 1.3 (RFC 8446, 7.1)
+ * @cipher: the suite, whose hash HKDF uses
  * @secret: the secret, as long as the hash
  * @label: the label without its "tls13 " prefix, e.g. "quic key"
  *	(at most 32 bytes with the prefix)
  * @out: where the output goes; may be @secret
  * @len: output length, at most 255 hash lengths
  *
- * QUIC always uses an empty context.
+ * QUIC always uses an empty context. Any context: the HMAC library
+ * neither allocates nor sleeps.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or -EINVAL.
  */
-int quic_hkdf_expand_label(struct crypto_shash *tfm, const u8 *secret,
-			   const char *label, u8 *out, unsigned int len)
+int quic_ulp_hkdf_expand_label(const struct quic_cipher *cipher,
+			       const u8 *secret, const char *label, u8 *out,
+			       unsigned int len)
 {
-	unsigned int hash_len = crypto_shash_digestsize(tfm);
-	u8 info[2 + 1 + QUIC_LABEL_MAX + 1], block[QUIC_HASH_MAX];
+	u8 info[2 + 1 + QUIC_LABEL_MAX + 1], block[SHA384_DIGEST_SIZE];
+	unsigned int hash_len = cipher->secret_len;
 	size_t label_len = strlen(label);
 	unsigned int info_len, done, n;
+	union quic_hmac_key key;
 	u8 counter;
-	int err;
 
 	if (WARN_ON_ONCE(label_len + sizeof(QUIC_LABEL_PREFIX) - 1 >
 			 QUIC_LABEL_MAX))
@@ -168,52 +190,45 @@ int quic_hkdf_expand_label(struct crypto_shash *tfm, const u8 *secret,
 	info_len = 3 + info[2];
 	info[info_len++] = 0;
 
-	err = crypto_shash_setkey(tfm, secret, hash_len);
-	if (err)
-		return err;
-
-	/* T(i) = HMAC(secret, T(i - 1) | info | i) */
+	/* Keyed before any output is written: @out may be @secret */
+	if (hash_len == SHA384_DIGEST_SIZE)
+		hmac_sha384_preparekey(&key.sha384, secret, hash_len);
+	else
+		hmac_sha256_preparekey(&key.sha256, secret, hash_len);
 	for (done = 0, counter = 1; done < len; done += n, counter++) {
-		SHASH_DESC_ON_STACK(desc, tfm);
-
-		desc->tfm = tfm;
-		err = crypto_shash_init(desc);
-		if (!err && counter > 1)
-			err = crypto_shash_update(desc, block, hash_len);
-		if (!err)
-			err = crypto_shash_update(desc, info, info_len);
-		if (!err)
-			err = crypto_shash_finup(desc, &counter, 1, block);
-		shash_desc_zero(desc);
-		if (err)
-			break;
+		if (hash_len == SHA384_DIGEST_SIZE)
+			quic_hkdf_sha384(&key.sha384, info, info_len, counter,
+					 block);
+		else
+			quic_hkdf_sha256(&key.sha256, info, info_len, counter,
+					 block);
 		n = min(hash_len, len - done);
 		memcpy(out + done, block, n);
 	}
+	memzero_explicit(&key, sizeof(key));
 	memzero_explicit(block, sizeof(block));
-	return err;
+	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_hkdf_expand_label);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hkdf_expand_label);
 
 /**
- * quic_hp_key_init() - derive the header protection key from a secret
+ * quic_ulp_hp_key_init() - derive the header protection key from a secret
  * @hp: where the key goes
  * @cipher: the suite
  * @labels: the QUIC version's labels
- * @tfm: HMAC of the suite's hash
  * @secret: the first 1-RTT secret of the direction
  *
  * Return: 0 or a negative errno.
  */
-int quic_hp_key_init(struct quic_hp_key *hp, const struct quic_cipher *cipher,
-		     const struct quic_labels *labels, struct crypto_shash *tfm,
-		     const u8 *secret)
+int quic_ulp_hp_key_init(struct quic_hp_key *hp,
+			 const struct quic_cipher *cipher,
+			 const struct quic_labels *labels, const u8 *secret)
 {
 	u8 key[CHACHA_KEY_SIZE];
 	int err;
 
-	err = quic_hkdf_expand_label(tfm, secret, labels->hp, key,
-				     cipher->key_len);
+	err = quic_ulp_hkdf_expand_label(cipher, secret, labels->hp, key,
+					 cipher->key_len);
 	if (err)
 		goto out;
 	if (cipher->chacha_hp) {
@@ -222,7 +237,7 @@ int quic_hp_key_init(struct quic_hp_key *hp, const struct quic_cipher *cipher,
 		for (i = 0; i < ARRAY_SIZE(hp->chacha); i++)
 			hp->chacha[i] = get_unaligned_le32(key + 4 * i);
 	} else {
-		err = aes_expandkey(&hp->aes, key, cipher->key_len);
+		err = aes_prepareenckey(&hp->aes, key, cipher->key_len);
 	}
 out:
 	memzero_explicit(key, sizeof(key));
@@ -230,7 +245,7 @@ out:
 }
 
 /**
- * quic_hp_mask() - the header protection mask of a sample (RFC 9001, 5.4)
+ * quic_ulp_hp_mask() - the header protection mask of a sample (RFC 9001, 5.4)
  * @hp: header protection key
  * @cipher: the suite
  * @sample: 16 bytes of ciphertext
@@ -239,38 +254,38 @@ out:
  * Any context: the AES and ChaCha20 library code does not sleep, and an
  * arch ChaCha20 takes the generic path for so short an output.
  */
-void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
-		  const u8 *sample, u8 *mask)
+void quic_ulp_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
+		      const u8 *sample, u8 *mask)
 {
 	static const u8 zero[QUIC_HP_MASK_LEN];
 	u8 block[AES_BLOCK_SIZE];
 
 	if (cipher->chacha_hp) {
-		u32 state[CHACHA_STATE_WORDS];
+		struct chacha_state state;
 
 		/* counter = sample[0..3] (little endian), nonce = the rest:
 		 * exactly ChaCha's 16-byte IV layout; the mask is the first
 		 * five bytes of its key stream
 		 */
-		chacha_init(state, hp->chacha, sample);
-		chacha20_crypt(state, mask, zero, QUIC_HP_MASK_LEN);
-		memzero_explicit(state, sizeof(state));
+		chacha_init(&state, hp->chacha, sample);
+		chacha20_crypt(&state, mask, zero, QUIC_HP_MASK_LEN);
+		chacha_zeroize_state(&state);
 		return;
 	}
 	aes_encrypt(&hp->aes, block, sample);
 	memcpy(mask, block, QUIC_HP_MASK_LEN);
 	memzero_explicit(block, sizeof(block));
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_hp_mask);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_mask);
 
 /**
- * quic_nonce() - the AEAD nonce of a packet (RFC 9001, section 5.3)
+ * quic_ulp_nonce() - the AEAD nonce of a packet (RFC 9001, section 5.3)
  * @nonce: output, 16 bytes with @ccm, else QUIC_IV_LEN
  * @iv: the generation's IV
  * @pn: the full packet number
  * @ccm: lay the nonce out as the CCM counter block the crypto API expects
  */
-void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm)
+void quic_ulp_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm)
 {
 	u8 *n = nonce;
 	int i;
@@ -285,7 +300,7 @@ void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm)
 	for (i = 0; i < 8; i++)
 		n[QUIC_IV_LEN - 1 - i] ^= pn >> (8 * i);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_nonce);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_nonce);
 
 /* One request block per CPU, taken with bottom halves disabled */
 struct quic_pcpu {
@@ -298,22 +313,22 @@ static DEFINE_PER_CPU(struct quic_pcpu, quic_pcpu) = {
 };
 
 /**
- * quic_crypt_get() - this CPU's AEAD request block
+ * quic_ulp_crypt_get() - this CPU's AEAD request block
  *
  * Bottom halves disabled. On success the block is the caller's until
- * quic_crypt_put(); it is allocated on the CPU's first use, so the data
+ * quic_ulp_crypt_put(); it is allocated on the CPU's first use, so the data
  * path allocates nothing per packet.
  *
  * Return: the block, or NULL (nothing to put) without memory.
  */
-struct quic_crypt *quic_crypt_get(void)
+struct quic_crypt *quic_ulp_crypt_get(void)
 {
 	struct quic_crypt *c;
 
 	local_lock_nested_bh(&quic_pcpu.bh_lock);
 	c = __this_cpu_read(quic_pcpu.crypt);
 	if (unlikely(!c)) {
-		c = kzalloc(sizeof(*c), GFP_ATOMIC);
+		c = kzalloc_obj(*c, GFP_ATOMIC);
 		__this_cpu_write(quic_pcpu.crypt, c);
 	}
 	if (unlikely(!c))
@@ -322,54 +337,54 @@ struct quic_crypt *quic_crypt_get(void)
 }
 
 /**
- * quic_crypt_put() - give this CPU's block back
+ * quic_ulp_crypt_put() - give this CPU's block back
  */
-void quic_crypt_put(void)
+void quic_ulp_crypt_put(void)
 {
 	local_unlock_nested_bh(&quic_pcpu.bh_lock);
 }
 
 /**
- * quic_crypt_detach() - let a block go with its asynchronous request
- * @c: the block quic_crypt_get() returned; the caller still puts it
+ * quic_ulp_crypt_detach() - let a block go with its asynchronous request
+ * @c: the block quic_ulp_crypt_get() returned; the caller still puts it
  *
  * The CPU gets a new block at its next use; @c belongs to the request,
- * whose completion frees it with quic_crypt_free().
+ * whose completion frees it with quic_ulp_crypt_free().
  */
-void quic_crypt_detach(struct quic_crypt *c)
+void quic_ulp_crypt_detach(struct quic_crypt *c)
 {
 	if (__this_cpu_read(quic_pcpu.crypt) == c)
 		__this_cpu_write(quic_pcpu.crypt, NULL);
 }
 
 /**
- * quic_crypt_free() - free a block
+ * quic_ulp_crypt_free() - free a block
  * @c: the block, or NULL
  */
-void quic_crypt_free(struct quic_crypt *c)
+void quic_ulp_crypt_free(struct quic_crypt *c)
 {
 	if (!c)
 		return;
 	kfree_sensitive(c->req);
 	kfree_sensitive(c);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_crypt_free);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt_free);
 
 /**
- * quic_crypt_free_all() - free every CPU's block, when the module goes
+ * quic_ulp_crypt_free_all() - free every CPU's block, when the module goes
  */
-void quic_crypt_free_all(void)
+void quic_ulp_crypt_free_all(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		quic_crypt_free(per_cpu(quic_pcpu.crypt, cpu));
+		quic_ulp_crypt_free(per_cpu(quic_pcpu.crypt, cpu));
 		per_cpu(quic_pcpu.crypt, cpu) = NULL;
 	}
 }
 
 /**
- * quic_skb_make_writable() - make the payload of a received @skb safe to
+ * quic_ulp_skb_make_writable() - make the payload of a received @skb safe to
  *	rewrite
  * @skb: the datagram
  *
@@ -379,7 +394,7 @@ void quic_crypt_free_all(void)
  *
  * Return: 0 or a negative errno.
  */
-int quic_skb_make_writable(struct sk_buff *skb)
+int quic_ulp_skb_make_writable(struct sk_buff *skb)
 {
 	struct sk_buff *trailer, *frag;
 	bool copy = skb_cloned(skb) || skb_has_shared_frag(skb) ||
@@ -398,7 +413,7 @@ int quic_skb_make_writable(struct sk_buff *skb)
 }
 
 /**
- * quic_crypt_prepare() - get a request and scatterlist ready for a packet
+ * quic_ulp_crypt_prepare() - get a request and scatterlist ready for a packet
  * @c: the request block
  * @skb: the datagram, writable
  * @off: offset of the packet
@@ -412,8 +427,8 @@ int quic_skb_make_writable(struct sk_buff *skb)
  * Return: 0, -ENOMEM, or -EMSGSIZE for a packet spread over more pieces
  * of the skb than the scatterlist holds.
  */
-int quic_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
-		       unsigned int off, unsigned int len,
+int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
+			   unsigned int off, unsigned int len,
 		       const struct quic_gen *gen)
 {
 	unsigned int size = sizeof(*c->req) + crypto_aead_reqsize(gen->aead);
@@ -430,10 +445,10 @@ int quic_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 	n = skb_to_sgvec(skb, c->sg, off, len);
 	return n < 0 ? n : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_crypt_prepare);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt_prepare);
 
 /**
- * quic_crypt() - seal or open one packet in place
+ * quic_ulp_crypt() - seal or open one packet in place
  * @c: the request block, prepared for the packet with @gen
  * @hdr_len: length of its unprotected header, the associated data
  * @text_len: length of the plaintext; the 16-byte tag follows it
@@ -449,20 +464,20 @@ EXPORT_SYMBOL_IF_KUNIT(quic_crypt_prepare);
  * Return: 0, -EBADMSG when the packet does not authenticate, -EINPROGRESS
  * or -EBUSY as above, or another negative errno.
  */
-int quic_crypt(struct quic_crypt *c, unsigned int hdr_len,
-	       unsigned int text_len, const struct quic_gen *gen,
+int quic_ulp_crypt(struct quic_crypt *c, unsigned int hdr_len,
+		   unsigned int text_len, const struct quic_gen *gen,
 	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
 	       crypto_completion_t done, void *data)
 {
 	struct aead_request *req = c->req;
 
-	quic_nonce(c->nonce, gen->iv, pn, cipher->ccm);
+	quic_ulp_nonce(c->nonce, gen->iv, pn, cipher->ccm);
 	aead_request_set_tfm(req, gen->aead);
 	aead_request_set_ad(req, hdr_len);
 	aead_request_set_crypt(req, c->sg, c->sg,
-			       seal ? text_len : text_len + QUIC_TAG_LEN,
+			       seal ? text_len : text_len + QUIC_ULP_TAG_LEN,
 			       c->nonce);
 	aead_request_set_callback(req, flags, done, data);
 	return seal ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_crypt);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt);

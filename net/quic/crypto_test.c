@@ -7,7 +7,6 @@
  */
 
 #include <crypto/aes.h>
-#include <crypto/hash.h>
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/skbuff.h>
@@ -52,12 +51,15 @@ static void expect_hex(struct kunit *test, const u8 *got, const char *hex)
 	KUNIT_EXPECT_MEMEQ(test, got, want, strlen(hex) / 2);
 }
 
-static struct crypto_shash *hkdf(struct kunit *test, u16 suite)
+/* HKDF-Expand-Label with the SHA-256 of the v1 Initial keys */
+static void expand(struct kunit *test, const u8 *secret, const char *label,
+		   u8 *out, unsigned int len)
 {
-	struct crypto_shash *tfm = quic_hkdf_alloc(quic_cipher_find(suite));
+	const struct quic_cipher *cipher =
+		quic_ulp_cipher_find(QUIC_ULP_CIPHER_AES_128_GCM_SHA256);
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tfm);
-	return tfm;
+	KUNIT_ASSERT_EQ(test, quic_ulp_hkdf_expand_label(cipher, secret, label,
+							 out, len), 0);
 }
 
 /* The v1 Initial secrets come out of HKDF-Expand-Label "client in" and
@@ -66,48 +68,40 @@ static struct crypto_shash *hkdf(struct kunit *test, u16 suite)
  */
 static void quic_test_a1_derivation(struct kunit *test)
 {
-	struct crypto_shash *tfm = hkdf(test, QUIC_CIPHER_AES_128_GCM_SHA256);
 	u8 initial[32], secret[32], out[32];
 
 	unhex(test, initial, A1_INITIAL);
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, initial, "client in",
-						     secret, 32), 0);
+	expand(test, initial, "client in", secret, 32);
 	expect_hex(test, secret, A1_CLIENT);
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic iv",
-						     out, 12), 0);
+	expand(test, secret, "quic iv", out, 12);
 	expect_hex(test, out, A1_CLIENT_IV);
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic hp",
-						     out, 16), 0);
+	expand(test, secret, "quic hp", out, 16);
 	expect_hex(test, out, A1_CLIENT_HP);
 
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, initial, "server in",
-						     secret, 32), 0);
+	expand(test, initial, "server in", secret, 32);
 	expect_hex(test, secret, A1_SERVER);
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic iv",
-						     out, 12), 0);
+	expand(test, secret, "quic iv", out, 12);
 	expect_hex(test, out, A1_SERVER_IV);
-	KUNIT_ASSERT_EQ(test, quic_hkdf_expand_label(tfm, secret, "quic hp",
-						     out, 16), 0);
+	expand(test, secret, "quic hp", out, 16);
 	expect_hex(test, out, A1_SERVER_HP);
-	crypto_free_shash(tfm);
 }
 
 /* AES header protection (A.2) */
 static void quic_test_aes_hp_mask(struct kunit *test)
 {
 	const struct quic_cipher *cipher =
-		quic_cipher_find(QUIC_CIPHER_AES_128_GCM_SHA256);
+		quic_ulp_cipher_find(QUIC_ULP_CIPHER_AES_128_GCM_SHA256);
 	u8 key[16], sample[16], mask[QUIC_HP_MASK_LEN];
 	struct quic_hp_key hp;
 
 	unhex(test, key, A1_CLIENT_HP);
-	KUNIT_ASSERT_EQ(test, aes_expandkey(&hp.aes, key, sizeof(key)), 0);
+	KUNIT_ASSERT_EQ(test, aes_prepareenckey(&hp.aes, key, sizeof(key)), 0);
 	unhex(test, sample, A2_SAMPLE);
-	quic_hp_mask(&hp, cipher, sample, mask);
+	quic_ulp_hp_mask(&hp, cipher, sample, mask);
 	expect_hex(test, mask, A2_MASK);
 }
 
-/* A connection as QUIC_TX_KEY or QUIC_RX_KEY would create it. Its
+/* A connection as QUIC_ULP_TX_KEY or QUIC_ULP_RX_KEY would create it. Its
  * reference count stays 0: nothing schedules work for it, the tests call
  * what the work would.
  */
@@ -117,19 +111,19 @@ static struct quic_conn *test_conn(struct kunit *test, u16 suite,
 	struct quic_conn *conn = kunit_kzalloc(test, sizeof(*conn), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, conn);
-	conn->cipher = quic_cipher_find(suite);
-	conn->labels = quic_labels_find(version);
+	conn->cipher = quic_ulp_cipher_find(suite);
+	conn->labels = quic_ulp_labels_find(version);
 	KUNIT_ASSERT_NOT_NULL(test, conn->cipher);
 	KUNIT_ASSERT_NOT_NULL(test, conn->labels);
-	quic_dir_init(&conn->tx, conn);
-	quic_dir_init(&conn->rx, conn);
+	quic_ulp_dir_init(&conn->tx, conn);
+	quic_ulp_dir_init(&conn->rx, conn);
 	return conn;
 }
 
 static void test_conn_free(struct quic_conn *conn)
 {
-	quic_dir_free(&conn->tx);
-	quic_dir_free(&conn->rx);
+	quic_ulp_dir_free(&conn->tx);
+	quic_ulp_dir_free(&conn->rx);
 }
 
 /* A connection holding the A.5 secret in one direction */
@@ -137,10 +131,10 @@ static struct quic_conn *a5_conn(struct kunit *test, u32 version, bool rx,
 				 u32 key_updates, u64 next_pn)
 {
 	struct quic_conn *conn = test_conn(test,
-					   QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+					   QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 					   version);
-	struct quic_key key = {
-		.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	struct quic_ulp_key key = {
+		.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 		.secret_len = 32,
 		.version = version,
 		.key_updates = key_updates,
@@ -148,18 +142,18 @@ static struct quic_conn *a5_conn(struct kunit *test, u32 version, bool rx,
 	};
 
 	unhex(test, key.secret, A5_SECRET);
-	KUNIT_ASSERT_EQ(test, quic_dir_install(rx ? &conn->rx : &conn->tx,
-					       &key, rx), 0);
+	KUNIT_ASSERT_EQ(test, quic_ulp_dir_install(rx ? &conn->rx : &conn->tx,
+						   &key, rx), 0);
 	/* Once only: the packet number state would rewind */
-	KUNIT_EXPECT_EQ(test, quic_dir_install(rx ? &conn->rx : &conn->tx,
-					       &key, rx), -EEXIST);
+	KUNIT_EXPECT_EQ(test, quic_ulp_dir_install(rx ? &conn->rx : &conn->tx,
+						   &key, rx), -EEXIST);
 	return conn;
 }
 
 /* ChaCha20 header protection and the next generation (A.5) */
 static void quic_test_a5_keys(struct kunit *test)
 {
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 0, A5_PN);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, true, 0, A5_PN);
 	u8 hp[32], sample[16], mask[QUIC_HP_MASK_LEN];
 	struct quic_dir *dir = &conn->rx;
 	unsigned int i;
@@ -170,7 +164,7 @@ static void quic_test_a5_keys(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, dir->hp.chacha[i],
 				get_unaligned_le32(hp + 4 * i));
 	unhex(test, sample, A5_SAMPLE);
-	quic_hp_mask(&dir->hp, conn->cipher, sample, mask);
+	quic_ulp_hp_mask(&dir->hp, conn->cipher, sample, mask);
 	expect_hex(test, mask, A5_MASK);
 
 	/* "quic ku", derived ahead */
@@ -201,13 +195,13 @@ static int a5_aead(struct kunit *test, struct sk_buff *skb,
 	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	KUNIT_ASSERT_EQ(test, quic_crypt_prepare(c, skb, 0, skb->len, gen), 0);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len, gen), 0);
 	crypto_init_wait(&c->wait);
-	err = quic_crypt(c, 4, 1, gen, conn->cipher, A5_PN, seal,
-			 CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+	err = quic_ulp_crypt(c, 4, 1, gen, conn->cipher, A5_PN, seal,
+			     CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 			 crypto_req_done, &c->wait);
 	err = crypto_wait_req(err, &c->wait);
-	quic_crypt_free(c);
+	quic_ulp_crypt_free(c);
 	return err;
 }
 
@@ -216,15 +210,15 @@ static int a5_aead(struct kunit *test, struct sk_buff *skb,
  */
 static void quic_test_a5_seal(struct kunit *test)
 {
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 0, 0);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
 	u8 sample[16], mask[QUIC_HP_MASK_LEN];
 	struct sk_buff *skb;
 
 	skb = a5_skb(test, A5_PLAIN "00000000000000000000000000000000");
 	KUNIT_ASSERT_EQ(test, a5_aead(test, skb, conn, conn->tx.cur, true), 0);
 	memcpy(sample, skb->data + 1 + QUIC_PN_MAX_LEN, sizeof(sample));
-	quic_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
-	quic_hp_apply(skb->data, 1, 3, mask);
+	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
+	quic_ulp_hp_apply(skb->data, 1, 3, mask);
 	KUNIT_ASSERT_EQ(test, skb->len, 21);
 	expect_hex(test, skb->data, A5_PACKET);
 	kfree_skb(skb);
@@ -234,7 +228,7 @@ static void quic_test_a5_seal(struct kunit *test)
 /* And back: header protection off, packet number recovered, AEAD open */
 static void quic_test_a5_open(struct kunit *test)
 {
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 0, A5_PN);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, true, 0, A5_PN);
 	u8 sample[16], mask[QUIC_HP_MASK_LEN], *p;
 	unsigned int pn_len;
 	struct sk_buff *skb;
@@ -243,11 +237,11 @@ static void quic_test_a5_open(struct kunit *test)
 	skb = a5_skb(test, A5_PACKET);
 	p = skb->data;
 	memcpy(sample, p + 1 + QUIC_PN_MAX_LEN, sizeof(sample));
-	quic_hp_mask(&conn->rx.hp, conn->cipher, sample, mask);
+	quic_ulp_hp_mask(&conn->rx.hp, conn->cipher, sample, mask);
 	/* What the receive path does */
-	pn_len = quic_hdr_unprotect(p, 1, mask, &truncated);
+	pn_len = quic_ulp_hdr_unprotect(p, 1, mask, &truncated);
 	KUNIT_ASSERT_EQ(test, pn_len, 3);
-	KUNIT_EXPECT_EQ(test, quic_pn_decode(A5_PN - 1, truncated, pn_len),
+	KUNIT_EXPECT_EQ(test, quic_ulp_pn_decode(A5_PN - 1, truncated, pn_len),
 			(u64)A5_PN);
 	KUNIT_EXPECT_EQ(test, a5_aead(test, skb, conn, conn->rx.cur, false), 0);
 	expect_hex(test, p, A5_PLAIN);
@@ -256,7 +250,7 @@ static void quic_test_a5_open(struct kunit *test)
 	/* One bit off in the tag: refused */
 	skb = a5_skb(test, A5_PACKET);
 	skb->data[20] ^= 1;
-	quic_hp_apply(skb->data, 1, pn_len, mask);
+	quic_ulp_hp_apply(skb->data, 1, pn_len, mask);
 	KUNIT_EXPECT_EQ(test, a5_aead(test, skb, conn, conn->rx.cur, false),
 			-EBADMSG);
 	kfree_skb(skb);
@@ -271,11 +265,11 @@ static void quic_test_nonce(struct kunit *test)
 	u8 iv[QUIC_IV_LEN], nonce[16], want[16];
 
 	unhex(test, iv, A5_IV);
-	quic_nonce(nonce, iv, A5_PN, false);
+	quic_ulp_nonce(nonce, iv, A5_PN, false);
 	unhex(test, want, "e0459b3474bdd0e46d417eb0");
 	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
 
-	quic_nonce(nonce, iv, A5_PN, true);
+	quic_ulp_nonce(nonce, iv, A5_PN, true);
 	KUNIT_EXPECT_EQ(test, nonce[0], 2);
 	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
 	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
@@ -287,8 +281,8 @@ static void quic_test_nonce(struct kunit *test)
  */
 static void quic_test_install_updated(struct kunit *test)
 {
-	struct quic_conn *first = a5_conn(test, QUIC_VERSION_1, true, 0, 0);
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, true, 1, 1000);
+	struct quic_conn *first = a5_conn(test, QUIC_ULP_VERSION_1, true, 0, 0);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, true, 1, 1000);
 	struct quic_dir *dir = &conn->rx;
 
 	KUNIT_EXPECT_EQ(test, dir->cur->number, 1);
@@ -314,7 +308,7 @@ static void quic_test_install_updated(struct kunit *test)
  */
 static void quic_test_install_tx(struct kunit *test)
 {
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 3, 500);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 3, 500);
 	struct quic_dir *dir = &conn->tx;
 
 	KUNIT_EXPECT_NULL(test, dir->old);
@@ -332,19 +326,19 @@ static void quic_test_install_tx(struct kunit *test)
  */
 static void quic_test_rotate(struct kunit *test)
 {
-	struct quic_conn *conn = a5_conn(test, QUIC_VERSION_1, false, 0, 0);
-	struct quic_conn *later = a5_conn(test, QUIC_VERSION_1, true, 2, 0);
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
+	struct quic_conn *later = a5_conn(test, QUIC_ULP_VERSION_1, true, 2, 0);
 	struct quic_dir *dir = &conn->tx;
 	struct quic_gen *gen0 = dir->cur, *gen1 = dir->next;
 	unsigned int round;
 
 	for (round = 1; round <= 4; round++) {
 		spin_lock_bh(&dir->lock);
-		quic_dir_rotate(dir);
+		quic_ulp_dir_rotate(dir);
 		spin_unlock_bh(&dir->lock);
 		KUNIT_EXPECT_EQ(test, dir->cur->number, round);
 		KUNIT_EXPECT_NULL(test, dir->next);
-		quic_dir_derive_next(dir);
+		quic_ulp_dir_derive_next(dir);
 		KUNIT_ASSERT_NOT_NULL(test, dir->next);
 		KUNIT_EXPECT_EQ(test, dir->next->number, round + 1);
 		KUNIT_EXPECT_PTR_NE(test, dir->next, dir->cur);
@@ -359,10 +353,10 @@ static void quic_test_rotate(struct kunit *test)
 	}
 	/* A slot a packet still holds is not taken */
 	spin_lock_bh(&dir->lock);
-	quic_gen_hold(dir->old);
-	quic_dir_rotate(dir);
+	quic_ulp_gen_hold(dir->old);
+	quic_ulp_dir_rotate(dir);
 	spin_unlock_bh(&dir->lock);
-	quic_dir_derive_next(dir);
+	quic_ulp_dir_derive_next(dir);
 	KUNIT_EXPECT_NULL(test, dir->next);
 	test_conn_free(conn);
 	test_conn_free(later);
@@ -371,15 +365,15 @@ static void quic_test_rotate(struct kunit *test)
 /* QUIC version 2 derives with its own labels: other keys, same secret */
 static void quic_test_v2_labels(struct kunit *test)
 {
-	struct quic_conn *v1 = a5_conn(test, QUIC_VERSION_1, true, 0, 0);
-	struct quic_conn *v2 = a5_conn(test, QUIC_VERSION_2, true, 0, 0);
+	struct quic_conn *v1 = a5_conn(test, QUIC_ULP_VERSION_1, true, 0, 0);
+	struct quic_conn *v2 = a5_conn(test, QUIC_ULP_VERSION_2, true, 0, 0);
 
 	KUNIT_EXPECT_MEMNEQ(test, v1->rx.cur->iv, v2->rx.cur->iv, QUIC_IV_LEN);
 	KUNIT_EXPECT_MEMNEQ(test, v1->rx.hp.chacha, v2->rx.hp.chacha,
 			    sizeof(v1->rx.hp.chacha));
 	KUNIT_EXPECT_MEMNEQ(test, v1->rx.next->secret, v2->rx.next->secret, 32);
-	KUNIT_EXPECT_NULL(test, quic_labels_find(0));
-	KUNIT_EXPECT_NULL(test, quic_labels_find(0xff00001d));
+	KUNIT_EXPECT_NULL(test, quic_ulp_labels_find(0));
+	KUNIT_EXPECT_NULL(test, quic_ulp_labels_find(0xff00001d));
 	test_conn_free(v1);
 	test_conn_free(v2);
 }
@@ -387,19 +381,19 @@ static void quic_test_v2_labels(struct kunit *test)
 static void quic_test_ciphers(struct kunit *test)
 {
 	static const u16 suites[] = {
-		QUIC_CIPHER_AES_128_GCM_SHA256, QUIC_CIPHER_AES_256_GCM_SHA384,
-		QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
-		QUIC_CIPHER_AES_128_CCM_SHA256,
+		QUIC_ULP_CIPHER_AES_128_GCM_SHA256, QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
+		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(suites); i++)
-		KUNIT_EXPECT_NOT_NULL(test, quic_cipher_find(suites[i]));
+		KUNIT_EXPECT_NOT_NULL(test, quic_ulp_cipher_find(suites[i]));
 	/* TLS_AES_128_CCM_8_SHA256 is not allowed in QUIC */
-	KUNIT_EXPECT_NULL(test, quic_cipher_find(0x1305));
-	KUNIT_EXPECT_NULL(test, quic_cipher_find(0));
-	KUNIT_EXPECT_EQ(test, quic_cipher_find(suites[1])->secret_len, 48);
-	KUNIT_EXPECT_EQ(test, quic_cipher_find(suites[3])->confidentiality_limit,
+	KUNIT_EXPECT_NULL(test, quic_ulp_cipher_find(0x1305));
+	KUNIT_EXPECT_NULL(test, quic_ulp_cipher_find(0));
+	KUNIT_EXPECT_EQ(test, quic_ulp_cipher_find(suites[1])->secret_len, 48);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cipher_find(suites[3])->confidentiality_limit,
 			2965820);
 }
 

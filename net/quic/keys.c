@@ -18,11 +18,11 @@
 #include "quic.h"
 
 /**
- * quic_dir_init() - set up a direction without keys
+ * quic_ulp_dir_init() - set up a direction without keys
  * @dir: the direction
  * @conn: its connection
  */
-void quic_dir_init(struct quic_dir *dir, struct quic_conn *conn)
+void quic_ulp_dir_init(struct quic_dir *dir, struct quic_conn *conn)
 {
 	unsigned int i;
 
@@ -33,15 +33,15 @@ void quic_dir_init(struct quic_dir *dir, struct quic_conn *conn)
 		refcount_set(&dir->slot[i].refcnt, 0);
 	}
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_dir_init);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_init);
 
 /**
- * quic_dir_free() - free the keys of a direction
+ * quic_ulp_dir_free() - free the keys of a direction
  * @dir: the direction, which nothing uses any more
  *
  * Process context: crypto transforms are freed here.
  */
-void quic_dir_free(struct quic_dir *dir)
+void quic_ulp_dir_free(struct quic_dir *dir)
 {
 	unsigned int i;
 
@@ -50,35 +50,35 @@ void quic_dir_free(struct quic_dir *dir)
 	memzero_explicit(dir->slot, sizeof(dir->slot));
 	memzero_explicit(&dir->hp, sizeof(dir->hp));
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_dir_free);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_free);
 
 /**
- * quic_gen_hold() - take a reference to a generation for a packet
+ * quic_ulp_gen_hold() - take a reference to a generation for a packet
  * @gen: the generation, one of its direction's roles (its lock held)
  */
-void quic_gen_hold(struct quic_gen *gen)
+void quic_ulp_gen_hold(struct quic_gen *gen)
 {
 	refcount_inc(&gen->refcnt);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_gen_hold);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_gen_hold);
 
 /**
- * quic_gen_put() - drop a reference to a generation
+ * quic_ulp_gen_put() - drop a reference to a generation
  * @gen: the generation, or NULL
  *
  * The last one frees the slot; if the direction is waiting for a slot to
  * derive its next generation into, that is scheduled. Any context.
  */
-void quic_gen_put(struct quic_gen *gen)
+void quic_ulp_gen_put(struct quic_gen *gen)
 {
 	if (gen && refcount_dec_and_test(&gen->refcnt) &&
 	    !READ_ONCE(gen->dir->next))
-		quic_conn_schedule_keys(gen->dir->conn);
+		quic_ulp_conn_schedule_keys(gen->dir->conn);
 }
 
 /* Key a slot for a generation whose traffic secret is @secret */
 static int quic_gen_key(struct quic_gen *gen, const struct quic_conn *conn,
-			struct crypto_shash *hkdf, const u8 *secret, u32 number)
+			const u8 *secret, u32 number)
 {
 	const struct quic_cipher *cipher = conn->cipher;
 	const struct quic_labels *labels = conn->labels;
@@ -92,24 +92,23 @@ static int quic_gen_key(struct quic_gen *gen, const struct quic_conn *conn,
 	gen->used = false;
 	gen->packets = 0;
 
-	err = quic_hkdf_expand_label(hkdf, secret, labels->key, key,
-				     cipher->key_len);
+	err = quic_ulp_hkdf_expand_label(cipher, secret, labels->key, key,
+					 cipher->key_len);
 	if (!err)
 		err = crypto_aead_setkey(gen->aead, key, cipher->key_len);
 	if (!err)
-		err = quic_hkdf_expand_label(hkdf, secret, labels->iv, gen->iv,
-					     QUIC_IV_LEN);
+		err = quic_ulp_hkdf_expand_label(cipher, secret, labels->iv,
+						 gen->iv, QUIC_IV_LEN);
 	memzero_explicit(key, sizeof(key));
 	return err;
 }
 
 /* The secret of the generation after the one of @secret ("quic ku") */
-static int quic_secret_next(const struct quic_conn *conn,
-			    struct crypto_shash *hkdf, const u8 *secret,
+static int quic_secret_next(const struct quic_conn *conn, const u8 *secret,
 			    u8 *next)
 {
-	return quic_hkdf_expand_label(hkdf, secret, conn->labels->ku, next,
-				      conn->cipher->secret_len);
+	return quic_ulp_hkdf_expand_label(conn->cipher, secret, conn->labels->ku,
+					  next, conn->cipher->secret_len);
 }
 
 /* A slot's transform, shaped for the connection's suite */
@@ -121,7 +120,7 @@ static int quic_gen_alloc(struct quic_gen *gen)
 	aead = crypto_alloc_aead(gen->dir->conn->cipher->aead, 0, 0);
 	if (IS_ERR(aead))
 		return PTR_ERR(aead);
-	err = crypto_aead_setauthsize(aead, QUIC_TAG_LEN);
+	err = crypto_aead_setauthsize(aead, QUIC_ULP_TAG_LEN);
 	if (err) {
 		crypto_free_aead(aead);
 		return err;
@@ -149,28 +148,24 @@ static int quic_dir_alloc(struct quic_dir *dir, unsigned int n)
 }
 
 /* Key the slots for what @key describes, before anything can see them */
-static int quic_dir_derive(struct quic_dir *dir, const struct quic_key *key,
+static int quic_dir_derive(struct quic_dir *dir, const struct quic_ulp_key *key,
 			   bool rx)
 {
 	const struct quic_conn *conn = dir->conn;
 	unsigned int len = conn->cipher->secret_len;
-	u8 secret[QUIC_MAX_SECRET_LEN], prev[QUIC_MAX_SECRET_LEN];
+	u8 secret[QUIC_ULP_MAX_SECRET_LEN], prev[QUIC_ULP_MAX_SECRET_LEN];
 	struct quic_gen *old = NULL, *cur, *next;
-	struct crypto_shash *hkdf;
 	int err;
 	u32 i;
 
-	hkdf = quic_hkdf_alloc(conn->cipher);
-	if (IS_ERR(hkdf))
-		return PTR_ERR(hkdf);
 	memcpy(secret, key->secret, len);
 
 	/* The header protection key comes from the first secret and stays */
-	err = quic_hp_key_init(&dir->hp, conn->cipher, conn->labels, hkdf,
-			       secret);
+	err = quic_ulp_hp_key_init(&dir->hp, conn->cipher, conn->labels,
+				   secret);
 	for (i = 0; !err && i < key->key_updates; i++) {
 		memcpy(prev, secret, len);
-		err = quic_secret_next(conn, hkdf, secret, secret);
+		err = quic_secret_next(conn, secret, secret);
 		cond_resched();
 	}
 
@@ -181,19 +176,17 @@ static int quic_dir_derive(struct quic_dir *dir, const struct quic_key *key,
 	 */
 	if (!err && rx && key->key_updates) {
 		old = &dir->slot[2];
-		err = quic_gen_key(old, conn, hkdf, prev, key->key_updates - 1);
+		err = quic_gen_key(old, conn, prev, key->key_updates - 1);
 		memzero_explicit(old->secret, sizeof(old->secret));
 	}
 	if (!err)
-		err = quic_gen_key(cur, conn, hkdf, secret, key->key_updates);
+		err = quic_gen_key(cur, conn, secret, key->key_updates);
 	if (!err)
-		err = quic_secret_next(conn, hkdf, secret, secret);
+		err = quic_secret_next(conn, secret, secret);
 	if (!err)
-		err = quic_gen_key(next, conn, hkdf, secret,
-				   key->key_updates + 1);
+		err = quic_gen_key(next, conn, secret, key->key_updates + 1);
 	memzero_explicit(secret, sizeof(secret));
 	memzero_explicit(prev, sizeof(prev));
-	crypto_free_shash(hkdf);
 	if (err)
 		return err;
 
@@ -231,7 +224,7 @@ static int quic_dir_derive(struct quic_dir *dir, const struct quic_key *key,
 }
 
 /**
- * quic_dir_install() - install the keys of one direction
+ * quic_ulp_dir_install() - install the keys of one direction
  * @dir: the direction, without keys
  * @key: what the application passed, checked
  * @rx: the receive direction
@@ -242,8 +235,8 @@ static int quic_dir_derive(struct quic_dir *dir, const struct quic_key *key,
  * Return: 0, -EEXIST if the direction has keys, or another negative errno,
  * in which case the direction is left without keys.
  */
-int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
-		     bool rx)
+int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
+			 bool rx)
 {
 	unsigned int i;
 	int err;
@@ -264,13 +257,13 @@ int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
 	}
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_dir_install);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_install);
 
 /**
- * quic_dir_discard_old() - drop the previous generation
+ * quic_ulp_dir_discard_old() - drop the previous generation
  * @dir: the direction
  */
-void quic_dir_discard_old(struct quic_dir *dir)
+void quic_ulp_dir_discard_old(struct quic_dir *dir)
 {
 	struct quic_gen *old;
 
@@ -278,11 +271,11 @@ void quic_dir_discard_old(struct quic_dir *dir)
 	old = dir->old;
 	dir->old = NULL;
 	spin_unlock_bh(&dir->lock);
-	quic_gen_put(old);
+	quic_ulp_gen_put(old);
 }
 
 /**
- * quic_dir_rotate() - make the next generation current (RFC 9001, 6.2)
+ * quic_ulp_dir_rotate() - make the next generation current (RFC 9001, 6.2)
  * @dir: the direction, locked, with a next generation
  *
  * The previous generation is dropped, the current one becomes previous
@@ -290,7 +283,7 @@ void quic_dir_discard_old(struct quic_dir *dir)
  * needed. The next generation after the new current one is derived from
  * a work item once a slot is free.
  */
-void quic_dir_rotate(struct quic_dir *dir)
+void quic_ulp_dir_rotate(struct quic_dir *dir)
 {
 	struct quic_gen *retired = dir->old;
 
@@ -299,10 +292,10 @@ void quic_dir_rotate(struct quic_dir *dir)
 	WRITE_ONCE(dir->cur, dir->next);
 	WRITE_ONCE(dir->next, NULL);
 	memzero_explicit(dir->old->secret, sizeof(dir->old->secret));
-	quic_gen_put(retired);
-	quic_conn_schedule_keys(dir->conn);
+	quic_ulp_gen_put(retired);
+	quic_ulp_conn_schedule_keys(dir->conn);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_dir_rotate);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_rotate);
 
 /* A slot no generation role and no packet holds. Its count is a
  * refcount_t that means "free" at 0, and is set again to 1 when the slot
@@ -326,7 +319,7 @@ static struct quic_gen *quic_dir_free_slot(struct quic_dir *dir)
 }
 
 /**
- * quic_dir_derive_next() - derive the next generation if it is missing
+ * quic_ulp_dir_derive_next() - derive the next generation if it is missing
  * @dir: the direction
  *
  * Process context. Does nothing without a free slot: the packet that
@@ -334,10 +327,9 @@ static struct quic_gen *quic_dir_free_slot(struct quic_dir *dir)
  * its transform is allocated here. A failure (out of memory) leaves the
  * direction without next keys until the data path asks again.
  */
-void quic_dir_derive_next(struct quic_dir *dir)
+void quic_ulp_dir_derive_next(struct quic_dir *dir)
 {
-	u8 secret[QUIC_MAX_SECRET_LEN];
-	struct crypto_shash *hkdf;
+	u8 secret[QUIC_ULP_MAX_SECRET_LEN];
 	struct quic_gen *slot;
 	u32 number;
 	int err;
@@ -359,15 +351,10 @@ void quic_dir_derive_next(struct quic_dir *dir)
 	spin_unlock_bh(&dir->lock);
 
 	err = slot->aead ? 0 : quic_gen_alloc(slot);
-	hkdf = quic_hkdf_alloc(dir->conn->cipher);
 	if (!err)
-		err = PTR_ERR_OR_ZERO(hkdf);
+		err = quic_secret_next(dir->conn, secret, secret);
 	if (!err)
-		err = quic_secret_next(dir->conn, hkdf, secret, secret);
-	if (!err)
-		err = quic_gen_key(slot, dir->conn, hkdf, secret, number);
-	if (!IS_ERR(hkdf))
-		crypto_free_shash(hkdf);
+		err = quic_gen_key(slot, dir->conn, secret, number);
 	memzero_explicit(secret, sizeof(secret));
 
 	spin_lock_bh(&dir->lock);
@@ -387,4 +374,4 @@ void quic_dir_derive_next(struct quic_dir *dir)
 		QUIC_INC_STATS(dir->conn->qs->net, dir == &dir->conn->rx ?
 			       QUIC_MIB_RX_ERR_NOMEM : QUIC_MIB_TX_ERR_NOMEM);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_dir_derive_next);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_derive_next);

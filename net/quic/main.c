@@ -4,7 +4,7 @@
  * stacks. See Documentation/networking/quic.rst.
  *
  * This file registers the ULP and keeps what belongs to a network
- * namespace: the counters (/proc/net/quic_stat) and the limits on what one
+ * namespace: the counters (/proc/net/quic_ulp_stat) and the limits on what one
  * socket may hold (sysctl net.quic_ulp.*).
  */
 
@@ -19,7 +19,7 @@
 
 #include "quic.h"
 
-struct workqueue_struct *quic_wq;
+struct workqueue_struct *quic_ulp_wq;
 
 /*
  * A connection's AEAD transforms, some 10 KiB of it with AES-GCM on
@@ -59,29 +59,29 @@ static struct quic_net *quic_net(const struct net *net)
 	return net_generic(net, quic_net_id);
 }
 
-struct quic_mib __percpu *quic_net_mib(const struct net *net)
+struct quic_mib __percpu *quic_ulp_net_mib(const struct net *net)
 {
 	return quic_net(net)->mib;
 }
 
 /**
- * quic_max_conns() - the most connections a socket may have
+ * quic_ulp_max_conns() - the most connections a socket may have
  * @net: the socket's network namespace
  *
  * Return: net.quic_ulp.max_connections of @net.
  */
-unsigned int quic_max_conns(const struct net *net)
+unsigned int quic_ulp_max_conns(const struct net *net)
 {
 	return READ_ONCE(quic_net(net)->max_conns);
 }
 
 /**
- * quic_max_cids() - the most IDs a connection may have in one direction
+ * quic_ulp_max_cids() - the most IDs a connection may have in one direction
  * @net: the socket's network namespace
  *
  * Return: net.quic_ulp.max_cids of @net.
  */
-unsigned int quic_max_cids(const struct net *net)
+unsigned int quic_ulp_max_cids(const struct net *net)
 {
 	return READ_ONCE(quic_net(net)->max_cids);
 }
@@ -108,7 +108,7 @@ static bool quic_net_shared(const struct net *net)
 }
 
 /**
- * quic_net_charge_conn() - count a new connection against the limits
+ * quic_ulp_net_charge_conn() - count a new connection against the limits
  * @net: its socket's network namespace
  *
  * A connection's crypto transforms cannot be charged to a memory cgroup
@@ -118,7 +118,7 @@ static bool quic_net_shared(const struct net *net)
  *
  * Return: true if it may be created.
  */
-bool quic_net_charge_conn(struct net *net)
+bool quic_ulp_net_charge_conn(struct net *net)
 {
 	if (!quic_net_charge_one(net))
 		return false;
@@ -130,10 +130,10 @@ bool quic_net_charge_conn(struct net *net)
 }
 
 /**
- * quic_net_uncharge_conn() - a connection's memory was freed
+ * quic_ulp_net_uncharge_conn() - a connection's memory was freed
  * @net: its socket's network namespace
  */
-void quic_net_uncharge_conn(struct net *net)
+void quic_ulp_net_uncharge_conn(struct net *net)
 {
 	atomic_dec(&quic_net(net)->conns);
 	if (quic_net_shared(net))
@@ -173,18 +173,20 @@ static const struct snmp_mib quic_mib_names[] = {
 	SNMP_MIB_ITEM("QuicRxAsyncDrops", QUIC_MIB_RX_ASYNC_DROPS),
 	SNMP_MIB_ITEM("QuicRxErrNoMem", QUIC_MIB_RX_ERR_NOMEM),
 	SNMP_MIB_ITEM("QuicRxErrCrypto", QUIC_MIB_RX_ERR_CRYPTO),
-	SNMP_MIB_SENTINEL
 };
+
+static_assert(ARRAY_SIZE(quic_mib_names) == QUIC_MIB_MAX - 1);
 
 static int quic_stat_show(struct seq_file *seq, void *v)
 {
-	u64 buf[QUIC_MIB_MAX] = {};
+	u64 buf[ARRAY_SIZE(quic_mib_names)] = {};
 	struct net *net = seq->private;
 	int i;
 
-	snmp_get_cpu_field64_batch(buf, quic_mib_names, quic_net_mib(net),
-				   offsetof(struct quic_mib, syncp));
-	for (i = 0; quic_mib_names[i].name; i++)
+	snmp_get_cpu_field64_batch_cnt(buf, quic_mib_names, ARRAY_SIZE(buf),
+				       quic_ulp_net_mib(net),
+				       offsetof(struct quic_mib, syncp));
+	for (i = 0; i < ARRAY_SIZE(buf); i++)
 		seq_printf(seq, "%-32s\t%llu\n", quic_mib_names[i].name, buf[i]);
 	return 0;
 }
@@ -193,7 +195,7 @@ static int quic_stat_show(struct seq_file *seq, void *v)
 #ifdef CONFIG_SYSCTL
 static const unsigned int quic_one = 1;
 static const unsigned int quic_conns_max = QUIC_LIMIT_MAX_CONNS;
-static const unsigned int quic_cids_max = QUIC_MAX_CIDS;
+static const unsigned int quic_cids_max = QUIC_ULP_MAX_CIDS;
 
 static const struct ctl_table quic_sysctl_template[] = {
 	{
@@ -276,18 +278,18 @@ static int __net_init quic_net_init(struct net *net)
 	if (net_eq(net, &init_net)) {
 		qn->max_conns = QUIC_DEFAULT_MAX_CONNS;
 		qn->max_conns_total = QUIC_DEFAULT_MAX_CONNS_TOTAL;
-		qn->max_cids = QUIC_MAX_CIDS;
+		qn->max_cids = QUIC_ULP_MAX_CIDS;
 	} else {
-		qn->max_conns = quic_max_conns(&init_net);
+		qn->max_conns = quic_ulp_max_conns(&init_net);
 		qn->max_conns_total =
 			READ_ONCE(quic_net(&init_net)->max_conns_total);
-		qn->max_cids = quic_max_cids(&init_net);
+		qn->max_cids = quic_ulp_max_cids(&init_net);
 	}
 	atomic_set(&qn->conns, 0);
 	qn->mib = alloc_percpu(struct quic_mib);
 	if (!qn->mib)
 		return -ENOMEM;
-	if (!proc_create_net_single("quic_stat", 0444, net->proc_net,
+	if (!proc_create_net_single("quic_ulp_stat", 0444, net->proc_net,
 				    quic_stat_show, NULL))
 		goto err_mib;
 	err = quic_sysctl_init(net, qn);
@@ -296,7 +298,7 @@ static int __net_init quic_net_init(struct net *net)
 	return 0;
 
 err_proc:
-	remove_proc_entry("quic_stat", net->proc_net);
+	remove_proc_entry("quic_ulp_stat", net->proc_net);
 err_mib:
 	free_percpu(qn->mib);
 	return err;
@@ -307,7 +309,7 @@ static void __net_exit quic_net_exit(struct net *net)
 	struct quic_net *qn = quic_net(net);
 
 	quic_sysctl_exit(qn);
-	remove_proc_entry("quic_stat", net->proc_net);
+	remove_proc_entry("quic_ulp_stat", net->proc_net);
 	free_percpu(qn->mib);
 }
 
@@ -323,7 +325,7 @@ static void quic_sock_free_work(struct work_struct *work)
 	struct quic_sock *qs = container_of(to_rcu_work(work), struct quic_sock,
 					    free_work);
 
-	quic_sock_free(qs);
+	quic_ulp_sock_free(qs);
 	put_net(qs->net);
 	kfree(qs);
 	/* Taken in quic_ulp_init(): the module stays until this is done */
@@ -331,24 +333,24 @@ static void quic_sock_free_work(struct work_struct *work)
 }
 
 /**
- * quic_sock_hold() - take a reference to a socket's ULP state
+ * quic_ulp_sock_hold() - take a reference to a socket's ULP state
  * @qs: the state, with a reference held already
  */
-void quic_sock_hold(struct quic_sock *qs)
+void quic_ulp_sock_hold(struct quic_sock *qs)
 {
 	refcount_inc(&qs->refcnt);
 }
 
 /**
- * quic_sock_put() - drop a reference to a socket's ULP state
+ * quic_ulp_sock_put() - drop a reference to a socket's ULP state
  * @qs: the state
  *
  * Any context. It is freed after an RCU grace period, from the workqueue.
  */
-void quic_sock_put(struct quic_sock *qs)
+void quic_ulp_sock_put(struct quic_sock *qs)
 {
 	if (refcount_dec_and_test(&qs->refcnt))
-		queue_rcu_work(quic_wq, &qs->free_work);
+		queue_rcu_work(quic_ulp_wq, &qs->free_work);
 }
 
 static void *quic_ulp_init(struct sock *sk)
@@ -361,10 +363,10 @@ static void *quic_ulp_init(struct sock *sk)
 	 */
 	if (!sk->sk_net_refcnt)
 		return ERR_PTR(-EOPNOTSUPP);
-	qs = kzalloc(sizeof(*qs), GFP_KERNEL_ACCOUNT);
+	qs = kzalloc_obj(*qs, GFP_KERNEL_ACCOUNT);
 	if (!qs)
 		return ERR_PTR(-ENOMEM);
-	err = quic_sock_init(qs, sk);
+	err = quic_ulp_sock_init(qs, sk);
 	if (err) {
 		kfree(qs);
 		return ERR_PTR(err);
@@ -387,8 +389,8 @@ static void quic_ulp_release(struct sock *sk, void *state)
 {
 	struct quic_sock *qs = state;
 
-	quic_sock_destroy(qs);
-	quic_sock_put(qs);
+	quic_ulp_sock_destroy(qs);
+	quic_ulp_sock_put(qs);
 }
 
 static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
@@ -396,21 +398,21 @@ static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
 	.owner		= THIS_MODULE,
 	.init		= quic_ulp_init,
 	.release	= quic_ulp_release,
-	.setsockopt	= quic_setsockopt,
-	.getsockopt	= quic_getsockopt,
-	.sendmsg_skb	= quic_sendmsg_skb,
-	.rcv_skb	= quic_rcv_skb,
-	.recv_cmsg	= quic_recv_cmsg,
+	.setsockopt	= quic_ulp_setsockopt,
+	.getsockopt	= quic_ulp_getsockopt,
+	.sendmsg_skb	= quic_ulp_sendmsg_skb,
+	.rcv_skb	= quic_ulp_rcv_skb,
+	.recv_cmsg	= quic_ulp_recv_cmsg,
 };
 
 static int __init quic_init(void)
 {
 	int err;
 
-	BUILD_BUG_ON(sizeof(struct quic_rx_info) != QUIC_TAG_LEN);
-	BUILD_BUG_ON(sizeof(struct quic_tx_info) != 24);
-	quic_wq = alloc_workqueue("quic", 0, 0);
-	if (!quic_wq)
+	BUILD_BUG_ON(sizeof(struct quic_ulp_rx_info) != QUIC_ULP_TAG_LEN);
+	BUILD_BUG_ON(sizeof(struct quic_ulp_tx_info) != 24);
+	quic_ulp_wq = alloc_workqueue("quic_ulp", WQ_UNBOUND, 0);
+	if (!quic_ulp_wq)
 		return -ENOMEM;
 	err = register_pernet_subsys(&quic_net_ops);
 	if (err)
@@ -423,7 +425,7 @@ static int __init quic_init(void)
 err_net:
 	unregister_pernet_subsys(&quic_net_ops);
 err_wq:
-	destroy_workqueue(quic_wq);
+	destroy_workqueue(quic_ulp_wq);
 	return err;
 }
 
@@ -435,9 +437,9 @@ static void __exit quic_exit(void)
 	 * queue. Let them run, then free the per-CPU request blocks.
 	 */
 	rcu_barrier();
-	destroy_workqueue(quic_wq);
+	destroy_workqueue(quic_ulp_wq);
 	unregister_pernet_subsys(&quic_net_ops);
-	quic_crypt_free_all();
+	quic_ulp_crypt_free_all();
 }
 
 module_init(quic_init);

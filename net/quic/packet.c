@@ -14,7 +14,7 @@
 #include "packet.h"
 
 /**
- * quic_key_check() - check the fields of a struct quic_key from userspace
+ * quic_ulp_key_check() - check the fields of a struct quic_ulp_key from userspace
  * @key: the structure, copied from userspace
  * @secret_len: the traffic secret length of its suite, which the caller
  *	found from @key->cipher
@@ -24,12 +24,12 @@
  *
  * Return: 0, or -EINVAL.
  */
-int quic_key_check(const struct quic_key *key, unsigned int secret_len)
+int quic_ulp_key_check(const struct quic_ulp_key *key, unsigned int secret_len)
 {
 	if (key->secret_len != secret_len ||
 	    key->secret_len > sizeof(key->secret) || key->flags ||
-	    key->key_updates > QUIC_MAX_KEY_UPDATES ||
-	    key->next_pn > QUIC_MAX_PN ||
+	    key->key_updates > QUIC_ULP_MAX_KEY_UPDATES ||
+	    key->next_pn > QUIC_ULP_MAX_PN ||
 	    !mem_is_zero(key->secret + key->secret_len,
 		       sizeof(key->secret) - key->secret_len))
 		return -EINVAL;
@@ -37,9 +37,9 @@ int quic_key_check(const struct quic_key *key, unsigned int secret_len)
 }
 
 /**
- * quic_cid_check() - check the fields of a struct quic_cid from userspace
+ * quic_ulp_cid_check() - check the fields of a struct quic_ulp_cid from userspace
  * @cid: the structure, copied from userspace
- * @add: for QUIC_ADD_CID, else QUIC_DEL_CID
+ * @add: for QUIC_ULP_ADD_CID, else QUIC_ULP_DEL_CID
  *
  * Everything but the connection and, for a zero-length receive ID, the
  * peer address, which depend on the socket. Only a receive ID of zero
@@ -47,45 +47,45 @@ int quic_key_check(const struct quic_key *key, unsigned int secret_len)
  *
  * Return: 0, or -EINVAL.
  */
-int quic_cid_check(const struct quic_cid *cid, bool add)
+int quic_ulp_cid_check(const struct quic_ulp_cid *cid, bool add)
 {
-	if ((cid->dir != QUIC_DIR_TX && cid->dir != QUIC_DIR_RX) ||
-	    cid->len > QUIC_MAX_CID_LEN ||
-	    cid->flags & ~QUIC_CID_RESET_TOKEN || cid->reserved ||
+	if ((cid->dir != QUIC_ULP_DIR_TX && cid->dir != QUIC_ULP_DIR_RX) ||
+	    cid->len > QUIC_ULP_MAX_CID_LEN ||
+	    cid->flags & ~QUIC_ULP_CID_RESET_TOKEN || cid->reserved ||
 	    !mem_is_zero(cid->id + cid->len, sizeof(cid->id) - cid->len))
 		return -EINVAL;
-	if (cid->flags & QUIC_CID_RESET_TOKEN) {
-		if (cid->dir != QUIC_DIR_TX || !add)
+	if (cid->flags & QUIC_ULP_CID_RESET_TOKEN) {
+		if (cid->dir != QUIC_ULP_DIR_TX || !add)
 			return -EINVAL;
 	} else if (!mem_is_zero(cid->reset_token, sizeof(cid->reset_token))) {
 		return -EINVAL;
 	}
-	if ((cid->dir == QUIC_DIR_TX || cid->len) &&
+	if ((cid->dir == QUIC_ULP_DIR_TX || cid->len) &&
 	    !mem_is_zero(&cid->peer, sizeof(cid->peer)))
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_cid_check);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_cid_check);
 
 /**
- * quic_tx_info_check() - check one record of a QUIC_TX_INFO message
+ * quic_ulp_tx_info_check() - check one record of a QUIC_ULP_TX_INFO message
  * @info: the record, from the sendmsg() control data
  *
  * Everything that does not need the packet or the connection.
  *
  * Return: 0, or -EINVAL.
  */
-int quic_tx_info_check(const struct quic_tx_info *info)
+int quic_ulp_tx_info_check(const struct quic_ulp_tx_info *info)
 {
-	if (info->pn > QUIC_MAX_PN || info->dcid_len > QUIC_MAX_CID_LEN ||
+	if (info->pn > QUIC_ULP_MAX_PN || info->dcid_len > QUIC_ULP_MAX_CID_LEN ||
 	    !mem_is_zero(info->reserved, sizeof(info->reserved)))
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_tx_info_check);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_tx_info_check);
 
 /**
- * quic_hdr_fits() - is a short-header packet long enough to protect
+ * quic_ulp_hdr_fits() - is a short-header packet long enough to protect
  * @len: the packet's length, AEAD tag included
  * @cid_len: the length of its Destination Connection ID
  *
@@ -96,19 +96,19 @@ EXPORT_SYMBOL_IF_KUNIT(quic_tx_info_check);
  *
  * Return: true when it is.
  */
-bool quic_hdr_fits(unsigned int len, unsigned int cid_len)
+bool quic_ulp_hdr_fits(unsigned int len, unsigned int cid_len)
 {
-	return cid_len <= QUIC_MAX_CID_LEN &&
+	return cid_len <= QUIC_ULP_MAX_CID_LEN &&
 	       len >= 1 + cid_len + QUIC_MIN_AFTER_PN_OFFSET;
 }
 
 /**
- * quic_tx_hdr_check() - does a packet to send match its QUIC_TX_INFO record
+ * quic_ulp_tx_hdr_check() - does a packet to send match its QUIC_ULP_TX_INFO record
  * @hdr: the start of the packet, unprotected: its first byte, Destination
  *	Connection ID and QUIC_PN_MAX_LEN bytes from the packet number field
  *	on, or as much of that as the packet has
  * @len: the packet's length, tag space included
- * @info: its record, checked with quic_tx_info_check()
+ * @info: its record, checked with quic_ulp_tx_info_check()
  *
  * The kernel seals exactly what the record says: the packet must be a
  * short-header packet long enough to protect, its Key Phase bit must be
@@ -118,24 +118,24 @@ bool quic_hdr_fits(unsigned int len, unsigned int cid_len)
  *
  * Return: 0, or -EBADMSG.
  */
-int quic_tx_hdr_check(const u8 *hdr, unsigned int len,
-		      const struct quic_tx_info *info)
+int quic_ulp_tx_hdr_check(const u8 *hdr, unsigned int len,
+			  const struct quic_ulp_tx_info *info)
 {
 	unsigned int pn_off = 1 + info->dcid_len, pn_len;
 	u64 truncated;
 
-	if (!quic_hdr_fits(len, info->dcid_len) || hdr[0] & QUIC_HDR_LONG ||
+	if (!quic_ulp_hdr_fits(len, info->dcid_len) || hdr[0] & QUIC_HDR_LONG ||
 	    !(hdr[0] & QUIC_HDR_KEY_PHASE) != !(info->key_gen & 1))
 		return -EBADMSG;
-	pn_len = quic_hdr_read_pn(hdr, pn_off, &truncated);
+	pn_len = quic_ulp_hdr_read_pn(hdr, pn_off, &truncated);
 	if (truncated != (info->pn & (~0ULL >> (64 - 8 * pn_len))))
 		return -EBADMSG;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_tx_hdr_check);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_tx_hdr_check);
 
 /**
- * quic_hdr_read_pn() - the packet number field of an unprotected header
+ * quic_ulp_hdr_read_pn() - the packet number field of an unprotected header
  * @hdr: the short header: first byte, Destination Connection ID and
  *	QUIC_PN_MAX_LEN bytes from the packet number field on
  * @pn_off: offset of the packet number field: 1 + DCID length
@@ -143,8 +143,8 @@ EXPORT_SYMBOL_IF_KUNIT(quic_tx_hdr_check);
  *
  * Return: the field's length, 1 to 4, from the low bits of the first byte.
  */
-unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
-			      u64 *truncated)
+unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
+				  u64 *truncated)
 {
 	unsigned int pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1, i;
 
@@ -155,7 +155,7 @@ unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 }
 
 /**
- * quic_hp_apply() - apply or remove header protection (RFC 9001, 5.4.1)
+ * quic_ulp_hp_apply() - apply or remove header protection (RFC 9001, 5.4.1)
  * @hdr: the short header: first byte, DCID, packet number
  * @pn_off: offset of the packet number
  * @pn_len: its length, from the unprotected first byte
@@ -164,8 +164,8 @@ unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
  * XOR is its own inverse: the same call protects and unprotects, once the
  * caller knows the packet number length.
  */
-void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
-		   const u8 *mask)
+void quic_ulp_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
+		       const u8 *mask)
 {
 	unsigned int i;
 
@@ -173,10 +173,10 @@ void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 	for (i = 0; i < pn_len; i++)
 		hdr[pn_off + i] ^= mask[1 + i];
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_hp_apply);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_apply);
 
 /**
- * quic_hdr_unprotect() - remove header protection from a received header
+ * quic_ulp_hdr_unprotect() - remove header protection from a received header
  * @hdr: the short header as received: first byte, Destination Connection
  *	ID and QUIC_PN_MAX_LEN bytes from the packet number field on
  * @pn_off: offset of the packet number field: 1 + DCID length
@@ -188,19 +188,19 @@ EXPORT_SYMBOL_IF_KUNIT(quic_hp_apply);
  *
  * Return: the packet number field's length, 1 to 4.
  */
-unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
-				u64 *truncated)
+unsigned int quic_ulp_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
+				    u64 *truncated)
 {
 	/* The protected low bits of the first byte give the length */
 	unsigned int pn_len = ((hdr[0] ^ mask[0]) & QUIC_HDR_PN_LEN) + 1;
 
-	quic_hp_apply(hdr, pn_off, pn_len, mask);
-	return quic_hdr_read_pn(hdr, pn_off, truncated);
+	quic_ulp_hp_apply(hdr, pn_off, pn_len, mask);
+	return quic_ulp_hdr_read_pn(hdr, pn_off, truncated);
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_hdr_unprotect);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hdr_unprotect);
 
 /**
- * quic_pn_decode() - recover a full packet number (RFC 9000, A.3)
+ * quic_ulp_pn_decode() - recover a full packet number (RFC 9000, A.3)
  * @expected: the packet number expected next: one more than the largest
  *	received (Rx), or than the largest sent (Tx)
  * @truncated: the packet number field's value
@@ -209,7 +209,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_hdr_unprotect);
  * Return: the packet number closest to @expected whose low bits are
  * @truncated, within the 62-bit packet number space.
  */
-u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len)
+u64 quic_ulp_pn_decode(u64 expected, u64 truncated, unsigned int pn_len)
 {
 	u64 win = 1ULL << (pn_len * 8);
 	u64 hwin = win / 2;
@@ -227,10 +227,10 @@ u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len)
 		return candidate - win;
 	return candidate;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_pn_decode);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_pn_decode);
 
 /**
- * quic_key_choose() - which generation protects a packet (RFC 9001, 6.3-6.5)
+ * quic_ulp_key_choose() - which generation protects a packet (RFC 9001, 6.3-6.5)
  * @cur_phase: Key Phase bit of the current generation
  * @cur_first_pn: lowest packet number seen with the current generation
  * @have_old: the previous generation is still there
@@ -244,8 +244,8 @@ EXPORT_SYMBOL_IF_KUNIT(quic_pn_decode);
  *
  * Return: QUIC_KEY_CUR, QUIC_KEY_OLD or QUIC_KEY_NEXT.
  */
-enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
-				     bool have_old, bool phase, u64 pn)
+enum quic_key_choice quic_ulp_key_choose(bool cur_phase, u64 cur_first_pn,
+					 bool have_old, bool phase, u64 pn)
 {
 	if (phase == cur_phase)
 		return QUIC_KEY_CUR;
@@ -253,10 +253,10 @@ enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
 		return QUIC_KEY_OLD;
 	return QUIC_KEY_NEXT;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_key_choose);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_key_choose);
 
 /**
- * quic_tx_key_choose() - the generation a packet to send names, if allowed
+ * quic_ulp_tx_key_choose() - the generation a packet to send names, if allowed
  * @cur: the current generation of the direction
  * @old: the previous one, or NULL when it is not kept
  * @key_gen: the generation the packet's record names
@@ -275,8 +275,8 @@ EXPORT_SYMBOL_IF_KUNIT(quic_key_choose);
  * packet number already used with the generation (or below one), or
  * -EKEYREJECTED for a generation that may not be used with @pn.
  */
-int quic_tx_key_choose(const struct quic_gen_view *cur,
-		       const struct quic_gen_view *old, u32 key_gen, u64 pn)
+int quic_ulp_tx_key_choose(const struct quic_gen_view *cur,
+			   const struct quic_gen_view *old, u32 key_gen, u64 pn)
 {
 	if (key_gen == cur->number) {
 		if (cur->used && pn <= cur->largest_pn)
@@ -297,4 +297,4 @@ int quic_tx_key_choose(const struct quic_gen_view *cur,
 	}
 	return -EKEYREJECTED;
 }
-EXPORT_SYMBOL_IF_KUNIT(quic_tx_key_choose);
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_tx_key_choose);

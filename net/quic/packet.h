@@ -43,23 +43,23 @@ struct quic_gen_view {
 	bool	used;
 };
 
-int quic_key_check(const struct quic_key *key, unsigned int secret_len);
-int quic_cid_check(const struct quic_cid *cid, bool add);
-int quic_tx_info_check(const struct quic_tx_info *info);
+int quic_ulp_key_check(const struct quic_ulp_key *key, unsigned int secret_len);
+int quic_ulp_cid_check(const struct quic_ulp_cid *cid, bool add);
+int quic_ulp_tx_info_check(const struct quic_ulp_tx_info *info);
 
-bool quic_hdr_fits(unsigned int len, unsigned int cid_len);
-int quic_tx_hdr_check(const u8 *hdr, unsigned int len,
-		      const struct quic_tx_info *info);
-unsigned int quic_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
-			      u64 *truncated);
-void quic_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
-		   const u8 *mask);
-unsigned int quic_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
-				u64 *truncated);
-u64 quic_pn_decode(u64 expected, u64 truncated, unsigned int pn_len);
-enum quic_key_choice quic_key_choose(bool cur_phase, u64 cur_first_pn,
-				     bool have_old, bool phase, u64 pn);
-int quic_tx_key_choose(const struct quic_gen_view *cur,
-		       const struct quic_gen_view *old, u32 key_gen, u64 pn);
+bool quic_ulp_hdr_fits(unsigned int len, unsigned int cid_len);
+int quic_ulp_tx_hdr_check(const u8 *hdr, unsigned int len,
+			  const struct quic_ulp_tx_info *info);
+unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
+				  u64 *truncated);
+void quic_ulp_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
+		       const u8 *mask);
+unsigned int quic_ulp_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask,
+				    u64 *truncated);
+u64 quic_ulp_pn_decode(u64 expected, u64 truncated, unsigned int pn_len);
+enum quic_key_choice quic_ulp_key_choose(bool cur_phase, u64 cur_first_pn,
+					 bool have_old, bool phase, u64 pn);
+int quic_ulp_tx_key_choose(const struct quic_gen_view *cur,
+			   const struct quic_gen_view *old, u32 key_gen, u64 pn);
 
 #endif /* _NET_QUIC_PACKET_H */

@@ -61,7 +61,7 @@ static void quic_test_pn_decode(struct kunit *test)
 {
 	const struct pn_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ(test, quic_pn_decode(c->expected, c->truncated, c->len),
+	KUNIT_EXPECT_EQ(test, quic_ulp_pn_decode(c->expected, c->truncated, c->len),
 			c->pn);
 }
 
@@ -78,8 +78,8 @@ static void quic_test_pn_skips(struct kunit *test)
 		for (len = 1; len < 4; len++)
 			if (2 * (pn - acked) < 1ULL << (8 * len))
 				break;
-		KUNIT_ASSERT_EQ(test, quic_pn_decode(largest + 1,
-						     pn & ((1ULL << (8 * len)) - 1),
+		KUNIT_ASSERT_EQ(test, quic_ulp_pn_decode(largest + 1,
+							 pn & ((1ULL << (8 * len)) - 1),
 						     len), pn);
 		largest = pn;
 		if (i % 7 == 0)
@@ -92,27 +92,27 @@ static void quic_test_pn_skips(struct kunit *test)
 static void quic_test_key_choice(struct kunit *test)
 {
 	/* The current phase: the current keys, whatever the number */
-	KUNIT_EXPECT_EQ(test, quic_key_choose(false, 100, true, false, 5),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(false, 100, true, false, 5),
 			QUIC_KEY_CUR);
-	KUNIT_EXPECT_EQ(test, quic_key_choose(true, 100, false, true, 500),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(true, 100, false, true, 500),
 			QUIC_KEY_CUR);
 	/* The other phase below the current keys' first packet: late */
-	KUNIT_EXPECT_EQ(test, quic_key_choose(false, 100, true, true, 99),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(false, 100, true, true, 99),
 			QUIC_KEY_OLD);
 	/* ... above it: the peer's next update */
-	KUNIT_EXPECT_EQ(test, quic_key_choose(false, 100, true, true, 100),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(false, 100, true, true, 100),
 			QUIC_KEY_NEXT);
-	KUNIT_EXPECT_EQ(test, quic_key_choose(false, 100, true, true, 101),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(false, 100, true, true, 101),
 			QUIC_KEY_NEXT);
 	/* Old keys discarded: only the next ones can be right */
-	KUNIT_EXPECT_EQ(test, quic_key_choose(false, 100, false, true, 99),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(false, 100, false, true, 99),
 			QUIC_KEY_NEXT);
 	/* No packet with the current keys yet: all of the other phase are
 	 * late while old keys exist, an update otherwise
 	 */
-	KUNIT_EXPECT_EQ(test, quic_key_choose(true, U64_MAX, true, false, 7),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(true, U64_MAX, true, false, 7),
 			QUIC_KEY_OLD);
-	KUNIT_EXPECT_EQ(test, quic_key_choose(true, U64_MAX, false, false, 7),
+	KUNIT_EXPECT_EQ(test, quic_ulp_key_choose(true, U64_MAX, false, false, 7),
 			QUIC_KEY_NEXT);
 }
 
@@ -132,87 +132,87 @@ static void quic_test_tx_key_choice(struct kunit *test)
 	};
 	struct quic_gen_view fresh = { .number = 7 };
 
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 4, 151),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 4, 151),
 			QUIC_KEY_CUR);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 4, 150), -EEXIST);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 4, 12), -EEXIST);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 5, 151),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 4, 150), -EEXIST);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 4, 12), -EEXIST);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 5, 151),
 			QUIC_KEY_NEXT);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 5, 150),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 5, 150),
 			-EKEYREJECTED);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 3, 95),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 3, 95),
 			QUIC_KEY_OLD);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 3, 90), -EEXIST);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 3, 100),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 3, 90), -EEXIST);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 3, 100),
 			-EKEYREJECTED);
 	/* Discarded: a late packet cannot rotate anything */
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, NULL, 3, 95),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, NULL, 3, 95),
 			-EKEYREJECTED);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 2, 95),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 2, 95),
 			-EKEYREJECTED);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&cur, &old, 6, 1000),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&cur, &old, 6, 1000),
 			-EKEYREJECTED);
 	/* Nothing sealed yet: any number, either generation */
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&fresh, NULL, 7, 0),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&fresh, NULL, 7, 0),
 			QUIC_KEY_CUR);
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&fresh, NULL, 8, 0),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&fresh, NULL, 8, 0),
 			QUIC_KEY_NEXT);
 	/* No generation after the last one */
 	fresh.number = U32_MAX;
-	KUNIT_EXPECT_EQ(test, quic_tx_key_choose(&fresh, NULL, 0, 5),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_key_choose(&fresh, NULL, 0, 5),
 			-EKEYREJECTED);
 }
 
 /* The packet must be what its record says */
 static void quic_test_tx_hdr_check(struct kunit *test)
 {
-	struct quic_tx_info info = { .pn = 0x12345678, .dcid_len = 8 };
-	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN] = {};
-	unsigned int len = 1 + 8 + 4 + 30 + QUIC_TAG_LEN;
+	struct quic_ulp_tx_info info = { .pn = 0x12345678, .dcid_len = 8 };
+	u8 hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN] = {};
+	unsigned int len = 1 + 8 + 4 + 30 + QUIC_ULP_TAG_LEN;
 
 	hdr[0] = 0x40 | 3;	/* 4-byte packet number, Key Phase 0 */
 	hdr[9] = 0x12;
 	hdr[10] = 0x34;
 	hdr[11] = 0x56;
 	hdr[12] = 0x78;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), 0);
 	/* The header's number field holds other low bits */
 	hdr[12] = 0x79;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), -EBADMSG);
 	hdr[12] = 0x78;
 	/* A 1-byte field holds the low byte */
 	hdr[0] = 0x40;
 	hdr[9] = 0x78;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), 0);
 	/* Key Phase must be the generation's */
 	info.key_gen = 1;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), -EBADMSG);
 	hdr[0] |= QUIC_HDR_KEY_PHASE;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), 0);
 	/* Long headers are not the kernel's */
 	hdr[0] |= QUIC_HDR_LONG;
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, len, &info), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, len, &info), -EBADMSG);
 	hdr[0] &= ~QUIC_HDR_LONG;
 	/* Too short to sample for header protection */
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, 1 + 8 + 19, &info),
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, 1 + 8 + 19, &info),
 			-EBADMSG);
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, 1 + 8 + 20, &info), 0);
-	KUNIT_EXPECT_EQ(test, quic_tx_hdr_check(hdr, 0, &info), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, 1 + 8 + 20, &info), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_hdr_check(hdr, 0, &info), -EBADMSG);
 }
 
 static void quic_test_tx_info_check(struct kunit *test)
 {
-	struct quic_tx_info info = { .pn = QUIC_MAX_PN, .dcid_len = 20 };
+	struct quic_ulp_tx_info info = { .pn = QUIC_ULP_MAX_PN, .dcid_len = 20 };
 
-	KUNIT_EXPECT_EQ(test, quic_tx_info_check(&info), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_info_check(&info), 0);
 	info.pn++;
-	KUNIT_EXPECT_EQ(test, quic_tx_info_check(&info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_info_check(&info), -EINVAL);
 	info.pn = 0;
 	info.dcid_len = 21;
-	KUNIT_EXPECT_EQ(test, quic_tx_info_check(&info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_info_check(&info), -EINVAL);
 	info.dcid_len = 0;
 	info.reserved[6] = 1;
-	KUNIT_EXPECT_EQ(test, quic_tx_info_check(&info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_tx_info_check(&info), -EINVAL);
 }
 
 /* Transmit IDs carry tokens, never addresses; receive IDs of zero length
@@ -220,24 +220,24 @@ static void quic_test_tx_info_check(struct kunit *test)
  */
 static void quic_test_cid_check(struct kunit *test)
 {
-	struct quic_cid cid = { .dir = QUIC_DIR_TX, .len = 1,
-				.flags = QUIC_CID_RESET_TOKEN };
+	struct quic_ulp_cid cid = { .dir = QUIC_ULP_DIR_TX, .len = 1,
+				.flags = QUIC_ULP_CID_RESET_TOKEN };
 
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), 0);
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, false), -EINVAL);
 	cid.len = 0;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), 0);
 	cid.peer.ss_family = 2;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), -EINVAL);
-	cid.dir = QUIC_DIR_RX;
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), -EINVAL);
+	cid.dir = QUIC_ULP_DIR_RX;
 	cid.flags = 0;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), 0);
 	cid.len = 4;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), -EINVAL);
 	cid.peer.ss_family = 0;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), 0);
 	cid.id[4] = 1;
-	KUNIT_EXPECT_EQ(test, quic_cid_check(&cid, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, quic_ulp_cid_check(&cid, true), -EINVAL);
 }
 
 static struct kunit_case quic_packet_cases[] = {

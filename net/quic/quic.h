@@ -36,9 +36,8 @@ struct crypto_shash;
 
 /**
  * struct quic_cipher - what a QUIC cipher suite is made of
- * @suite: QUIC_CIPHER_* code point
+ * @suite: QUIC_ULP_CIPHER_* code point
  * @aead: crypto API name of the AEAD
- * @hmac: crypto API name of the HMAC of the suite's hash
  * @secret_len: hash length, the length of traffic secrets
  * @key_len: AEAD and header protection key length
  * @chacha_hp: header protection with ChaCha20 (else AES-ECB)
@@ -49,7 +48,6 @@ struct crypto_shash;
 struct quic_cipher {
 	u16		suite;
 	const char	*aead;
-	const char	*hmac;
 	u8		secret_len;
 	u8		key_len;
 	bool		chacha_hp;
@@ -74,12 +72,12 @@ struct quic_labels {
 
 /**
  * struct quic_hp_key - header protection key of one direction
- * @aes: expanded AES key
+ * @aes: AES key, prepared for encryption only
  * @chacha: ChaCha20 key
  */
 struct quic_hp_key {
 	union {
-		struct crypto_aes_ctx	aes;
+		struct aes_enckey	aes;
 		u32			chacha[CHACHA_KEY_SIZE / sizeof(u32)];
 	};
 };
@@ -107,7 +105,7 @@ struct quic_dir;
 struct quic_gen {
 	struct crypto_aead	*aead;
 	u8			iv[QUIC_IV_LEN];
-	u8			secret[QUIC_MAX_SECRET_LEN];
+	u8			secret[QUIC_ULP_MAX_SECRET_LEN];
 	u32			number;
 	u64			first_pn;
 	u64			largest_pn;
@@ -136,7 +134,7 @@ struct quic_gen {
  * @packets: packets protected or authenticated
  * @bytes: their bytes
  * @auth_failures: packets that failed authentication (Rx)
- * @unreported: of those, the ones no struct quic_rx_info reported yet
+ * @unreported: of those, the ones no struct quic_ulp_rx_info reported yet
  * @old_key_packets: packets that used @old
  * @refused: sends refused (Tx)
  * @cids: connection IDs of this direction
@@ -219,7 +217,7 @@ struct quic_cid_key {
 	__be16			port;
 	u8			len;
 	u8			pad;
-	u8			id[QUIC_MAX_CID_LEN];
+	u8			id[QUIC_ULP_MAX_CID_LEN];
 };
 
 /**
@@ -228,7 +226,7 @@ struct quic_cid_key {
  * @tree_node: entry in the socket's ordered tree of receive IDs, which
  *	finds the IDs an ID is a prefix of (Rx)
  * @key: the ID
- * @dir: QUIC_DIR_RX, or QUIC_DIR_TX for a peer's ID kept for its token
+ * @dir: QUIC_ULP_DIR_RX, or QUIC_ULP_DIR_TX for a peer's ID kept for its token
  * @conn: its connection
  * @conn_node: entry in @conn's ID list
  * @has_token: @token holds the peer's Stateless Reset Token for the ID
@@ -272,12 +270,12 @@ struct quic_sock {
 	struct xarray		conns;
 	u32			nconns;
 	u32			rx_lens;
-	u32			len_count[QUIC_MAX_CID_LEN + 1];
+	u32			len_count[QUIC_ULP_MAX_CID_LEN + 1];
 	atomic_t		rx_async;
 	struct rcu_work		free_work;
 };
 
-/* MIB counters, per network namespace: /proc/net/quic_stat */
+/* MIB counters, per network namespace: /proc/net/quic_ulp_stat */
 enum {
 	QUIC_MIB_NUM = 0,
 	QUIC_MIB_CURR_CONNS,		/* QuicCurrConns */
@@ -320,35 +318,35 @@ struct quic_mib {
 	struct u64_stats_sync	syncp;
 };
 
-struct quic_mib __percpu *quic_net_mib(const struct net *net);
+struct quic_mib __percpu *quic_ulp_net_mib(const struct net *net);
 
 #define QUIC_INC_STATS(net, field) \
-	SNMP_ADD_STATS64(quic_net_mib(net), field, 1)
+	SNMP_ADD_STATS64(quic_ulp_net_mib(net), field, 1)
 #define QUIC_ADD_STATS(net, field, val) \
-	SNMP_ADD_STATS64(quic_net_mib(net), field, val)
+	SNMP_ADD_STATS64(quic_ulp_net_mib(net), field, val)
 #define QUIC_DEC_STATS(net, field) \
-	SNMP_ADD_STATS64(quic_net_mib(net), field, -1)
+	SNMP_ADD_STATS64(quic_ulp_net_mib(net), field, -1)
 
 /* main.c: the per-network-namespace limits (sysctl net.quic_ulp.*) */
-unsigned int quic_max_conns(const struct net *net);
-unsigned int quic_max_cids(const struct net *net);
-bool quic_net_charge_conn(struct net *net);
-void quic_net_uncharge_conn(struct net *net);
+unsigned int quic_ulp_max_conns(const struct net *net);
+unsigned int quic_ulp_max_cids(const struct net *net);
+bool quic_ulp_net_charge_conn(struct net *net);
+void quic_ulp_net_uncharge_conn(struct net *net);
 
-extern struct workqueue_struct *quic_wq;
+extern struct workqueue_struct *quic_ulp_wq;
 
 /* crypto.c: the primitives of RFC 9001, section 5 */
-const struct quic_cipher *quic_cipher_find(u16 suite);
-const struct quic_labels *quic_labels_find(u32 version);
-struct crypto_shash *quic_hkdf_alloc(const struct quic_cipher *cipher);
-int quic_hkdf_expand_label(struct crypto_shash *tfm, const u8 *secret,
-			   const char *label, u8 *out, unsigned int len);
-int quic_hp_key_init(struct quic_hp_key *hp, const struct quic_cipher *cipher,
-		     const struct quic_labels *labels, struct crypto_shash *tfm,
-		     const u8 *secret);
-void quic_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
-		  const u8 *sample, u8 *mask);
-void quic_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
+const struct quic_cipher *quic_ulp_cipher_find(u16 suite);
+const struct quic_labels *quic_ulp_labels_find(u32 version);
+int quic_ulp_hkdf_expand_label(const struct quic_cipher *cipher,
+			       const u8 *secret, const char *label, u8 *out,
+			       unsigned int len);
+int quic_ulp_hp_key_init(struct quic_hp_key *hp,
+			 const struct quic_cipher *cipher,
+			 const struct quic_labels *labels, const u8 *secret);
+void quic_ulp_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
+		      const u8 *sample, u8 *mask);
+void quic_ulp_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
 
 /* An skb entry for each frag of a packet spread over the most frags */
 #define QUIC_MAX_SG		(MAX_SKB_FRAGS + 2)
@@ -371,7 +369,7 @@ struct quic_rx_pkt {
 	u64			pn;
 	unsigned int		off;
 	unsigned int		len;
-	u8			hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	u8			hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 	unsigned int		hdr_len;
 };
 
@@ -431,9 +429,9 @@ struct quic_rx {
  * @wait: for a send whose AEAD completes asynchronously
  * @rx: the datagram being received, when one is
  *
- * Each CPU has one (quic_crypt_get()), used with bottom halves disabled:
+ * Each CPU has one (quic_ulp_crypt_get()), used with bottom halves disabled:
  * nothing is allocated per packet. A request that goes asynchronous takes
- * its block with it (quic_crypt_detach()) until it completes.
+ * its block with it (quic_ulp_crypt_detach()) until it completes.
  */
 struct quic_crypt {
 	struct aead_request	*req;
@@ -444,30 +442,30 @@ struct quic_crypt {
 	struct quic_rx		rx;
 };
 
-struct quic_crypt *quic_crypt_get(void);
-void quic_crypt_put(void);
-void quic_crypt_detach(struct quic_crypt *c);
-void quic_crypt_free(struct quic_crypt *c);
-void quic_crypt_free_all(void);
-int quic_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
-		       unsigned int off, unsigned int len,
+struct quic_crypt *quic_ulp_crypt_get(void);
+void quic_ulp_crypt_put(void);
+void quic_ulp_crypt_detach(struct quic_crypt *c);
+void quic_ulp_crypt_free(struct quic_crypt *c);
+void quic_ulp_crypt_free_all(void);
+int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
+			   unsigned int off, unsigned int len,
 		       const struct quic_gen *gen);
-int quic_crypt(struct quic_crypt *c, unsigned int hdr_len,
-	       unsigned int text_len, const struct quic_gen *gen,
+int quic_ulp_crypt(struct quic_crypt *c, unsigned int hdr_len,
+		   unsigned int text_len, const struct quic_gen *gen,
 	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
 	       crypto_completion_t done, void *data);
-int quic_skb_make_writable(struct sk_buff *skb);
+int quic_ulp_skb_make_writable(struct sk_buff *skb);
 
 /* keys.c: generations of keys, installation, selection and rotation */
-void quic_dir_init(struct quic_dir *dir, struct quic_conn *conn);
-void quic_dir_free(struct quic_dir *dir);
-int quic_dir_install(struct quic_dir *dir, const struct quic_key *key,
-		     bool rx);
-void quic_dir_discard_old(struct quic_dir *dir);
-void quic_dir_rotate(struct quic_dir *dir);
-void quic_dir_derive_next(struct quic_dir *dir);
-void quic_gen_hold(struct quic_gen *gen);
-void quic_gen_put(struct quic_gen *gen);
+void quic_ulp_dir_init(struct quic_dir *dir, struct quic_conn *conn);
+void quic_ulp_dir_free(struct quic_dir *dir);
+int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
+			 bool rx);
+void quic_ulp_dir_discard_old(struct quic_dir *dir);
+void quic_ulp_dir_rotate(struct quic_dir *dir);
+void quic_ulp_dir_derive_next(struct quic_dir *dir);
+void quic_ulp_gen_hold(struct quic_gen *gen);
+void quic_ulp_gen_put(struct quic_gen *gen);
 
 static inline bool quic_key_phase(const struct quic_gen *gen)
 {
@@ -490,27 +488,27 @@ static inline u64 quic_dir_expected_pn(const struct quic_dir *dir)
 }
 
 /* conn.c: connections and their IDs */
-int quic_sock_init(struct quic_sock *qs, struct sock *sk);
-void quic_sock_destroy(struct quic_sock *qs);
-void quic_sock_free(struct quic_sock *qs);
-void quic_sock_hold(struct quic_sock *qs);
-void quic_sock_put(struct quic_sock *qs);
-struct quic_conn *quic_conn_create(struct quic_sock *qs, u32 handle,
-				   const struct quic_cipher *cipher,
+int quic_ulp_sock_init(struct quic_sock *qs, struct sock *sk);
+void quic_ulp_sock_destroy(struct quic_sock *qs);
+void quic_ulp_sock_free(struct quic_sock *qs);
+void quic_ulp_sock_hold(struct quic_sock *qs);
+void quic_ulp_sock_put(struct quic_sock *qs);
+struct quic_conn *quic_ulp_conn_create(struct quic_sock *qs, u32 handle,
+				       const struct quic_cipher *cipher,
 				   const struct quic_labels *labels);
-struct quic_conn *quic_conn_lookup(struct quic_sock *qs, u32 handle);
-struct quic_conn *quic_conn_get(struct quic_sock *qs, u32 handle);
-void quic_conn_put(struct quic_conn *conn);
-void quic_conn_schedule_keys(struct quic_conn *conn);
-void quic_conn_flush_keys(struct quic_conn *conn);
-void quic_conn_delete(struct quic_sock *qs, struct quic_conn *conn);
-int quic_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
-		 const struct quic_cid_key *key, const u8 *token);
-int quic_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
-		 const struct quic_cid_key *key);
-bool quic_conn_is_reset(struct quic_conn *conn, const u8 *tail);
-struct quic_conn *quic_cid_find(struct quic_sock *qs, const u8 *id,
-				unsigned int avail, const struct in6_addr *addr,
+struct quic_conn *quic_ulp_conn_lookup(struct quic_sock *qs, u32 handle);
+struct quic_conn *quic_ulp_conn_get(struct quic_sock *qs, u32 handle);
+void quic_ulp_conn_put(struct quic_conn *conn);
+void quic_ulp_conn_schedule_keys(struct quic_conn *conn);
+void quic_ulp_conn_flush_keys(struct quic_conn *conn);
+void quic_ulp_conn_delete(struct quic_sock *qs, struct quic_conn *conn);
+int quic_ulp_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
+		     const struct quic_cid_key *key, const u8 *token);
+int quic_ulp_cid_del(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
+		     const struct quic_cid_key *key);
+bool quic_ulp_conn_is_reset(struct quic_conn *conn, const u8 *tail);
+struct quic_conn *quic_ulp_cid_find(struct quic_sock *qs, const u8 *id,
+				    unsigned int avail, const struct in6_addr *addr,
 				__be16 port, unsigned int *len);
 
 /* The ULP state of a socket the caller has locked: set when the ULP was
@@ -523,16 +521,15 @@ static inline struct quic_sock *quic_sk(struct sock *sk)
 }
 
 /* sockopt.c */
-int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
-		    unsigned int optlen);
-int quic_getsockopt(struct sock *sk, int optname, char __user *optval,
-		    int __user *optlen);
+int quic_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			unsigned int optlen);
+int quic_ulp_getsockopt(struct sock *sk, int optname, sockopt_t *opt);
 
 /* tx.c, rx.c: the data path */
-int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
-		     unsigned int gso_size, const struct udp_ulp_req *req);
-int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
-		 udp_ulp_deliver_t deliver);
-void quic_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb);
+int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
+			 unsigned int gso_size, const struct udp_ulp_req *req);
+int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
+		     udp_ulp_deliver_t deliver);
+void quic_ulp_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb);
 
 #endif /* _NET_QUIC_QUIC_H */

@@ -60,9 +60,9 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 	struct quic_gen *gen;
 
 	spin_lock_bh(&dir->lock);
-	*pn = quic_pn_decode(quic_dir_expected_pn(dir), truncated, pn_len);
-	*choice = quic_key_choose(quic_key_phase(dir->cur), dir->cur->first_pn,
-				  dir->old, phase, *pn);
+	*pn = quic_ulp_pn_decode(quic_dir_expected_pn(dir), truncated, pn_len);
+	*choice = quic_ulp_key_choose(quic_key_phase(dir->cur), dir->cur->first_pn,
+				      dir->old, phase, *pn);
 	if (*choice == QUIC_KEY_CUR)
 		gen = dir->cur;
 	else if (*choice == QUIC_KEY_OLD)
@@ -70,7 +70,7 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 	else
 		gen = dir->next;
 	if (gen)
-		quic_gen_hold(gen);
+		quic_ulp_gen_hold(gen);
 	spin_unlock_bh(&dir->lock);
 	return gen;
 }
@@ -88,7 +88,7 @@ static bool quic_rx_is_reset(struct quic_rx *rx)
 			  sizeof(tail)))
 		return false;
 	rcu_read_lock();
-	reset = quic_conn_is_reset(pkt->conn, tail);
+	reset = quic_ulp_conn_is_reset(pkt->conn, tail);
 	rcu_read_unlock();
 	return reset;
 }
@@ -120,7 +120,7 @@ static bool quic_rx_limit_event(struct sock *sk, u32 handle)
 	memset(serr, 0, sizeof(*serr));
 	serr->ee.ee_errno = EKEYEXPIRED;
 	serr->ee.ee_origin = SO_EE_ORIGIN_UDP_ULP;
-	serr->ee.ee_type = QUIC_EV_INTEGRITY_LIMIT;
+	serr->ee.ee_type = QUIC_ULP_EV_INTEGRITY_LIMIT;
 	serr->ee.ee_info = handle;
 	if (sock_queue_err_skb(sk, skb)) {
 		kfree_skb(skb);
@@ -160,15 +160,15 @@ static int quic_rx_lookup(struct quic_rx *rx, unsigned int *cid_len)
 		return QUIC_RX_KEEP;
 
 	rcu_read_lock();
-	conn = quic_cid_find(rx->qs, pkt->hdr + 1, avail - 1, &rx->saddr,
-			     rx->sport, cid_len);
+	conn = quic_ulp_cid_find(rx->qs, pkt->hdr + 1, avail - 1, &rx->saddr,
+				 rx->sport, cid_len);
 	rcu_read_unlock();
 	if (IS_ERR_OR_NULL(conn)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
 		return QUIC_RX_KEEP;
 	}
 	pkt->conn = conn;
-	if (!quic_hdr_fits(pkt->len, *cid_len)) {
+	if (!quic_ulp_hdr_fits(pkt->len, *cid_len)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_MALFORMED);
 		return QUIC_RX_KEEP;
 	}
@@ -178,7 +178,7 @@ static int quic_rx_lookup(struct quic_rx *rx, unsigned int *cid_len)
 		quic_rx_report_limit(rx, conn);
 		return QUIC_RX_LIMITED;
 	}
-	/* Pairs with the release in quic_dir_install(): keys seen, header
+	/* Pairs with the release in quic_ulp_dir_install(): keys seen, header
 	 * protection key in place
 	 */
 	if (!smp_load_acquire(&conn->rx.cur)) {
@@ -216,8 +216,8 @@ static int quic_rx_start(struct quic_crypt *c)
 	if (skb_copy_bits(rx->skb, pkt->off + 1 + cid_len + QUIC_PN_MAX_LEN,
 			  sample, sizeof(sample)))
 		return QUIC_RX_KEEP;
-	quic_hp_mask(&dir->hp, pkt->conn->cipher, sample, mask);
-	pn_len = quic_hdr_unprotect(pkt->hdr, 1 + cid_len, mask, &truncated);
+	quic_ulp_hp_mask(&dir->hp, pkt->conn->cipher, sample, mask);
+	pn_len = quic_ulp_hdr_unprotect(pkt->hdr, 1 + cid_len, mask, &truncated);
 	memzero_explicit(mask, sizeof(mask));
 	pkt->hdr_len = 1 + cid_len + pn_len;
 
@@ -229,13 +229,13 @@ static int quic_rx_start(struct quic_crypt *c)
 		 * application gets the packet as it came, and the derivation
 		 * is asked for again in case it failed.
 		 */
-		quic_conn_schedule_keys(pkt->conn);
+		quic_ulp_conn_schedule_keys(pkt->conn);
 		QUIC_INC_STATS(net, QUIC_MIB_RX_NO_NEXT_KEY);
 		return QUIC_RX_KEEP;
 	}
 
 	/* Whatever can fail but authentication, before the packet changes */
-	if (quic_crypt_prepare(c, rx->skb, pkt->off, pkt->len, pkt->gen)) {
+	if (quic_ulp_crypt_prepare(c, rx->skb, pkt->off, pkt->len, pkt->gen)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_ERR_NOMEM);
 		return QUIC_RX_KEEP;
 	}
@@ -247,8 +247,8 @@ static int quic_rx_start(struct quic_crypt *c)
 	 * the caller's hand-over (quic_rx_handoff())
 	 */
 	atomic_set(&rx->handoff, 2);
-	return quic_crypt(c, pkt->hdr_len,
-			  pkt->len - pkt->hdr_len - QUIC_TAG_LEN, pkt->gen,
+	return quic_ulp_crypt(c, pkt->hdr_len,
+			  pkt->len - pkt->hdr_len - QUIC_ULP_TAG_LEN, pkt->gen,
 			  pkt->conn->cipher, pkt->pn, false, 0,
 			  quic_rx_crypt_done, c);
 }
@@ -256,7 +256,7 @@ static int quic_rx_start(struct quic_crypt *c)
 /* Account an authenticated packet, rotate keys if it opened a new phase;
  * fill its record
  */
-static void quic_rx_authenticated(struct quic_rx *rx, struct quic_rx_info *info)
+static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *info)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
 	struct quic_conn *conn = pkt->conn;
@@ -267,17 +267,17 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_rx_info *info)
 	memset(info, 0, sizeof(*info));
 	info->pn = pkt->pn;
 	info->conn = conn->handle;
-	info->status = QUIC_RX_DECRYPTED;
+	info->status = QUIC_ULP_RX_DECRYPTED;
 	if (pkt->hdr[0] & QUIC_HDR_KEY_PHASE)
-		info->flags |= QUIC_RX_KEY_PHASE;
+		info->flags |= QUIC_ULP_RX_KEY_PHASE;
 
 	spin_lock_bh(&dir->lock);
 	if (pkt->choice == QUIC_KEY_NEXT && dir->next == gen) {
-		quic_dir_rotate(dir);
-		info->flags |= QUIC_RX_KEY_UPDATE;
+		quic_ulp_dir_rotate(dir);
+		info->flags |= QUIC_ULP_RX_KEY_UPDATE;
 		QUIC_INC_STATS(net, QUIC_MIB_RX_KEY_UPDATES);
 	} else if (pkt->choice == QUIC_KEY_OLD) {
-		info->flags |= QUIC_RX_OLD_KEY;
+		info->flags |= QUIC_ULP_RX_OLD_KEY;
 		dir->old_key_packets++;
 		QUIC_INC_STATS(net, QUIC_MIB_RX_OLD_KEY);
 	}
@@ -342,12 +342,12 @@ static int quic_rx_move(struct sk_buff *skb, unsigned int to,
 static void quic_rx_end(struct quic_rx *rx, int result)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
-	struct quic_rx_info info;
+	struct quic_ulp_rx_info info;
 	bool keep = true;
 
 	if (!result) {
 		quic_rx_authenticated(rx, &info);
-		if (skb_store_bits(rx->skb, pkt->off + pkt->len - QUIC_TAG_LEN,
+		if (skb_store_bits(rx->skb, pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
 				   &info, sizeof(info)))
 			keep = false;
 		else
@@ -359,9 +359,9 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 		 */
 		if (result == -EBADMSG) {
 			quic_rx_auth_failed(rx);
-			rx->reason = SKB_DROP_REASON_QUIC_AUTH;
+			rx->reason = SKB_DROP_REASON_QUIC_ULP_AUTH;
 		} else if (result == QUIC_RX_LIMITED) {
-			rx->reason = SKB_DROP_REASON_QUIC_AEAD_LIMIT;
+			rx->reason = SKB_DROP_REASON_QUIC_ULP_AEAD_LIMIT;
 		} else {
 			/* The AEAD itself failed (a full cryptd queue) */
 			QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_ERR_CRYPTO);
@@ -380,9 +380,9 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 		rx->dropped++;
 	}
 	rx->in += pkt->len;
-	quic_gen_put(pkt->gen);
+	quic_ulp_gen_put(pkt->gen);
 	if (pkt->conn)
-		quic_conn_put(pkt->conn);
+		quic_ulp_conn_put(pkt->conn);
 	pkt->gen = NULL;
 	pkt->conn = NULL;
 }
@@ -482,8 +482,8 @@ static void quic_rx_detach(struct quic_crypt *c)
 {
 	struct quic_rx *rx = &c->rx;
 
-	quic_crypt_detach(c);
-	quic_sock_hold(rx->qs);
+	quic_ulp_crypt_detach(c);
+	quic_ulp_sock_hold(rx->qs);
 	rx->sk_held = refcount_inc_not_zero(&rx->sk->sk_refcnt);
 	if (!rx->sk_held)
 		rx->sk = NULL;
@@ -498,7 +498,7 @@ static void quic_rx_detach(struct quic_crypt *c)
 static void quic_rx_handoff(struct quic_crypt *c)
 {
 	if (atomic_dec_and_test(&c->rx.handoff))
-		queue_work(quic_wq, &c->rx.work);
+		queue_work(quic_ulp_wq, &c->rx.work);
 }
 
 static void quic_rx_resume(struct work_struct *work)
@@ -523,8 +523,8 @@ static void quic_rx_resume(struct work_struct *work)
 	atomic_sub(rx->charged, &qs->rx_async);
 	if (rx->sk_held)
 		sock_put(rx->sk);
-	quic_sock_put(qs);
-	quic_crypt_free(c);
+	quic_ulp_sock_put(qs);
+	quic_ulp_crypt_free(c);
 }
 
 /* The AEAD finished asynchronously; continue from process context */
@@ -563,7 +563,7 @@ static bool quic_rx_over_budget(struct sock *sk, struct quic_sock *qs)
 }
 
 /**
- * quic_rcv_skb() - unprotect the 1-RTT packets of a received datagram
+ * quic_ulp_rcv_skb() - unprotect the 1-RTT packets of a received datagram
  * @sk: the socket, found under RCU by UDP and not held
  * @skb: the datagram, checksum verified, payload at skb->data, its ULP
  *	control block word cleared by UDP
@@ -573,8 +573,8 @@ static bool quic_rx_over_budget(struct sock *sk, struct quic_sock *qs)
  *
  * Return: 0 when the datagram was queued (or will be), -1 when dropped.
  */
-int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
-		 udp_ulp_deliver_t deliver)
+int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
+		     udp_ulp_deliver_t deliver)
 {
 	struct quic_sock *qs = udp_ulp_state(sk);
 	struct quic_rx_verdict v;
@@ -602,9 +602,9 @@ int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		sk_skb_reason_drop(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
 		return -1;
 	}
-	if (quic_skb_make_writable(skb))
+	if (quic_ulp_skb_make_writable(skb))
 		goto nomem;
-	c = quic_crypt_get();
+	c = quic_ulp_crypt_get();
 	if (!c)
 		goto nomem;
 
@@ -621,12 +621,12 @@ int quic_rcv_skb(struct sock *sk, struct sk_buff *skb,
 
 	if (!quic_rx_run(c)) {
 		quic_rx_detach(c);
-		quic_crypt_put();
+		quic_ulp_crypt_put();
 		quic_rx_handoff(c);
 		return 0;
 	}
 	quic_rx_finish(rx, &v);
-	quic_crypt_put();
+	quic_ulp_crypt_put();
 	return quic_rx_act(&v);
 
 nomem:
@@ -638,20 +638,20 @@ nomem:
 }
 
 /**
- * quic_recv_cmsg() - report what was decrypted in a received datagram
+ * quic_ulp_recv_cmsg() - report what was decrypted in a received datagram
  * @sk: the socket
  * @msg: the recvmsg() message
  * @skb: the datagram, payload at skb->data
  *
- * One struct quic_rx_info per segment in a QUIC_RX_INFO control message,
- * when at least one segment was decrypted: the word quic_rcv_skb() left
+ * One struct quic_ulp_rx_info per segment in a QUIC_ULP_RX_INFO control message,
+ * when at least one segment was decrypted: the word quic_ulp_rcv_skb() left
  * in skb->cb says which (UDP clears it for every datagram it queues), and
  * the record of each is in its tag bytes. Process context.
  */
-void quic_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb)
+void quic_ulp_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb)
 {
 	u64 decrypted = UDP_ULP_SKB_CB(skb)->ulp;
-	struct quic_rx_info small[8], *info = small;
+	struct quic_ulp_rx_info small[8], *info = small;
 	unsigned int seg_size, nseg, i, len;
 
 	if (!decrypted)
@@ -679,12 +679,12 @@ void quic_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb)
 		if (!(decrypted & BIT_ULL(i)))
 			continue;
 		len = min(seg_size, skb->len - i * seg_size);
-		if (len < QUIC_TAG_LEN ||
-		    skb_copy_bits(skb, i * seg_size + len - QUIC_TAG_LEN,
+		if (len < QUIC_ULP_TAG_LEN ||
+		    skb_copy_bits(skb, i * seg_size + len - QUIC_ULP_TAG_LEN,
 				  &info[i], sizeof(info[i])))
 			memset(&info[i], 0, sizeof(info[i]));
 	}
-	put_cmsg(msg, SOL_UDP, QUIC_RX_INFO, nseg * sizeof(*info), info);
+	put_cmsg(msg, SOL_UDP, QUIC_ULP_RX_INFO, nseg * sizeof(*info), info);
 	if (info != small)
 		kfree(info);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Socket options of the quic ULP (SOL_UDP, from QUIC_TX_KEY up): every
+ * Socket options of the quic ULP (SOL_UDP, from QUIC_ULP_TX_KEY up): every
  * field of every structure is checked before anything changes. They run
  * under the socket lock; the data path does not take it.
  */
@@ -33,15 +33,15 @@ static int quic_copy_opt(void *dst, size_t size, sockptr_t optval,
 	return 0;
 }
 
-static int quic_check_key(const struct quic_key *key,
+static int quic_check_key(const struct quic_ulp_key *key,
 			  const struct quic_cipher **cipher,
 			  const struct quic_labels **labels)
 {
-	*cipher = quic_cipher_find(key->cipher);
-	*labels = quic_labels_find(key->version);
+	*cipher = quic_ulp_cipher_find(key->cipher);
+	*labels = quic_ulp_labels_find(key->version);
 	if (!*cipher || !*labels)
 		return -EINVAL;
-	return quic_key_check(key, (*cipher)->secret_len);
+	return quic_ulp_key_check(key, (*cipher)->secret_len);
 }
 
 static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
@@ -50,7 +50,7 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 	const struct quic_labels *labels;
 	const struct quic_cipher *cipher;
 	struct quic_conn *conn;
-	struct quic_key key;
+	struct quic_ulp_key key;
 	bool created = false;
 	int err;
 
@@ -60,7 +60,7 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 	if (err)
 		goto out;
 
-	conn = quic_conn_lookup(qs, key.conn);
+	conn = quic_ulp_conn_lookup(qs, key.conn);
 	if (conn) {
 		/* A connection has one suite and version, both ways, always */
 		if (conn->cipher != cipher || conn->labels != labels) {
@@ -68,7 +68,7 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 			goto out;
 		}
 	} else {
-		conn = quic_conn_create(qs, key.conn, cipher, labels);
+		conn = quic_ulp_conn_create(qs, key.conn, cipher, labels);
 		if (IS_ERR(conn)) {
 			err = PTR_ERR(conn);
 			goto out;
@@ -76,9 +76,9 @@ static int quic_set_key(struct quic_sock *qs, sockptr_t optval,
 		created = true;
 	}
 
-	err = quic_dir_install(rx ? &conn->rx : &conn->tx, &key, rx);
+	err = quic_ulp_dir_install(rx ? &conn->rx : &conn->tx, &key, rx);
 	if (err && created)
-		quic_conn_delete(qs, conn);
+		quic_ulp_conn_delete(qs, conn);
 out:
 	memzero_explicit(&key, sizeof(key));
 	return err;
@@ -87,7 +87,7 @@ out:
 /* The peer address of a zero-length receive ID: given, or the connected
  * peer
  */
-static int quic_cid_peer(struct sock *sk, const struct quic_cid *opt,
+static int quic_cid_peer(struct sock *sk, const struct quic_ulp_cid *opt,
 			 struct quic_cid_key *key)
 {
 	const struct sockaddr_in *sin = (const void *)&opt->peer;
@@ -134,30 +134,30 @@ static int quic_set_cid(struct quic_sock *qs, sockptr_t optval,
 	struct quic_cid_key key = {};
 	const u8 *token = NULL;
 	struct quic_conn *conn;
-	struct quic_cid opt;
+	struct quic_ulp_cid opt;
 	int err;
 
 	err = quic_copy_opt(&opt, sizeof(opt), optval, optlen);
 	if (err)
 		return err;
-	err = quic_cid_check(&opt, add);
+	err = quic_ulp_cid_check(&opt, add);
 	if (err)
 		return err;
-	if (opt.flags & QUIC_CID_RESET_TOKEN)
+	if (opt.flags & QUIC_ULP_CID_RESET_TOKEN)
 		token = opt.reset_token;
 	key.len = opt.len;
 	memcpy(key.id, opt.id, opt.len);
-	if (opt.dir == QUIC_DIR_RX && !opt.len) {
+	if (opt.dir == QUIC_ULP_DIR_RX && !opt.len) {
 		err = quic_cid_peer(qs->sk, &opt, &key);
 		if (err)
 			return err;
 	}
 
-	conn = quic_conn_lookup(qs, opt.conn);
+	conn = quic_ulp_conn_lookup(qs, opt.conn);
 	if (!conn)
 		return -ENOENT;
-	return add ? quic_cid_add(qs, conn, opt.dir, &key, token) :
-		     quic_cid_del(qs, conn, opt.dir, &key);
+	return add ? quic_ulp_cid_add(qs, conn, opt.dir, &key, token) :
+		     quic_ulp_cid_del(qs, conn, opt.dir, &key);
 }
 
 static int quic_del_conn(struct quic_sock *qs, sockptr_t optval,
@@ -170,39 +170,39 @@ static int quic_del_conn(struct quic_sock *qs, sockptr_t optval,
 		return -EINVAL;
 	if (copy_from_sockptr(&handle, optval, sizeof(handle)))
 		return -EFAULT;
-	conn = quic_conn_lookup(qs, handle);
+	conn = quic_ulp_conn_lookup(qs, handle);
 	if (!conn)
 		return -ENOENT;
-	quic_conn_delete(qs, conn);
+	quic_ulp_conn_delete(qs, conn);
 	return 0;
 }
 
 static int quic_discard_old(struct quic_sock *qs, sockptr_t optval,
 			    unsigned int optlen)
 {
-	struct quic_discard opt;
+	struct quic_ulp_discard opt;
 	struct quic_conn *conn;
 	int err;
 
 	err = quic_copy_opt(&opt, sizeof(opt), optval, optlen);
 	if (err)
 		return err;
-	if (!opt.dir || opt.dir & ~(QUIC_DIR_TX | QUIC_DIR_RX))
+	if (!opt.dir || opt.dir & ~(QUIC_ULP_DIR_TX | QUIC_ULP_DIR_RX))
 		return -EINVAL;
-	conn = quic_conn_lookup(qs, opt.conn);
+	conn = quic_ulp_conn_lookup(qs, opt.conn);
 	if (!conn)
 		return -ENOENT;
-	if (opt.dir & QUIC_DIR_TX)
-		quic_dir_discard_old(&conn->tx);
-	if (opt.dir & QUIC_DIR_RX)
-		quic_dir_discard_old(&conn->rx);
+	if (opt.dir & QUIC_ULP_DIR_TX)
+		quic_ulp_dir_discard_old(&conn->tx);
+	if (opt.dir & QUIC_ULP_DIR_RX)
+		quic_ulp_dir_discard_old(&conn->rx);
 	return 0;
 }
 
 /**
- * quic_setsockopt() - set a quic ULP option
+ * quic_ulp_setsockopt() - set a quic ULP option
  * @sk: the socket
- * @optname: QUIC_TX_KEY and following
+ * @optname: QUIC_ULP_TX_KEY and following
  * @optval: value
  * @optlen: its length
  *
@@ -211,8 +211,8 @@ static int quic_discard_old(struct quic_sock *qs, sockptr_t optval,
  * keys already installed, -ENOSPC past a limit, -ENOPROTOOPT for an
  * unknown option.
  */
-int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
-		    unsigned int optlen)
+int quic_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			unsigned int optlen)
 {
 	struct quic_sock *qs;
 	int err;
@@ -220,18 +220,18 @@ int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	lock_sock(sk);
 	qs = quic_sk(sk);
 	switch (optname) {
-	case QUIC_TX_KEY:
-	case QUIC_RX_KEY:
-		err = quic_set_key(qs, optval, optlen, optname == QUIC_RX_KEY);
+	case QUIC_ULP_TX_KEY:
+	case QUIC_ULP_RX_KEY:
+		err = quic_set_key(qs, optval, optlen, optname == QUIC_ULP_RX_KEY);
 		break;
-	case QUIC_ADD_CID:
-	case QUIC_DEL_CID:
-		err = quic_set_cid(qs, optval, optlen, optname == QUIC_ADD_CID);
+	case QUIC_ULP_ADD_CID:
+	case QUIC_ULP_DEL_CID:
+		err = quic_set_cid(qs, optval, optlen, optname == QUIC_ULP_ADD_CID);
 		break;
-	case QUIC_DEL_CONN:
+	case QUIC_ULP_DEL_CONN:
 		err = quic_del_conn(qs, optval, optlen);
 		break;
-	case QUIC_DISCARD_OLD_KEY:
+	case QUIC_ULP_DISCARD_OLD_KEY:
 		err = quic_discard_old(qs, optval, optlen);
 		break;
 	default:
@@ -242,7 +242,7 @@ int quic_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	return err;
 }
 
-static void quic_dir_info(struct quic_dir *dir, struct quic_dir_info *info)
+static void quic_dir_info(struct quic_dir *dir, struct quic_ulp_dir_info *info)
 {
 	spin_lock_bh(&dir->lock);
 	info->largest_pn = dir->have_pn ? dir->largest_pn : U64_MAX;
@@ -256,63 +256,60 @@ static void quic_dir_info(struct quic_dir *dir, struct quic_dir_info *info)
 		info->key_packets = dir->cur->packets;
 		info->key_updates = dir->cur->number;
 		info->key_phase = quic_key_phase(dir->cur);
-		info->flags |= QUIC_INFO_KEY;
+		info->flags |= QUIC_ULP_INFO_KEY;
 	}
 	if (dir->old)
-		info->flags |= QUIC_INFO_OLD_KEY;
+		info->flags |= QUIC_ULP_INFO_OLD_KEY;
 	if (dir->next)
-		info->flags |= QUIC_INFO_NEXT_KEY;
+		info->flags |= QUIC_ULP_INFO_NEXT_KEY;
 	if (dir->limit)
-		info->flags |= QUIC_INFO_LIMIT;
+		info->flags |= QUIC_ULP_INFO_LIMIT;
 	spin_unlock_bh(&dir->lock);
 }
 
-/* As much of struct quic_conn_info as the caller has room for, so that
+/* As much of struct quic_ulp_conn_info as the caller has room for, so that
  * the structure can grow: at least the fields before the directions.
  */
-static int quic_get_conn_info(struct quic_sock *qs, char __user *optval,
-			      int __user *optlen)
+static int quic_get_conn_info(struct quic_sock *qs, sockopt_t *opt)
 {
-	struct quic_conn_info info = {};
+	struct quic_ulp_conn_info info = {};
 	struct quic_conn *conn;
-	int len;
+	int len = opt->optlen;
 
-	if (get_user(len, optlen))
-		return -EFAULT;
-	if (len < (int)offsetofend(struct quic_conn_info, reserved))
+	if (len < (int)offsetofend(struct quic_ulp_conn_info, reserved))
 		return -EINVAL;
 	len = min_t(int, len, sizeof(info));
-	if (copy_from_user(&info.conn, optval, sizeof(info.conn)))
+	if (copy_from_iter(&info.conn, sizeof(info.conn), &opt->iter_in) !=
+	    sizeof(info.conn))
 		return -EFAULT;
-	conn = quic_conn_lookup(qs, info.conn);
+	conn = quic_ulp_conn_lookup(qs, info.conn);
 	if (!conn)
 		return -ENOENT;
 	info.cipher = conn->cipher->suite;
 	quic_dir_info(&conn->tx, &info.tx);
 	quic_dir_info(&conn->rx, &info.rx);
-	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+	opt->optlen = len;
+	if (copy_to_iter(&info, len, &opt->iter_out) != len)
 		return -EFAULT;
 	return 0;
 }
 
 /**
- * quic_getsockopt() - read a quic ULP option
+ * quic_ulp_getsockopt() - read a quic ULP option
  * @sk: the socket
- * @optname: QUIC_CONN_INFO
- * @optval: value
- * @optlen: its length
+ * @optname: QUIC_ULP_CONN_INFO
+ * @opt: the caller's buffer and length
  *
  * Return: 0 or a negative errno.
  */
-int quic_getsockopt(struct sock *sk, int optname, char __user *optval,
-		    int __user *optlen)
+int quic_ulp_getsockopt(struct sock *sk, int optname, sockopt_t *opt)
 {
 	int err;
 
-	if (optname != QUIC_CONN_INFO)
+	if (optname != QUIC_ULP_CONN_INFO)
 		return -ENOPROTOOPT;
 	lock_sock(sk);
-	err = quic_get_conn_info(quic_sk(sk), optval, optlen);
+	err = quic_get_conn_info(quic_sk(sk), opt);
 	release_sock(sk);
 	return err;
 }

@@ -2,7 +2,7 @@
 /*
  * Send path: protect the 1-RTT packets of a datagram, or of each segment of
  * a UDP_SEGMENT batch, in place in the skb UDP has just filled, exactly as
- * the sender's QUIC_TX_INFO records say.
+ * the sender's QUIC_ULP_TX_INFO records say.
  *
  * Nothing is inferred from the packets: the record names the connection
  * (by handle, no lookup by connection ID), the full packet number the
@@ -27,7 +27,7 @@
 /**
  * struct quic_tx - the state of one send
  * @skb: the datagram
- * @cmsg: the QUIC_TX_INFO message, in the kernel's copy of the control data
+ * @cmsg: the QUIC_ULP_TX_INFO message, in the kernel's copy of the control data
  * @nonblock: the sendmsg() may not sleep for the next keys
  * @net: the socket's network namespace
  * @qs: the socket's ULP state
@@ -52,7 +52,7 @@ struct quic_tx {
 
 /* The record of segment @i, copied: control data is not aligned for it */
 static void quic_tx_info(const struct quic_tx *tx, unsigned int i,
-			 struct quic_tx_info *info)
+			 struct quic_ulp_tx_info *info)
 {
 	memcpy(info, (const u8 *)CMSG_DATA(tx->cmsg) + i * sizeof(*info),
 	       sizeof(*info));
@@ -71,21 +71,21 @@ static unsigned int quic_tx_seg_len(const struct quic_tx *tx, unsigned int i)
 /* Every record well formed, every packet what its record says */
 static int quic_tx_check(const struct quic_tx *tx)
 {
-	u8 hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
-	struct quic_tx_info info;
+	u8 hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	struct quic_ulp_tx_info info;
 	unsigned int i, len;
 	int err;
 
 	for (i = 0; i < tx->nseg; i++) {
 		quic_tx_info(tx, i, &info);
-		err = quic_tx_info_check(&info);
+		err = quic_ulp_tx_info_check(&info);
 		if (err)
 			return err;
 		len = quic_tx_seg_len(tx, i);
 		if (skb_copy_bits(tx->skb, quic_tx_seg_off(tx, i), hdr,
 				  min_t(unsigned int, len, sizeof(hdr))))
 			return -EBADMSG;
-		err = quic_tx_hdr_check(hdr, len, &info);
+		err = quic_ulp_tx_hdr_check(hdr, len, &info);
 		if (err)
 			return err;
 	}
@@ -94,7 +94,7 @@ static int quic_tx_check(const struct quic_tx *tx)
 
 /* The generation a packet goes out with, reserving its packet number */
 static int quic_tx_choose(struct quic_dir *dir, struct net *net,
-			  const struct quic_tx_info *info, unsigned int len,
+			  const struct quic_ulp_tx_info *info, unsigned int len,
 			  struct quic_gen **genp)
 {
 	struct quic_gen_view cur, old;
@@ -107,8 +107,8 @@ static int quic_tx_choose(struct quic_dir *dir, struct net *net,
 	quic_gen_view(dir->cur, &cur);
 	if (dir->old)
 		quic_gen_view(dir->old, &old);
-	choice = quic_tx_key_choose(&cur, dir->old ? &old : NULL,
-				    info->key_gen, info->pn);
+	choice = quic_ulp_tx_key_choose(&cur, dir->old ? &old : NULL,
+					info->key_gen, info->pn);
 	switch (choice) {
 	case QUIC_KEY_CUR:
 		gen = dir->cur;
@@ -131,7 +131,7 @@ static int quic_tx_choose(struct quic_dir *dir, struct net *net,
 	}
 
 	if (choice == QUIC_KEY_NEXT) {
-		quic_dir_rotate(dir);
+		quic_ulp_dir_rotate(dir);
 		dir->limit = false;
 		QUIC_INC_STATS(net, QUIC_MIB_TX_KEY_UPDATES);
 	} else if (choice == QUIC_KEY_OLD) {
@@ -148,7 +148,7 @@ static int quic_tx_choose(struct quic_dir *dir, struct net *net,
 	}
 	dir->packets++;
 	dir->bytes += len;
-	quic_gen_hold(gen);
+	quic_ulp_gen_hold(gen);
 	*genp = gen;
 	return 0;
 }
@@ -162,7 +162,7 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
 			      struct quic_gen **gens)
 {
 	struct quic_dir *dir = &conn->tx;
-	struct quic_tx_info info;
+	struct quic_ulp_tx_info info;
 	bool waited = false;
 	unsigned int i = 0;
 	int err = 0;
@@ -180,10 +180,10 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
 		spin_unlock_bh(&dir->lock);
 		if (err != -EBUSY || waited)
 			break;
-		quic_conn_schedule_keys(conn);
+		quic_ulp_conn_schedule_keys(conn);
 		if (tx->nonblock)
 			break;
-		quic_conn_flush_keys(conn);
+		quic_ulp_conn_flush_keys(conn);
 		waited = true;
 		err = 0;
 	}
@@ -200,12 +200,12 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
  * @hdr: the header, as written: first byte, DCID, packet number
  */
 struct quic_tx_pkt {
-	struct quic_tx_info	info;
+	struct quic_ulp_tx_info	info;
 	unsigned int		off;
 	unsigned int		len;
 	unsigned int		pn_off;
 	unsigned int		pn_len;
-	u8			hdr[1 + QUIC_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	u8			hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 };
 
 static int quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
@@ -220,7 +220,7 @@ static int quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
 	if (skb_copy_bits(tx->skb, pkt->off, pkt->hdr,
 			  pkt->pn_off + QUIC_PN_MAX_LEN))
 		return -EFAULT;
-	pkt->pn_len = quic_hdr_read_pn(pkt->hdr, pkt->pn_off, &truncated);
+	pkt->pn_len = quic_ulp_hdr_read_pn(pkt->hdr, pkt->pn_off, &truncated);
 	return 0;
 }
 
@@ -232,11 +232,11 @@ static int quic_tx_aead(const struct quic_tx *tx, struct quic_crypt *c,
 	unsigned int hdr_len = pkt->pn_off + pkt->pn_len;
 	int err;
 
-	err = quic_crypt_prepare(c, tx->skb, pkt->off, pkt->len, gen);
+	err = quic_ulp_crypt_prepare(c, tx->skb, pkt->off, pkt->len, gen);
 	if (err)
 		return err;
 	crypto_init_wait(&c->wait);
-	return quic_crypt(c, hdr_len, pkt->len - hdr_len - QUIC_TAG_LEN, gen,
+	return quic_ulp_crypt(c, hdr_len, pkt->len - hdr_len - QUIC_ULP_TAG_LEN, gen,
 			  conn->cipher, pkt->info.pn, true,
 			  CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &c->wait);
 }
@@ -251,8 +251,8 @@ static int quic_tx_protect_header(const struct quic_tx *tx,
 	if (skb_copy_bits(tx->skb, pkt->off + pkt->pn_off + QUIC_PN_MAX_LEN,
 			  sample, sizeof(sample)))
 		return -EFAULT;
-	quic_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
-	quic_hp_apply(pkt->hdr, pkt->pn_off, pkt->pn_len, mask);
+	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
+	quic_ulp_hp_apply(pkt->hdr, pkt->pn_off, pkt->pn_len, mask);
 	memzero_explicit(mask, sizeof(mask));
 	return skb_store_bits(tx->skb, pkt->off, pkt->hdr,
 			      pkt->pn_off + pkt->pn_len);
@@ -274,7 +274,7 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 
 	if (percpu) {
 		local_bh_disable();
-		c = quic_crypt_get();
+		c = quic_ulp_crypt_get();
 		if (!c) {
 			local_bh_enable();
 			return -ENOMEM;
@@ -286,8 +286,8 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 			err = quic_tx_aead(tx, c, &pkt, conn, gens[i]);
 		if (err == -EINPROGRESS || err == -EBUSY) {
 			if (percpu) {
-				quic_crypt_detach(c);
-				quic_crypt_put();
+				quic_ulp_crypt_detach(c);
+				quic_ulp_crypt_put();
 				local_bh_enable();
 				percpu = false;
 				tx->owned = c;
@@ -298,7 +298,7 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 			err = quic_tx_protect_header(tx, &pkt, conn);
 	}
 	if (percpu) {
-		quic_crypt_put();
+		quic_ulp_crypt_put();
 		local_bh_enable();
 	}
 	return err;
@@ -308,7 +308,7 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 static unsigned int quic_tx_run_len(const struct quic_tx *tx,
 				    unsigned int first, u32 handle)
 {
-	struct quic_tx_info info;
+	struct quic_ulp_tx_info info;
 	unsigned int n = 1;
 
 	while (n < QUIC_TX_RUN && first + n < tx->nseg) {
@@ -375,7 +375,7 @@ static int quic_tx_protect(struct quic_tx *tx)
 {
 	struct quic_gen *gens[QUIC_TX_RUN];
 	struct quic_conn *conn = NULL;
-	struct quic_tx_info info;
+	struct quic_ulp_tx_info info;
 	unsigned int i, n, k;
 	int err = 0;
 
@@ -384,9 +384,9 @@ static int quic_tx_protect(struct quic_tx *tx)
 		n = quic_tx_run_len(tx, i, info.conn);
 		if (!conn || conn->handle != info.conn) {
 			if (conn)
-				quic_conn_put(conn);
+				quic_ulp_conn_put(conn);
 			rcu_read_lock();
-			conn = quic_conn_get(tx->qs, info.conn);
+			conn = quic_ulp_conn_get(tx->qs, info.conn);
 			rcu_read_unlock();
 			if (!conn) {
 				err = -ENOENT;
@@ -398,21 +398,21 @@ static int quic_tx_protect(struct quic_tx *tx)
 		if (!err)
 			err = quic_tx_seal_run(tx, conn, i, n, gens);
 		for (k = 0; k < n; k++)
-			quic_gen_put(gens[k]);
+			quic_ulp_gen_put(gens[k]);
 	}
 	if (err)
 		quic_tx_refused(tx, conn, err);
 	if (conn)
-		quic_conn_put(conn);
+		quic_ulp_conn_put(conn);
 	return err;
 }
 
 /**
- * quic_sendmsg_skb() - protect the 1-RTT packets of a datagram being sent
+ * quic_ulp_sendmsg_skb() - protect the 1-RTT packets of a datagram being sent
  * @sk: the socket
  * @skb: the datagram, UDP header in place
  * @gso_size: UDP_SEGMENT size, 0 for a single packet
- * @req: the sendmsg()'s request: its QUIC_TX_INFO control message and
+ * @req: the sendmsg()'s request: its QUIC_ULP_TX_INFO control message and
  *	flags
  *
  * Process context, socket not locked: senders run in parallel. Nothing is
@@ -429,8 +429,8 @@ static int quic_tx_protect(struct quic_tx *tx)
  * are not ready, -EMSGSIZE for a datagram UDP had to fragment,
  * -EOPNOTSUPP for MSG_ZEROCOPY data, -ENOMEM.
  */
-int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
-		     unsigned int gso_size, const struct udp_ulp_req *req)
+int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
+			 unsigned int gso_size, const struct udp_ulp_req *req)
 {
 	const struct cmsghdr *cmsg = req->cmsg;
 	unsigned int rec_len = cmsg->cmsg_len - CMSG_LEN(0);
@@ -448,9 +448,9 @@ int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 	tx.nseg = tx.len ? DIV_ROUND_UP(tx.len, tx.seg_size) : 0;
 	err = -EINVAL;
 	/* UDP checked the message fits; the type is ours to check */
-	if (cmsg->cmsg_type != QUIC_TX_INFO ||
-	    rec_len % sizeof(struct quic_tx_info) ||
-	    rec_len / sizeof(struct quic_tx_info) != tx.nseg || !tx.nseg)
+	if (cmsg->cmsg_type != QUIC_ULP_TX_INFO ||
+	    rec_len % sizeof(struct quic_ulp_tx_info) ||
+	    rec_len / sizeof(struct quic_ulp_tx_info) != tx.nseg || !tx.nseg)
 		goto refused;
 	/* QUIC packets fit the path MTU: a fragmented datagram is a bug */
 	err = -EMSGSIZE;
@@ -469,7 +469,7 @@ int quic_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 	tx.qs = udp_ulp_state(sk);
 	rcu_read_unlock();
 	err = quic_tx_protect(&tx);
-	quic_crypt_free(tx.owned);
+	quic_ulp_crypt_free(tx.owned);
 	if (err)
 		return err;
 

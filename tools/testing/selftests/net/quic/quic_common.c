@@ -166,14 +166,14 @@ int quic_set_key(int fd, bool rx, uint32_t conn, uint16_t cipher,
 		 const uint8_t *secret, uint32_t key_updates, uint64_t next_pn)
 {
 	return quic_set_key_version(fd, rx, conn, cipher, secret, key_updates,
-				    next_pn, QUIC_VERSION_1);
+				    next_pn, QUIC_ULP_VERSION_1);
 }
 
 int quic_set_key_version(int fd, bool rx, uint32_t conn, uint16_t cipher,
 			 const uint8_t *secret, uint32_t key_updates,
 			 uint64_t next_pn, uint32_t version)
 {
-	struct quic_key key = {
+	struct quic_ulp_key key = {
 		.conn = conn,
 		.cipher = cipher,
 		.secret_len = quic_ref_secret_len(cipher),
@@ -184,7 +184,7 @@ int quic_set_key_version(int fd, bool rx, uint32_t conn, uint16_t cipher,
 	int r;
 
 	memcpy(key.secret, secret, key.secret_len);
-	r = ret(setsockopt(fd, SOL_UDP, rx ? QUIC_RX_KEY : QUIC_TX_KEY,
+	r = ret(setsockopt(fd, SOL_UDP, rx ? QUIC_ULP_RX_KEY : QUIC_ULP_TX_KEY,
 			   &key, sizeof(key)));
 	memset(&key, 0, sizeof(key));
 	return r;
@@ -193,47 +193,47 @@ int quic_set_key_version(int fd, bool rx, uint32_t conn, uint16_t cipher,
 int quic_cid(int fd, bool add, uint32_t conn, uint8_t dir, const uint8_t *id,
 	     uint8_t len, const struct sockaddr_storage *peer)
 {
-	struct quic_cid cid = { .conn = conn, .dir = dir, .len = len };
+	struct quic_ulp_cid cid = { .conn = conn, .dir = dir, .len = len };
 
 	memcpy(cid.id, id, len);
 	if (peer)
 		memcpy(&cid.peer, peer, sizeof(cid.peer));
-	return ret(setsockopt(fd, SOL_UDP, add ? QUIC_ADD_CID : QUIC_DEL_CID,
+	return ret(setsockopt(fd, SOL_UDP, add ? QUIC_ULP_ADD_CID : QUIC_ULP_DEL_CID,
 			      &cid, sizeof(cid)));
 }
 
 int quic_del_conn(int fd, uint32_t conn)
 {
-	return ret(setsockopt(fd, SOL_UDP, QUIC_DEL_CONN, &conn, sizeof(conn)));
+	return ret(setsockopt(fd, SOL_UDP, QUIC_ULP_DEL_CONN, &conn, sizeof(conn)));
 }
 
 int quic_discard_old(int fd, uint32_t conn, uint32_t dir)
 {
-	struct quic_discard d = { .conn = conn, .dir = dir };
+	struct quic_ulp_discard d = { .conn = conn, .dir = dir };
 
-	return ret(setsockopt(fd, SOL_UDP, QUIC_DISCARD_OLD_KEY, &d, sizeof(d)));
+	return ret(setsockopt(fd, SOL_UDP, QUIC_ULP_DISCARD_OLD_KEY, &d, sizeof(d)));
 }
 
-int quic_conn_info(int fd, uint32_t conn, struct quic_conn_info *info)
+int quic_conn_info(int fd, uint32_t conn, struct quic_ulp_conn_info *info)
 {
 	socklen_t len = sizeof(*info);
 
 	memset(info, 0, sizeof(*info));
 	info->conn = conn;
-	return ret(getsockopt(fd, SOL_UDP, QUIC_CONN_INFO, info, &len));
+	return ret(getsockopt(fd, SOL_UDP, QUIC_ULP_CONN_INFO, info, &len));
 }
 
 int quic_conn_info_len(int fd, uint32_t conn, void *buf, socklen_t *len)
 {
 	memcpy(buf, &conn, sizeof(conn));
-	return ret(getsockopt(fd, SOL_UDP, QUIC_CONN_INFO, buf, len));
+	return ret(getsockopt(fd, SOL_UDP, QUIC_ULP_CONN_INFO, buf, len));
 }
 
 long long quic_counter(const char *name)
 {
 	char line[128], key[64];
 	long long val = -1, v;
-	FILE *f = fopen("/proc/net/quic_stat", "r");
+	FILE *f = fopen("/proc/net/quic_ulp_stat", "r");
 
 	if (!f)
 		return -1;
@@ -316,7 +316,7 @@ ssize_t quic_sendmsg(int fd, const struct quic_tx_req *req)
 	for (i = 0; i < req->ntx; i++) {
 		cm = (struct cmsghdr *)(control + off);
 		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_type = QUIC_ULP_TX_INFO;
 		cm->cmsg_len = CMSG_LEN(req->tx_len);
 		if (req->tx_len)
 			memcpy(CMSG_DATA(cm), req->tx, req->tx_len);
@@ -345,7 +345,7 @@ ssize_t quic_send(int fd, const void *buf, size_t len, uint16_t gso,
 
 ssize_t quic_send_tx(int fd, const void *buf, size_t len, uint16_t gso,
 		     const struct sockaddr_storage *to,
-		     const struct quic_tx_info *recs, unsigned int n)
+		     const struct quic_ulp_tx_info *recs, unsigned int n)
 {
 	struct quic_tx_req req = {
 		.buf = buf, .len = len, .gso = gso, .to = to,

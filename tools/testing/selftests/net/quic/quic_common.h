@@ -2,7 +2,7 @@
 /*
  * What the quic ULP selftests share: a two-namespace topology joined by
  * veth, sockets on either side, the ULP's socket options, sending with
- * QUIC_TX_INFO records, building plaintext 1-RTT packets the way a QUIC
+ * QUIC_ULP_TX_INFO records, building plaintext 1-RTT packets the way a QUIC
  * stack hands them to the kernel, and checking that nothing reached a
  * socket.
  */
@@ -42,7 +42,7 @@
 #endif
 
 /* The smallest short-header packet header protection can sample */
-#define QUIC_MIN_PKT(dcid_len)	(1 + (dcid_len) + 4 + QUIC_TAG_LEN)
+#define QUIC_MIN_PKT(dcid_len)	(1 + (dcid_len) + 4 + QUIC_ULP_TAG_LEN)
 
 /* The tests run in a namespace of their own ("local"), talking over veth
  * to another one ("peer"); both exist for the whole run of a program.
@@ -77,12 +77,12 @@ int quic_cid(int fd, bool add, uint32_t conn, uint8_t dir, const uint8_t *id,
 	     uint8_t len, const struct sockaddr_storage *peer);
 int quic_del_conn(int fd, uint32_t conn);
 int quic_discard_old(int fd, uint32_t conn, uint32_t dir);
-int quic_conn_info(int fd, uint32_t conn, struct quic_conn_info *info);
-/* QUIC_CONN_INFO into @len bytes at @buf (which the caller zeroes and
+int quic_conn_info(int fd, uint32_t conn, struct quic_ulp_conn_info *info);
+/* QUIC_ULP_CONN_INFO into @len bytes at @buf (which the caller zeroes and
  * names the connection in); @len gets what the kernel returned
  */
 int quic_conn_info_len(int fd, uint32_t conn, void *buf, socklen_t *len);
-/* A counter of /proc/net/quic_stat (of the caller's namespace), or -1 */
+/* A counter of /proc/net/quic_ulp_stat (of the caller's namespace), or -1 */
 long long quic_counter(const char *name);
 
 /* A plaintext short-header packet with its tag space, @len bytes in all;
@@ -101,12 +101,12 @@ void quic_random(void *buf, size_t len);
 /* CLOCK_MONOTONIC in seconds: deadlines that sleeping late cannot stretch */
 double quic_now(void);
 
-/* One QUIC_TX_INFO record */
-static inline struct quic_tx_info quic_tx_rec(uint32_t conn, uint64_t pn,
-					      uint32_t key_gen,
+/* One QUIC_ULP_TX_INFO record */
+static inline struct quic_ulp_tx_info quic_tx_rec(uint32_t conn, uint64_t pn,
+						  uint32_t key_gen,
 					      uint8_t dcid_len)
 {
-	struct quic_tx_info rec = {
+	struct quic_ulp_tx_info rec = {
 		.pn = pn, .conn = conn, .key_gen = key_gen,
 		.dcid_len = dcid_len,
 	};
@@ -115,19 +115,19 @@ static inline struct quic_tx_info quic_tx_rec(uint32_t conn, uint64_t pn,
 }
 
 /* sendmsg() of @len bytes in UDP_SEGMENT segments of @gso (0: none),
- * without QUIC_TX_INFO: the kernel sends it as written
+ * without QUIC_ULP_TX_INFO: the kernel sends it as written
  */
 ssize_t quic_send(int fd, const void *buf, size_t len, uint16_t gso,
 		  const struct sockaddr_storage *to);
-/* The same with a QUIC_TX_INFO control message of the @n records at
+/* The same with a QUIC_ULP_TX_INFO control message of the @n records at
  * @recs (one per segment): the kernel is to protect every packet
  */
 ssize_t quic_send_tx(int fd, const void *buf, size_t len, uint16_t gso,
 		     const struct sockaddr_storage *to,
-		     const struct quic_tx_info *recs, unsigned int n);
+		     const struct quic_ulp_tx_info *recs, unsigned int n);
 
 /*
- * Any sendmsg() the tests make, malformed ones included: @ntx QUIC_TX_INFO
+ * Any sendmsg() the tests make, malformed ones included: @ntx QUIC_ULP_TX_INFO
  * control messages (0, 1 or 2), each carrying the @tx_len bytes at @tx
  * (the records, or anything else), after a UDP_SEGMENT one when @gso is
  * not 0; sendmsg() @flags.

@@ -3,7 +3,7 @@
  * API fuzzer of the quic ULP: several threads issue random and boundary
  * sequences of socket, setsockopt (every QUIC_* option, UDP_ULP, UDP_GRO,
  * UDP_SEGMENT), getsockopt, bind, connect, sendmsg and sendmmsg (random
- * UDP_SEGMENT, QUIC_TX_INFO records, valid, boundary or malformed, and
+ * UDP_SEGMENT, QUIC_ULP_TX_INFO records, valid, boundary or malformed, and
  * junk control messages, short-header packets to the IDs the threads
  * register), recvmsg (with and without UDP_GRO, MSG_PEEK, MSG_ERRQUEUE,
  * short buffers), shutdown and close on ULP sockets in the two namespaces,
@@ -78,11 +78,11 @@ enum call {
 };
 
 static const char *const call_name[C_MAX] = {
-	"socket", "setsockopt(UDP_ULP)", "bind", "setsockopt(QUIC_TX_KEY)",
-	"setsockopt(QUIC_RX_KEY)", "setsockopt(QUIC_ADD_CID)",
-	"setsockopt(QUIC_DEL_CID)", "setsockopt(QUIC_DEL_CONN)",
-	"setsockopt(QUIC_DISCARD_OLD_KEY)", "setsockopt(other SOL_UDP)",
-	"setsockopt(UDP_GRO/SEGMENT/CORK)", "getsockopt(QUIC_CONN_INFO)",
+	"socket", "setsockopt(UDP_ULP)", "bind", "setsockopt(QUIC_ULP_TX_KEY)",
+	"setsockopt(QUIC_ULP_RX_KEY)", "setsockopt(QUIC_ULP_ADD_CID)",
+	"setsockopt(QUIC_ULP_DEL_CID)", "setsockopt(QUIC_ULP_DEL_CONN)",
+	"setsockopt(QUIC_ULP_DISCARD_OLD_KEY)", "setsockopt(other SOL_UDP)",
+	"setsockopt(UDP_GRO/SEGMENT/CORK)", "getsockopt(QUIC_ULP_CONN_INFO)",
 	"getsockopt(UDP_ULP)", "getsockopt(other SOL_UDP)", "connect",
 	"sendmsg", "sendmmsg", "recvmsg", "shutdown", "close",
 };
@@ -95,7 +95,7 @@ static struct {
 
 static atomic_int slots[NSLOTS];
 static atomic_bool stop;
-static uint8_t cids[NCIDS][QUIC_MAX_CID_LEN];
+static uint8_t cids[NCIDS][QUIC_ULP_MAX_CID_LEN];
 static const uint8_t cid_lens[NCIDS] = { 0, 1, 4, 8, 8, 12, 20, 20 };
 
 static void record(enum call c, long ret)
@@ -290,11 +290,11 @@ static socklen_t opt_len(uint64_t *s, size_t size, uint8_t *buf, size_t room)
 
 static uint16_t pick_cipher(uint64_t *s)
 {
-	return PICK(s, QUIC_CIPHER_AES_128_GCM_SHA256,
-		    QUIC_CIPHER_AES_256_GCM_SHA384,
-		    QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
-		    QUIC_CIPHER_AES_128_CCM_SHA256,
-		    QUIC_CIPHER_AES_128_GCM_SHA256, 0, 0x1305, 0x1300);
+	return PICK(s, QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
+		    QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
+		    QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
+		    QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
+		    QUIC_ULP_CIPHER_AES_128_GCM_SHA256, 0, 0x1305, 0x1300);
 }
 
 /*
@@ -304,14 +304,14 @@ static uint16_t pick_cipher(uint64_t *s)
 static void op_key(uint64_t *s, int fd, bool rx)
 {
 	uint8_t buf[512] = {};
-	struct quic_key *key = (void *)buf;
+	struct quic_ulp_key *key = (void *)buf;
 	socklen_t len = sizeof(*key);
 
 	key->conn = 1 + below(s, NCONNS);
-	key->cipher = QUIC_CIPHER_AES_128_GCM_SHA256 + below(s, 4);
+	key->cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256 + below(s, 4);
 	key->secret_len = quic_ref_secret_len(key->cipher);
 	key->key_updates = below(s, 4);
-	key->version = chance(s, 4) ? QUIC_VERSION_2 : QUIC_VERSION_1;
+	key->version = chance(s, 4) ? QUIC_ULP_VERSION_2 : QUIC_ULP_VERSION_1;
 	key->next_pn = chance(s, 2) ? 0 : rnd(s) & 0xffffff;
 	/* Mostly one secret per connection, which peers can agree on */
 	if (chance(s, 3))
@@ -335,15 +335,15 @@ static void op_key(uint64_t *s, int fd, bool rx)
 	case 5:
 		/* Deriving 65535 generations is slow: seldom */
 		key->key_updates = chance(s, 20) ?
-			PICK(s, QUIC_MAX_KEY_UPDATES, QUIC_MAX_KEY_UPDATES + 1,
+			PICK(s, QUIC_ULP_MAX_KEY_UPDATES, QUIC_ULP_MAX_KEY_UPDATES + 1,
 			     UINT32_MAX) : below(s, 100);
 		break;
 	case 6:
-		key->version = PICK(s, 0, 3, QUIC_VERSION_2, UINT32_MAX);
+		key->version = PICK(s, 0, 3, QUIC_ULP_VERSION_2, UINT32_MAX);
 		break;
 	case 7:
-		key->next_pn = PICK(s, 1, 1ULL << 32, QUIC_MAX_PN - 1,
-				    QUIC_MAX_PN, QUIC_MAX_PN + 1, UINT64_MAX);
+		key->next_pn = PICK(s, 1, 1ULL << 32, QUIC_ULP_MAX_PN - 1,
+				    QUIC_ULP_MAX_PN, QUIC_ULP_MAX_PN + 1, UINT64_MAX);
 		break;
 	case 8:
 		fill(s, key->secret, sizeof(key->secret));
@@ -353,23 +353,23 @@ static void op_key(uint64_t *s, int fd, bool rx)
 		break;
 	}
 	record(rx ? C_RX_KEY : C_TX_KEY,
-	       setsockopt(fd, SOL_UDP, rx ? QUIC_RX_KEY : QUIC_TX_KEY,
+	       setsockopt(fd, SOL_UDP, rx ? QUIC_ULP_RX_KEY : QUIC_ULP_TX_KEY,
 			  chance(s, 200) ? NULL : buf, len));
 }
 
 static void op_cid(uint64_t *s, int fd, bool add)
 {
 	uint8_t buf[512] = {};
-	struct quic_cid *cid = (void *)buf;
+	struct quic_ulp_cid *cid = (void *)buf;
 	unsigned int i = below(s, NCIDS);
 	socklen_t len = sizeof(*cid), alen;
 
 	cid->conn = 1 + below(s, NCONNS);
-	cid->dir = chance(s, 2) ? QUIC_DIR_TX : QUIC_DIR_RX;
+	cid->dir = chance(s, 2) ? QUIC_ULP_DIR_TX : QUIC_ULP_DIR_RX;
 	cid->len = cid_lens[i];
 	memcpy(cid->id, cids[i], cid->len);
-	if (add && cid->dir == QUIC_DIR_TX && chance(s, 4)) {
-		cid->flags = QUIC_CID_RESET_TOKEN;
+	if (add && cid->dir == QUIC_ULP_DIR_TX && chance(s, 4)) {
+		cid->flags = QUIC_ULP_CID_RESET_TOKEN;
 		fill(s, cid->reset_token, sizeof(cid->reset_token));
 	}
 	if (!cid->len && !chance(s, 3))
@@ -389,7 +389,7 @@ static void op_cid(uint64_t *s, int fd, bool add)
 		fill(s, cid->id, sizeof(cid->id));
 		break;
 	case 5:
-		cid->flags = chance(s, 2) ? rnd(s) : QUIC_CID_RESET_TOKEN;
+		cid->flags = chance(s, 2) ? rnd(s) : QUIC_ULP_CID_RESET_TOKEN;
 		fill(s, cid->reset_token, sizeof(cid->reset_token));
 		break;
 	case 6:
@@ -403,7 +403,7 @@ static void op_cid(uint64_t *s, int fd, bool add)
 		break;
 	}
 	record(add ? C_ADD_CID : C_DEL_CID,
-	       setsockopt(fd, SOL_UDP, add ? QUIC_ADD_CID : QUIC_DEL_CID,
+	       setsockopt(fd, SOL_UDP, add ? QUIC_ULP_ADD_CID : QUIC_ULP_DEL_CID,
 			  buf, len));
 }
 
@@ -411,19 +411,19 @@ static void op_del_conn(uint64_t *s, int fd)
 {
 	uint32_t buf[4] = { pick_conn(s) };
 
-	record(C_DEL_CONN, setsockopt(fd, SOL_UDP, QUIC_DEL_CONN, buf,
+	record(C_DEL_CONN, setsockopt(fd, SOL_UDP, QUIC_ULP_DEL_CONN, buf,
 				      chance(s, 10) ? below(s, 17) : 4));
 }
 
 static void op_discard(uint64_t *s, int fd)
 {
 	uint8_t buf[64] = {};
-	struct quic_discard *d = (void *)buf;
+	struct quic_ulp_discard *d = (void *)buf;
 
 	d->conn = pick_conn(s);
-	d->dir = PICK(s, QUIC_DIR_TX, QUIC_DIR_RX, QUIC_DIR_TX | QUIC_DIR_RX,
+	d->dir = PICK(s, QUIC_ULP_DIR_TX, QUIC_ULP_DIR_RX, QUIC_ULP_DIR_TX | QUIC_ULP_DIR_RX,
 		      0, 4, UINT32_MAX);
-	record(C_DISCARD, setsockopt(fd, SOL_UDP, QUIC_DISCARD_OLD_KEY, buf,
+	record(C_DISCARD, setsockopt(fd, SOL_UDP, QUIC_ULP_DISCARD_OLD_KEY, buf,
 				     opt_len(s, sizeof(*d), buf, sizeof(buf))));
 }
 
@@ -448,7 +448,7 @@ static void op_set_other(uint64_t *s, int fd)
 static void op_getsockopt(uint64_t *s, int fd)
 {
 	uint8_t buf[512];
-	struct quic_conn_info *info = (void *)buf;
+	struct quic_ulp_conn_info *info = (void *)buf;
 	socklen_t len;
 
 	switch (below(s, 3)) {
@@ -457,7 +457,7 @@ static void op_getsockopt(uint64_t *s, int fd)
 		info->conn = pick_conn(s);
 		len = PICK(s, sizeof(*info), sizeof(*info) - 1, sizeof(*info) + 8,
 			   0, 4, (socklen_t)-1, sizeof(buf));
-		record(C_CONN_INFO, getsockopt(fd, SOL_UDP, QUIC_CONN_INFO,
+		record(C_CONN_INFO, getsockopt(fd, SOL_UDP, QUIC_ULP_CONN_INFO,
 					       chance(s, 100) ? NULL : buf, &len));
 		break;
 	case 1:
@@ -526,11 +526,11 @@ static size_t make_dgram(uint64_t *s, uint8_t *buf, size_t room,
 
 #define MAX_RECS	72
 
-/* QUIC_TX_INFO records for @nseg segments: mostly plausible ones (a
+/* QUIC_ULP_TX_INFO records for @nseg segments: mostly plausible ones (a
  * connection of the fuzzers', a packet number near the low ones, a
  * generation near the first), some at the boundaries of every field
  */
-static size_t make_recs(uint64_t *s, struct quic_tx_info *recs,
+static size_t make_recs(uint64_t *s, struct quic_ulp_tx_info *recs,
 			unsigned int nseg)
 {
 	uint64_t pn = rnd(s) & 0xfff;
@@ -550,11 +550,11 @@ static size_t make_recs(uint64_t *s, struct quic_tx_info *recs,
 		recs[i].dcid_len = cid_lens[below(s, NCIDS)];
 		switch (chance(s, 4) ? 1 + below(s, 5) : 0) {
 		case 1:
-			recs[i].pn = PICK(s, 0, QUIC_MAX_PN, QUIC_MAX_PN + 1,
+			recs[i].pn = PICK(s, 0, QUIC_ULP_MAX_PN, QUIC_ULP_MAX_PN + 1,
 					  UINT64_MAX, 1ULL << 32);
 			break;
 		case 2:
-			recs[i].key_gen = PICK(s, 0, 1, QUIC_MAX_KEY_UPDATES,
+			recs[i].key_gen = PICK(s, 0, 1, QUIC_ULP_MAX_KEY_UPDATES,
 					       UINT32_MAX, 65536);
 			break;
 		case 3:
@@ -575,7 +575,7 @@ static size_t add_cmsgs(uint64_t *s, uint8_t *control, size_t room,
 			uint16_t gso, unsigned int nseg)
 {
 	struct msghdr msg = { .msg_control = control, .msg_controllen = room };
-	struct quic_tx_info recs[MAX_RECS];
+	struct quic_ulp_tx_info recs[MAX_RECS];
 	struct cmsghdr *cm;
 	size_t used = 0, len;
 	int copies;
@@ -601,7 +601,7 @@ static size_t add_cmsgs(uint64_t *s, uint8_t *control, size_t room,
 			break;
 		cm = (void *)(control + used);
 		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_type = QUIC_ULP_TX_INFO;
 		cm->cmsg_len = CMSG_LEN(len);
 		memcpy(CMSG_DATA(cm), recs, len);
 		used += CMSG_SPACE(len);
@@ -609,7 +609,7 @@ static size_t add_cmsgs(uint64_t *s, uint8_t *control, size_t room,
 	cm = (void *)(control + used);
 	if (chance(s, 8) && used + CMSG_SPACE(16) <= room) {
 		cm->cmsg_level = PICK(s, SOL_UDP, SOL_IP, SOL_IPV6, SOL_SOCKET);
-		cm->cmsg_type = PICK(s, QUIC_RX_INFO, QUIC_TX_INFO, UDP_SEGMENT,
+		cm->cmsg_type = PICK(s, QUIC_ULP_RX_INFO, QUIC_ULP_TX_INFO, UDP_SEGMENT,
 				     UDP_GRO, 200, 1, 0);
 		cm->cmsg_len = CMSG_LEN(below(s, 17));
 		fill(s, CMSG_DATA(cm), 16);
@@ -622,7 +622,7 @@ static void op_send(uint64_t *s, int fd, uint8_t *buf)
 {
 	uint8_t control[MAX_MMSG][CMSG_SPACE(2) + CMSG_SPACE(16) +
 				  2 * CMSG_SPACE(MAX_RECS *
-						 sizeof(struct quic_tx_info))];
+						 sizeof(struct quic_ulp_tx_info))];
 	struct sockaddr_storage to[MAX_MMSG];
 	struct mmsghdr mm[MAX_MMSG] = {};
 	struct iovec iov[MAX_MMSG][2];
@@ -676,7 +676,7 @@ static void op_send(uint64_t *s, int fd, uint8_t *buf)
 
 static void op_recv(uint64_t *s, int fd, uint8_t *buf)
 {
-	uint8_t control[CMSG_SPACE(64 * sizeof(struct quic_rx_info)) + 64];
+	uint8_t control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info)) + 64];
 	struct iovec iov = { .iov_base = buf,
 			     .iov_len = PICK(s, MAX_DGRAM, 0, 1, 20, 1200) };
 	struct sockaddr_storage from;
@@ -776,10 +776,10 @@ struct oracle {
 
 static int oracle_setup(struct oracle *o, uint64_t *s)
 {
-	uint8_t secret_tx[QUIC_MAX_SECRET_LEN], secret_rx[QUIC_MAX_SECRET_LEN];
+	uint8_t secret_tx[QUIC_ULP_MAX_SECRET_LEN], secret_rx[QUIC_ULP_MAX_SECRET_LEN];
 	socklen_t len;
 
-	o->cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256 - below(s, 3);
+	o->cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256 - below(s, 3);
 	fill(s, o->cid, sizeof(o->cid));
 	o->cid[0] = 0xee;	/* no prefix of the fuzzers' IDs: different byte */
 	fill(s, secret_tx, sizeof(secret_tx));
@@ -793,8 +793,8 @@ static int oracle_setup(struct oracle *o, uint64_t *s)
 	if (quic_attach(o->ulp) ||
 	    quic_set_key(o->ulp, false, 1, o->cipher, secret_tx, 0, 0) ||
 	    quic_set_key(o->ulp, true, 1, o->cipher, secret_rx, 0, 0) ||
-	    quic_cid(o->ulp, true, 1, QUIC_DIR_TX, o->cid, sizeof(o->cid), NULL) ||
-	    quic_cid(o->ulp, true, 1, QUIC_DIR_RX, o->cid, sizeof(o->cid), NULL))
+	    quic_cid(o->ulp, true, 1, QUIC_ULP_DIR_TX, o->cid, sizeof(o->cid), NULL) ||
+	    quic_cid(o->ulp, true, 1, QUIC_ULP_DIR_RX, o->cid, sizeof(o->cid), NULL))
 		return ORACLE_FAIL(o, "installing the oracle's connection failed");
 	if (quic_ref_key_init(&o->tx, o->cipher, secret_tx,
 			      quic_ref_secret_len(o->cipher)) ||
@@ -810,7 +810,7 @@ static int oracle_tx(struct oracle *o, uint64_t *s, uint8_t *plain,
 		     uint8_t *wire)
 {
 	size_t seg = 64 + below(s, 1300), n = 1 + below(s, 16), len, i;
-	struct quic_tx_info recs[16];
+	struct quic_ulp_tx_info recs[16];
 	uint64_t first = o->tx_pn;
 	uint8_t want[1400];
 	ssize_t got;
@@ -857,14 +857,14 @@ static int oracle_tx(struct oracle *o, uint64_t *s, uint8_t *plain,
 static int oracle_rx(struct oracle *o, uint64_t *s, uint8_t *plain,
 		     uint8_t *wire)
 {
-	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+	char control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info))];
 	size_t len = 64 + below(s, 1300);
 	struct iovec iov = { .iov_base = wire, .iov_len = MAX_DGRAM };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control, .msg_controllen = sizeof(control),
 	};
-	struct quic_rx_info rec = {};
+	struct quic_ulp_rx_info rec = {};
 	struct cmsghdr *cm;
 	uint64_t pn = o->rx_pn++;
 	ssize_t got;
@@ -873,14 +873,14 @@ static int oracle_rx(struct oracle *o, uint64_t *s, uint8_t *plain,
 		/* As a peer would, only once the ULP is ready for it: the
 		 * next keys are derived in the background after an update
 		 */
-		struct quic_conn_info ci;
+		struct quic_ulp_conn_info ci;
 		double end = quic_now() + 30;
 
 		for (;;) {
 			if (quic_conn_info(o->ulp, 1, &ci))
-				return ORACLE_FAIL(o, "QUIC_CONN_INFO: %s",
+				return ORACLE_FAIL(o, "QUIC_ULP_CONN_INFO: %s",
 						   strerror(errno));
-			if (ci.rx.flags & QUIC_INFO_NEXT_KEY)
+			if (ci.rx.flags & QUIC_ULP_INFO_NEXT_KEY)
 				break;
 			if (quic_now() > end)
 				return ORACLE_FAIL(o, "no next Rx keys 30 s after an update");
@@ -903,13 +903,13 @@ static int oracle_rx(struct oracle *o, uint64_t *s, uint8_t *plain,
 		return ORACLE_FAIL(o, "ULP got %zd bytes, not %zu: %s", got, len,
 				   strerror(errno));
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == QUIC_RX_INFO)
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == QUIC_ULP_RX_INFO)
 			memcpy(&rec, CMSG_DATA(cm), sizeof(rec));
-	if (rec.status != QUIC_RX_DECRYPTED || rec.pn != pn || rec.conn != 1)
+	if (rec.status != QUIC_ULP_RX_DECRYPTED || rec.pn != pn || rec.conn != 1)
 		return ORACLE_FAIL(o, "packet %llu to the ULP: status %u pn %llu (generation %u)",
 				   (unsigned long long)pn, rec.status,
 				   (unsigned long long)rec.pn, o->rx.generation);
-	if (memcmp(wire, plain, len - QUIC_TAG_LEN))
+	if (memcmp(wire, plain, len - QUIC_ULP_TAG_LEN))
 		return ORACLE_FAIL(o, "packet %llu to the ULP decrypted to something else",
 				   (unsigned long long)pn);
 	o->packets++;
@@ -1026,7 +1026,7 @@ TEST_F_TIMEOUT(fuzz, api, 1800)
 	printf("# FUZZ_SEED=%#llx FUZZ_SECONDS=%d FUZZ_THREADS=%d\n",
 	       (unsigned long long)seed, seconds, nthreads);
 	for (i = 0; i < NCIDS; i++)
-		fill(&s, cids[i], QUIC_MAX_CID_LEN);
+		fill(&s, cids[i], QUIC_ULP_MAX_CID_LEN);
 	for (i = 0; i < NSLOTS; i++)
 		atomic_store(&slots[i], -1);
 	ASSERT_EQ(oracle_setup(&o, &s), 0) TH_LOG("%s", o.err);
@@ -1073,11 +1073,11 @@ TEST_F_TIMEOUT(fuzz, api, 1800)
  */
 TEST_F(fuzz, pn_space_end)
 {
-	uint8_t secret[QUIC_MAX_SECRET_LEN] = { 7 }, cid[8] = { 0xee, 1 };
+	uint8_t secret[QUIC_ULP_MAX_SECRET_LEN] = { 7 }, cid[8] = { 0xee, 1 };
 	uint8_t pkt[200], got[200], want[200];
 	struct sockaddr_storage a, b;
-	struct quic_conn_info info;
-	struct quic_tx_info rec;
+	struct quic_ulp_conn_info info;
+	struct quic_ulp_tx_info rec;
 	struct quic_ref_key ref;
 	socklen_t len;
 	int ulp, peer;
@@ -1087,32 +1087,32 @@ TEST_F(fuzz, pn_space_end)
 	ASSERT_GE(ulp, 0);
 	ASSERT_GE(peer, 0);
 	quic_set_timeout(peer, 3000);
-	ASSERT_EQ(quic_ref_key_init(&ref, QUIC_CIPHER_AES_128_GCM_SHA256,
+	ASSERT_EQ(quic_ref_key_init(&ref, QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 				    secret, 32), 0);
 	ASSERT_EQ(quic_attach(ulp), 0);
-	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_CIPHER_AES_128_GCM_SHA256,
-			       secret, 0, QUIC_MAX_PN), 0);
+	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
+			       secret, 0, QUIC_ULP_MAX_PN), 0);
 
 	/* The last packet number there is */
-	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_MAX_PN, 1, false, 1);
-	rec = quic_tx_rec(1, QUIC_MAX_PN, 0, sizeof(cid));
+	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_ULP_MAX_PN, 1, false, 1);
+	rec = quic_tx_rec(1, QUIC_ULP_MAX_PN, 0, sizeof(cid));
 	ASSERT_EQ(quic_send_tx(ulp, pkt, sizeof(pkt), 0, &b, &rec, 1),
 		  (ssize_t)sizeof(pkt));
 	ASSERT_EQ(recv(peer, got, sizeof(got), 0), (ssize_t)sizeof(pkt));
-	ASSERT_EQ(quic_seal(&ref, pkt, sizeof(pkt), sizeof(cid), QUIC_MAX_PN,
+	ASSERT_EQ(quic_seal(&ref, pkt, sizeof(pkt), sizeof(cid), QUIC_ULP_MAX_PN,
 			    want), 0);
 	EXPECT_EQ(memcmp(got, want, sizeof(got)), 0);
 	ASSERT_EQ(quic_conn_info(ulp, 1, &info), 0);
-	ASSERT_EQ(info.tx.largest_pn, QUIC_MAX_PN);
+	ASSERT_EQ(info.tx.largest_pn, QUIC_ULP_MAX_PN);
 
 	/* One past it: malformed; the same again, or 0: used */
-	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_MAX_PN + 1, 1,
+	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_ULP_MAX_PN + 1, 1,
 		   false, 2);
-	rec.pn = QUIC_MAX_PN + 1;
+	rec.pn = QUIC_ULP_MAX_PN + 1;
 	EXPECT_EQ(quic_send_tx(ulp, pkt, sizeof(pkt), 0, &b, &rec, 1), -1);
 	EXPECT_EQ(errno, EINVAL);
-	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_MAX_PN, 1, false, 3);
-	rec.pn = QUIC_MAX_PN;
+	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), QUIC_ULP_MAX_PN, 1, false, 3);
+	rec.pn = QUIC_ULP_MAX_PN;
 	EXPECT_EQ(quic_send_tx(ulp, pkt, sizeof(pkt), 0, &b, &rec, 1), -1);
 	EXPECT_EQ(errno, EEXIST);
 	quic_build(pkt, sizeof(pkt), cid, sizeof(cid), 0, 1, false, 4);
@@ -1121,7 +1121,7 @@ TEST_F(fuzz, pn_space_end)
 	EXPECT_EQ(errno, EEXIST);
 	EXPECT_EQ(quic_sync(ulp, &b, peer, 3000, NULL, 0, NULL), 0);
 	ASSERT_EQ(quic_conn_info(ulp, 1, &info), 0);
-	EXPECT_EQ(info.tx.largest_pn, QUIC_MAX_PN);
+	EXPECT_EQ(info.tx.largest_pn, QUIC_ULP_MAX_PN);
 	quic_ref_key_free(&ref);
 	close(ulp);
 	close(peer);
@@ -1129,7 +1129,7 @@ TEST_F(fuzz, pn_space_end)
 
 /*
  * The ULP encrypts in place, and only what a sendmsg() names in
- * QUIC_TX_INFO: pages that are not the skb's own are never rewritten. A
+ * QUIC_ULP_TX_INFO: pages that are not the skb's own are never rewritten. A
  * send with records is protected from a copy; sendfile() and splice()
  * cannot carry records, so what they send goes out as written;
  * MSG_ZEROCOPY with records is refused (EOPNOTSUPP), nothing sent, and
@@ -1162,9 +1162,9 @@ FIXTURE_TEARDOWN(src)
 
 TEST_F(src, untouched)
 {
-	uint8_t secret[QUIC_MAX_SECRET_LEN] = { 3 }, cid[8] = { 0xee, 2 };
+	uint8_t secret[QUIC_ULP_MAX_SECRET_LEN] = { 3 }, cid[8] = { 0xee, 2 };
 	const size_t len = 1200;
-	struct quic_tx_info rec = quic_tx_rec(1, 5, 0, sizeof(cid));
+	struct quic_ulp_tx_info rec = quic_tx_rec(1, 5, 0, sizeof(cid));
 	struct quic_tx_req req = {
 		.len = len, .tx = &rec, .tx_len = sizeof(rec), .ntx = 1,
 	};
@@ -1186,9 +1186,9 @@ TEST_F(src, untouched)
 	quic_set_timeout(peer, 3000);
 	ASSERT_EQ(connect(ulp, (void *)&b, alen), 0);
 	ASSERT_EQ(quic_attach(ulp), 0);
-	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_CIPHER_AES_128_GCM_SHA256,
+	ASSERT_EQ(quic_set_key(ulp, false, 1, QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 			       secret, 0, 0), 0);
-	ASSERT_EQ(quic_ref_key_init(&ref, QUIC_CIPHER_AES_128_GCM_SHA256,
+	ASSERT_EQ(quic_ref_key_init(&ref, QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 				    secret, 32), 0);
 	quic_build(plain, len, cid, sizeof(cid), 5, 2, false, 9);
 	memcpy(src, plain, len);

@@ -18,7 +18,7 @@
  * packet's record. The forgery that reaches the limit queues one event on
  * the socket's error queue (an IP_RECVERR control message with a struct
  * sock_extended_err: EKEYEXPIRED, SO_EE_ORIGIN_UDP_ULP,
- * QUIC_EV_INTEGRITY_LIMIT, the connection in ee_info), poll() says
+ * QUIC_ULP_EV_INTEGRITY_LIMIT, the connection in ee_info), poll() says
  * POLLERR, and from then on the connection's packets are dropped, good
  * ones too. The old kernel told the application nothing, and handed it
  * those packets undecrypted, to decrypt itself and go on.
@@ -37,7 +37,7 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#define CIPHER		QUIC_CIPHER_AES_128_CCM_SHA256
+#define CIPHER		QUIC_ULP_CIPHER_AES_128_CCM_SHA256
 #define LIMIT		2965820ULL	/* 2^21.5, both limits of AES-128-CCM */
 #define SHORT_RUN	20000ULL	/* below what auth_failures can hold */
 #define CONN		1U
@@ -63,7 +63,7 @@ struct limits_test {
 	uint8_t cid[CID_LEN];
 	struct quic_ref_key key;
 	uint8_t batch[BATCH * PKT_LEN];
-	struct quic_tx_info recs[BATCH];
+	struct quic_ulp_tx_info recs[BATCH];
 	uint64_t target;	/* packets to send: LIMIT or SHORT_RUN */
 };
 
@@ -102,7 +102,7 @@ FIXTURE_SETUP(limits)
 	ASSERT_EQ(quic_attach(t->ulp), 0);
 	ASSERT_EQ(quic_set_key(t->ulp, false, CONN, CIPHER, secret, 0, 0), 0);
 	ASSERT_EQ(quic_set_key(t->ulp, true, CONN, CIPHER, secret, 0, 0), 0);
-	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_DIR_RX, t->cid,
+	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_ULP_DIR_RX, t->cid,
 			   CID_LEN, NULL), 0);
 	memset(secret, 0, sizeof(secret));
 }
@@ -137,10 +137,10 @@ static ssize_t send_batch(struct limits_test *t, size_t n,
 			    to, t->recs, n);
 }
 
-static struct quic_dir_info dir_info(struct __test_metadata *_metadata,
-				     int fd, bool rx)
+static struct quic_ulp_dir_info dir_info(struct __test_metadata *_metadata,
+					 int fd, bool rx)
 {
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 
 	EXPECT_EQ(quic_conn_info(fd, CONN, &info), 0);
 	return rx ? info.rx : info.tx;
@@ -169,7 +169,7 @@ TEST_F_TIMEOUT(limits, tx_confidentiality, 1700)
 	struct limits_test *t = &self->t;
 	long long expired = quic_counter("QuicTxErrKeyExpired");
 	struct quic_ref_key next;
-	struct quic_dir_info d;
+	struct quic_ulp_dir_info d;
 	uint64_t pn = 0, end = t->target - TAIL;
 	size_t n;
 
@@ -195,7 +195,7 @@ TEST_F_TIMEOUT(limits, tx_confidentiality, 1700)
 	EXPECT_EQ(d.key_packets, t->target);
 	EXPECT_EQ(d.packets, t->target);
 	EXPECT_EQ(d.refused, 0U);
-	EXPECT_EQ(d.flags & QUIC_INFO_LIMIT, 0);
+	EXPECT_EQ(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 	EXPECT_EQ(quic_counter("QuicTxErrKeyExpired"), expired);
 
 	fill(t, 1, pn, 0);
@@ -215,7 +215,7 @@ TEST_F_TIMEOUT(limits, tx_confidentiality, 1700)
 	d = dir_info(_metadata, t->ulp, false);
 	EXPECT_EQ(d.key_packets, LIMIT);
 	EXPECT_EQ(d.refused, 1U);
-	EXPECT_NE(d.flags & QUIC_INFO_LIMIT, 0);
+	EXPECT_NE(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 	EXPECT_EQ(quic_sync(t->ulp, &t->remote, t->peer, TIMEOUT_MS, NULL, 0,
 			    NULL), 0);
 
@@ -227,15 +227,15 @@ TEST_F_TIMEOUT(limits, tx_confidentiality, 1700)
 	d = dir_info(_metadata, t->ulp, false);
 	EXPECT_EQ(d.key_updates, 1U);
 	EXPECT_EQ(d.key_packets, 1U);
-	EXPECT_EQ(d.flags & QUIC_INFO_LIMIT, 0);
+	EXPECT_EQ(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 	quic_ref_key_free(&next);
 }
 
 /* One datagram from the ULP socket, and its packet's record: none when
- * the kernel did not decrypt it, which reads as QUIC_RX_NONE
+ * the kernel did not decrypt it, which reads as QUIC_ULP_RX_NONE
  */
 static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
-		    struct quic_rx_info *rec)
+		    struct quic_ulp_rx_info *rec)
 {
 	char control[CMSG_SPACE(BATCH * sizeof(*rec)) + CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = PKT_LEN + 1 };
@@ -249,7 +249,7 @@ static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
 	memset(rec, 0, sizeof(*rec));
 	ASSERT_EQ(recvmsg(fd, &msg, 0), PKT_LEN);
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_UDP || cm->cmsg_type != QUIC_RX_INFO)
+		if (cm->cmsg_level != SOL_UDP || cm->cmsg_type != QUIC_ULP_RX_INFO)
 			continue;
 		nrec = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(*rec);
 		memcpy(rec, CMSG_DATA(cm), sizeof(*rec));
@@ -273,11 +273,11 @@ static void expect_decrypted(struct __test_metadata *_metadata,
 			     uint16_t failures)
 {
 	uint8_t plain[PKT_LEN], wire[PKT_LEN], got[PKT_LEN + 1];
-	struct quic_rx_info rec;
+	struct quic_ulp_rx_info rec;
 
 	send_valid(_metadata, t, pn, plain, wire);
 	receive(_metadata, t->ulp, got, &rec);
-	ASSERT_EQ(rec.status, QUIC_RX_DECRYPTED);
+	ASSERT_EQ(rec.status, QUIC_ULP_RX_DECRYPTED);
 	EXPECT_EQ(rec.pn, pn);
 	EXPECT_EQ(rec.conn, CONN);
 	EXPECT_EQ(rec.auth_failures, failures);
@@ -367,7 +367,7 @@ TEST_F_TIMEOUT(limits, rx_integrity, 1700)
 	long long dropped = quic_counter("QuicRxLimitDrops");
 	uint8_t plain[PKT_LEN], wire[PKT_LEN];
 	struct sock_extended_err ee;
-	struct quic_dir_info d;
+	struct quic_ulp_dir_info d;
 	int one = 1;
 	size_t i;
 
@@ -404,7 +404,7 @@ TEST_F_TIMEOUT(limits, rx_integrity, 1700)
 			  failed + (long long)SHORT_RUN);
 		d = dir_info(_metadata, t->ulp, true);
 		EXPECT_EQ(d.auth_failures, SHORT_RUN);
-		EXPECT_EQ(d.flags & QUIC_INFO_LIMIT, 0);
+		EXPECT_EQ(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 		EXPECT_EQ(read_event(_metadata, t->ulp, &ee), 0);
 		EXPECT_EQ(poll_events(t->ulp) & POLLERR, 0);
 		EXPECT_EQ(quic_counter("QuicRxLimitReached"), reached);
@@ -417,7 +417,7 @@ TEST_F_TIMEOUT(limits, rx_integrity, 1700)
 	forge_until(_metadata, t, LIMIT - 1);
 	expect_decrypted(_metadata, t, 100, UINT16_MAX);
 	d = dir_info(_metadata, t->ulp, true);
-	EXPECT_EQ(d.flags & QUIC_INFO_LIMIT, 0);
+	EXPECT_EQ(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 	EXPECT_EQ(read_event(_metadata, t->ulp, &ee), 0);
 
 	/* The last forgery: one event, and the connection is closed to
@@ -428,14 +428,14 @@ TEST_F_TIMEOUT(limits, rx_integrity, 1700)
 	ASSERT_EQ(read_event(_metadata, t->ulp, &ee), 1);
 	EXPECT_EQ(ee.ee_errno, (uint32_t)EKEYEXPIRED);
 	EXPECT_EQ(ee.ee_origin, SO_EE_ORIGIN_UDP_ULP);
-	EXPECT_EQ(ee.ee_type, QUIC_EV_INTEGRITY_LIMIT);
+	EXPECT_EQ(ee.ee_type, QUIC_ULP_EV_INTEGRITY_LIMIT);
 	EXPECT_EQ(ee.ee_code, 0);
 	EXPECT_EQ(ee.ee_info, CONN);
 	EXPECT_EQ(ee.ee_data, 0U);
 	EXPECT_EQ(read_event(_metadata, t->ulp, &ee), 0);
 	EXPECT_EQ(quic_counter("QuicRxLimitReached"), reached + 1);
 	d = dir_info(_metadata, t->ulp, true);
-	EXPECT_NE(d.flags & QUIC_INFO_LIMIT, 0);
+	EXPECT_NE(d.flags & QUIC_ULP_INFO_LIMIT, 0);
 	EXPECT_EQ(d.packets, 2U);
 	EXPECT_EQ(quic_counter("QuicRxAuthFailures"), failed + (long long)LIMIT);
 

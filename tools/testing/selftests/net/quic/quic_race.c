@@ -45,7 +45,7 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#define AES128		QUIC_CIPHER_AES_128_GCM_SHA256
+#define AES128		QUIC_ULP_CIPHER_AES_128_GCM_SHA256
 #define MAX_DGRAM	65536
 #define PKT_LEN		200
 #define MAGIC		"QUICRACE"
@@ -90,8 +90,8 @@ FIXTURE_TEARDOWN(race)
  * generation it names: the peer reads every datagram that arrives, and
  * each one must authenticate under the reference, and none may hold a
  * packet in plaintext. The old kernel looked the connection up by the
- * packet's DCID through a cache that a concurrent QUIC_DEL_CID or
- * QUIC_DEL_CONN could leave pointing at freed memory, and sent packets it
+ * packet's DCID through a cache that a concurrent QUIC_ULP_DEL_CID or
+ * QUIC_ULP_DEL_CONN could leave pointing at freed memory, and sent packets it
  * found no connection for in plaintext.
  *
  * Packet numbers and generations are handed out together under a lock,
@@ -103,7 +103,7 @@ struct rotate {
 	int ulp, peer;
 	struct sockaddr_storage peer_addr;
 	uint8_t cid[8];
-	uint8_t secret[QUIC_MAX_SECRET_LEN];
+	uint8_t secret[QUIC_ULP_MAX_SECRET_LEN];
 	struct quic_ref_key keys[MAX_GEN];
 	pthread_mutex_t lock;
 	uint64_t next_pn;
@@ -133,7 +133,7 @@ static void *rotate_sender(void *arg)
 {
 	struct rotate *r = arg;
 	uint64_t s = (uintptr_t)&s ^ 0x1234567;
-	struct quic_tx_info recs[16];
+	struct quic_ulp_tx_info recs[16];
 	uint8_t buf[16 * PKT_LEN];
 	unsigned int n, i;
 	uint32_t gen;
@@ -188,7 +188,7 @@ static void *rotate_cids(void *arg)
 	uint8_t id[8];
 
 	while (!atomic_load(&r->stop)) {
-		uint8_t dir = rnd(&s) & 1 ? QUIC_DIR_TX : QUIC_DIR_RX;
+		uint8_t dir = rnd(&s) & 1 ? QUIC_ULP_DIR_TX : QUIC_ULP_DIR_RX;
 
 		memcpy(id, r->cid, sizeof(id));
 		id[7] ^= 1 + rnd(&s) % 4;
@@ -196,9 +196,9 @@ static void *rotate_cids(void *arg)
 		quic_cid(r->ulp, true, 1, dir, id, sizeof(id), NULL);
 		quic_cid(r->ulp, false, 1, dir, id, sizeof(id), NULL);
 		/* the Tx ID of the packets themselves, too */
-		quic_cid(r->ulp, false, 1, QUIC_DIR_TX, r->cid, sizeof(r->cid),
+		quic_cid(r->ulp, false, 1, QUIC_ULP_DIR_TX, r->cid, sizeof(r->cid),
 			 NULL);
-		quic_cid(r->ulp, true, 1, QUIC_DIR_TX, r->cid, sizeof(r->cid),
+		quic_cid(r->ulp, true, 1, QUIC_ULP_DIR_TX, r->cid, sizeof(r->cid),
 			 NULL);
 		atomic_fetch_add(&r->cid_ops, 4);
 	}
@@ -242,7 +242,7 @@ static void *rotate_control(void *arg)
 					    strerror(-err));
 			atomic_fetch_add(&r->reinstalls, 1);
 		} else {
-			err = quic_discard_old(r->ulp, conn, QUIC_DIR_TX);
+			err = quic_discard_old(r->ulp, conn, QUIC_ULP_DIR_TX);
 			if (err)
 				rotate_fail(r, "discarding old keys: %s",
 					    strerror(-err));
@@ -344,7 +344,7 @@ TEST_F_TIMEOUT(race, senders_rotate_delete, 600)
 	setsockopt(r->peer, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	ASSERT_EQ(quic_attach(r->ulp), 0);
 	ASSERT_EQ(quic_set_key(r->ulp, false, 1, AES128, r->secret, 0, 0), 0);
-	ASSERT_EQ(quic_cid(r->ulp, true, 1, QUIC_DIR_TX, r->cid, sizeof(r->cid),
+	ASSERT_EQ(quic_cid(r->ulp, true, 1, QUIC_ULP_DIR_TX, r->cid, sizeof(r->cid),
 			   NULL), 0);
 
 	for (i = 0; i < nsend; i++)
@@ -399,7 +399,7 @@ struct victim {
 	int peer;		/* plain socket sending to it */
 	struct sockaddr_storage addr, peer_addr;
 	uint8_t cid[8];
-	uint8_t secret[QUIC_MAX_SECRET_LEN];
+	uint8_t secret[QUIC_ULP_MAX_SECRET_LEN];
 	struct quic_ref_key ref;
 	atomic_bool stop;
 	atomic_uint senders;
@@ -413,7 +413,7 @@ static bool gone(int err)
 
 static void *victim_recv(void *arg)
 {
-	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+	char control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info))];
 	struct victim *v = arg;
 	uint8_t *buf = malloc(MAX_DGRAM);
 	int one = 1;
@@ -443,8 +443,8 @@ static void *victim_send(void *arg)
 {
 	struct victim *v = arg;
 	uint32_t conn = atomic_fetch_add(&v->senders, 1) + 1;
-	char control[2][CMSG_SPACE(sizeof(struct quic_tx_info))] = {};
-	struct quic_tx_info recs[8];
+	char control[2][CMSG_SPACE(sizeof(struct quic_ulp_tx_info))] = {};
+	struct quic_ulp_tx_info recs[8];
 	uint8_t buf[8 * PKT_LEN];
 	struct mmsghdr mm[2] = {};
 	struct cmsghdr *cm;
@@ -473,7 +473,7 @@ static void *victim_send(void *arg)
 			m->msg_controllen = sizeof(control[i]);
 			cm = CMSG_FIRSTHDR(m);
 			cm->cmsg_level = SOL_UDP;
-			cm->cmsg_type = QUIC_TX_INFO;
+			cm->cmsg_type = QUIC_ULP_TX_INFO;
 			cm->cmsg_len = CMSG_LEN(sizeof(recs[0]));
 			memcpy(CMSG_DATA(cm), &recs[i * 4], sizeof(recs[0]));
 		}
@@ -492,7 +492,7 @@ static void *victim_send(void *arg)
 static void *victim_opts(void *arg)
 {
 	struct victim *v = arg;
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	uint32_t g = 0;
 	uint8_t id[8];
 	int err = 0;
@@ -510,20 +510,20 @@ static void *victim_opts(void *arg)
 		case 4:
 			memcpy(id, v->cid, sizeof(id));
 			id[6] ^= g;
-			err = quic_cid(v->fd, g & 8, 1, QUIC_DIR_TX, id,
+			err = quic_cid(v->fd, g & 8, 1, QUIC_ULP_DIR_TX, id,
 				       sizeof(id), NULL);
 			break;
 		case 1:
 			memcpy(id, v->cid, sizeof(id));
 			id[7] ^= 0x80;
-			err = quic_cid(v->fd, g & 4, 1, QUIC_DIR_RX, id,
+			err = quic_cid(v->fd, g & 4, 1, QUIC_ULP_DIR_RX, id,
 				       sizeof(id), NULL);
 			break;
 		case 2:
 			err = quic_conn_info(v->fd, 1, &info);
 			break;
 		default:
-			err = quic_discard_old(v->fd, 1, QUIC_DIR_TX | QUIC_DIR_RX);
+			err = quic_discard_old(v->fd, 1, QUIC_ULP_DIR_TX | QUIC_ULP_DIR_RX);
 			break;
 		}
 	}
@@ -576,9 +576,9 @@ TEST_F_TIMEOUT(race, close_in_calls, 600)
 		ASSERT_EQ(quic_set_key(v->fd, false, 1, AES128, v->secret, 0, 0), 0);
 		ASSERT_EQ(quic_set_key(v->fd, false, 2, AES128, v->secret, 0, 0), 0);
 		ASSERT_EQ(quic_set_key(v->fd, true, 1, AES128, v->secret, 0, 0), 0);
-		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_DIR_TX, v->cid,
+		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_ULP_DIR_TX, v->cid,
 				   sizeof(v->cid), NULL), 0);
-		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_DIR_RX, v->cid,
+		ASSERT_EQ(quic_cid(v->fd, true, 1, QUIC_ULP_DIR_RX, v->cid,
 				   sizeof(v->cid), NULL), 0);
 
 		for (i = 0; i < nthreads; i++)
@@ -673,7 +673,7 @@ static void netns_child(int via, int nconns)
 {
 	uint8_t secret[32] = { 9 }, cid[8] = { 0xc1, 0xd0 }, buf[8 * PKT_LEN];
 	struct sockaddr_in rx_addr = { .sin_family = AF_INET };
-	struct quic_tx_info recs[8];
+	struct quic_ulp_tx_info recs[8];
 	int tx, rx, many, i;
 	socklen_t len = sizeof(rx_addr);
 	uint32_t gen = 1, batches = 0;
@@ -692,14 +692,14 @@ static void netns_child(int via, int nconns)
 	    quic_attach(tx) || quic_attach(rx) || quic_attach(many) ||
 	    quic_set_key(tx, false, 1, AES128, secret, 1, 0) ||
 	    quic_set_key(rx, true, 1, AES128, secret, 1, 0) ||
-	    quic_cid(tx, true, 1, QUIC_DIR_TX, cid, sizeof(cid), NULL) ||
-	    quic_cid(rx, true, 1, QUIC_DIR_RX, cid, sizeof(cid), NULL))
+	    quic_cid(tx, true, 1, QUIC_ULP_DIR_TX, cid, sizeof(cid), NULL) ||
+	    quic_cid(rx, true, 1, QUIC_ULP_DIR_RX, cid, sizeof(cid), NULL))
 		_exit(3);
 	for (i = 0; i < nconns; i++) {
 		cid[2] = i;
 		cid[3] = i >> 8;
 		if (quic_set_key(many, i & 1, i, AES128, secret, i % 3, i) ||
-		    quic_cid(many, true, i, i & 1 ? QUIC_DIR_RX : QUIC_DIR_TX,
+		    quic_cid(many, true, i, i & 1 ? QUIC_ULP_DIR_RX : QUIC_ULP_DIR_TX,
 			     cid, sizeof(cid), NULL))
 			_exit(4);
 	}
@@ -708,7 +708,7 @@ static void netns_child(int via, int nconns)
 	if (via >= 0 && send_fd(via, rx))
 		_exit(5);
 	for (;;) {
-		if (++batches % 32 == 0 && gen < QUIC_MAX_KEY_UPDATES)
+		if (++batches % 32 == 0 && gen < QUIC_ULP_MAX_KEY_UPDATES)
 			gen++;
 		for (i = 0; i < 8; i++) {
 			quic_build(buf + i * PKT_LEN, PKT_LEN, cid, sizeof(cid),
@@ -748,7 +748,7 @@ TEST_F_TIMEOUT(race, netns_teardown, 600)
 			/* Its namespace lives on through it: read what the
 			 * child's packets left, then let it all go.
 			 */
-			char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info))];
+			char control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info))];
 			uint8_t buf[PKT_LEN * 8];
 			struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 			struct msghdr msg = {
@@ -779,16 +779,16 @@ static int quic_module(void)
 {
 	struct stat st;
 
-	if (!stat("/sys/module/quic/initstate", &st))
+	if (!stat("/sys/module/quic_ulp/initstate", &st))
 		return 1;
-	if (!stat("/sys/module/quic", &st))
+	if (!stat("/sys/module/quic_ulp", &st))
 		return -1;
 	return 0;
 }
 
 static int unload(void)
 {
-	return syscall(SYS_delete_module, "quic", O_NONBLOCK) ? -errno : 0;
+	return syscall(SYS_delete_module, "quic_ulp", O_NONBLOCK) ? -errno : 0;
 }
 
 /*
@@ -803,7 +803,7 @@ static int ulp_socket(void)
 	struct sockaddr_in *lo = (struct sockaddr_in *)&to;
 	uint8_t secret[32] = { 1 }, cid[8] = { 0xc2 }, pkt[PKT_LEN];
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct quic_tx_info rec = quic_tx_rec(1, 0, 1, sizeof(cid));
+	struct quic_ulp_tx_info rec = quic_tx_rec(1, 0, 1, sizeof(cid));
 
 	if (fd < 0)
 		return -1;

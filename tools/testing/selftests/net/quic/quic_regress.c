@@ -27,7 +27,7 @@
  *     to avoid, but not by writing into data it shares.)
  *
  * (Finding 15, drops and auth_failures, is tested in quic_rx; the
- * extensible QUIC_CONN_INFO in quic_ulp.)
+ * extensible QUIC_ULP_CONN_INFO in quic_ulp.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,7 +49,7 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#define CIPHER		QUIC_CIPHER_AES_128_GCM_SHA256
+#define CIPHER		QUIC_ULP_CIPHER_AES_128_GCM_SHA256
 #define CONN		1U
 #define CID_LEN		8
 #define MAX_DGRAM	65536
@@ -64,13 +64,13 @@ struct got {
 	int gso;
 	int nrec;
 	bool ctrunc;
-	struct quic_rx_info rec[NSEG];
+	struct quic_ulp_rx_info rec[NSEG];
 };
 
 static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
 		    struct got *g, int flags)
 {
-	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info)) +
+	char control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info)) +
 		     CMSG_SPACE(sizeof(int)) + 64];
 	struct iovec iov = { .iov_base = buf, .iov_len = MAX_DGRAM };
 	struct msghdr msg = {
@@ -90,7 +90,7 @@ static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
 			continue;
 		if (cm->cmsg_type == UDP_GRO)
 			memcpy(&g->gso, CMSG_DATA(cm), sizeof(int));
-		if (cm->cmsg_type == QUIC_RX_INFO) {
+		if (cm->cmsg_type == QUIC_ULP_RX_INFO) {
 			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(g->rec[0]);
 			EXPECT_LE(n, 64U);
 			g->nrec = n > 64 ? 64 : n;
@@ -209,8 +209,8 @@ TEST_F(preattach, forged_records)
 	 */
 	ASSERT_EQ(send(self->peer, "", 0, 0), 0);
 	for (i = 0; i < NFORGED; i++) {
-		struct quic_rx_info rec = {
-			.pn = i, .conn = CONN, .status = QUIC_RX_DECRYPTED,
+		struct quic_ulp_rx_info rec = {
+			.pn = i, .conn = CONN, .status = QUIC_ULP_RX_DECRYPTED,
 		};
 
 		quic_random(forged[i], sizeof(forged[i]));
@@ -226,7 +226,7 @@ TEST_F(preattach, forged_records)
 	ASSERT_EQ(quic_attach(self->ulp), 0);
 	ASSERT_EQ(quic_set_key(self->ulp, true, CONN, CIPHER, self->secret, 0,
 			       0), 0);
-	ASSERT_EQ(quic_cid(self->ulp, true, CONN, QUIC_DIR_RX, self->cid,
+	ASSERT_EQ(quic_cid(self->ulp, true, CONN, QUIC_ULP_DIR_RX, self->cid,
 			   CID_LEN, NULL), 0);
 
 	/* As they came, without a record */
@@ -263,10 +263,10 @@ TEST_F(preattach, forged_records)
 	receive(_metadata, self->ulp, self->buf, &g, 0);
 	ASSERT_EQ(g.len, (ssize_t)sizeof(wire));
 	ASSERT_EQ(g.nrec, 1);
-	EXPECT_EQ(g.rec[0].status, QUIC_RX_DECRYPTED);
+	EXPECT_EQ(g.rec[0].status, QUIC_ULP_RX_DECRYPTED);
 	EXPECT_EQ(g.rec[0].pn, 100U);
 	EXPECT_EQ(g.rec[0].auth_failures, 1);
-	EXPECT_EQ(memcmp(self->buf, plain, sizeof(plain) - QUIC_TAG_LEN), 0);
+	EXPECT_EQ(memcmp(self->buf, plain, sizeof(plain) - QUIC_ULP_TAG_LEN), 0);
 }
 
 /* --- Finding 14: more than 64 segments ---------------------------------- */
@@ -384,7 +384,7 @@ static void attach(struct __test_metadata *_metadata,
 	ASSERT_EQ(quic_attach(t->ulp), 0);
 	ASSERT_EQ(quic_set_key(t->ulp, true, CONN, CIPHER, t->secret, 0,
 			       0), 0);
-	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_DIR_RX, t->cid,
+	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_ULP_DIR_RX, t->cid,
 			   CID_LEN, NULL), 0);
 }
 
@@ -416,19 +416,19 @@ static int check_dgram(struct __test_metadata *_metadata,
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *seg = t->buf + i * SEG;
 		size_t len = g->len - i * SEG < SEG ? g->len - i * SEG : SEG;
-		const struct quic_rx_info *rec = i < g->nrec ? &g->rec[i] : NULL;
+		const struct quic_ulp_rx_info *rec = i < g->nrec ? &g->rec[i] : NULL;
 
 		EXPECT_EQ(len, (size_t)SEG);
 		if (len != SEG)
 			return nseg;
-		if (rec && rec->status == QUIC_RX_DECRYPTED) {
+		if (rec && rec->status == QUIC_ULP_RX_DECRYPTED) {
 			pn = rec->pn;
 			EXPECT_LT(pn, 2 * NSEG);
 			if (pn >= 2 * NSEG)
 				continue;
 			EXPECT_EQ(rec->conn, CONN);
 			EXPECT_EQ(memcmp(seg, t->plain + pn * SEG,
-					 SEG - QUIC_TAG_LEN), 0)
+					 SEG - QUIC_ULP_TAG_LEN), 0)
 				TH_LOG("packet %d reported decrypted, is not", pn);
 		} else {
 			/* As sent: its number is in clear after the DCID
@@ -585,9 +585,9 @@ TEST_F(gso, tap_sees_ciphertext)
 	ASSERT_EQ(g.len, nseg * SEG);
 	ASSERT_EQ(g.nrec, nseg);
 	for (i = 0; i < nseg; i++) {
-		EXPECT_EQ(g.rec[i].status, QUIC_RX_DECRYPTED);
+		EXPECT_EQ(g.rec[i].status, QUIC_ULP_RX_DECRYPTED);
 		EXPECT_EQ(memcmp(t->buf + i * SEG, t->plain + i * SEG,
-				 SEG - QUIC_TAG_LEN), 0);
+				 SEG - QUIC_ULP_TAG_LEN), 0);
 	}
 
 	/* Every frame of that flow the tap holds */

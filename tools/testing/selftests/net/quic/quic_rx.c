@@ -3,7 +3,7 @@
  * Receive side of the quic ULP: the OpenSSL reference implementation
  * protects 1-RTT packets in the peer namespace and sends them from a plain
  * UDP socket; the ULP socket must hand the application the plaintext, byte
- * for byte, with a QUIC_RX_INFO record per segment, drop and count what
+ * for byte, with a QUIC_ULP_RX_INFO record per segment, drop and count what
  * does not authenticate (and say so in the next record), and leave what is
  * not its own untouched, without a record whatever its bytes look like.
  *
@@ -53,168 +53,168 @@ FIXTURE_VARIANT(rx)
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v6_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128gcm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v6_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes256gcm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v6_cid20)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, chacha20_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v6_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 20,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 0,
 };
 
 FIXTURE_VARIANT_ADD(rx, aes128ccm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.cid_len = 0,
 };
@@ -249,7 +249,7 @@ FIXTURE_SETUP(rx)
 	ASSERT_EQ(quic_attach(t->ulp), 0);
 	ASSERT_EQ(quic_set_key(t->ulp, true, 1, t->cipher,
 			       t->secret, 0, 0), 0);
-	ASSERT_EQ(quic_cid(t->ulp, true, 1, QUIC_DIR_RX, t->cid,
+	ASSERT_EQ(quic_cid(t->ulp, true, 1, QUIC_ULP_DIR_RX, t->cid,
 			   t->cid_len,
 			   t->cid_len ? NULL : &t->remote), 0);
 }
@@ -283,13 +283,13 @@ struct received {
 	int gso;
 	int nrec;
 	bool ctrunc;
-	struct quic_rx_info rec[64];
+	struct quic_ulp_rx_info rec[64];
 };
 
 static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
 		    struct received *r, int flags)
 {
-	char control[CMSG_SPACE(64 * sizeof(struct quic_rx_info)) +
+	char control[CMSG_SPACE(64 * sizeof(struct quic_ulp_rx_info)) +
 		     CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = MAX_DGRAM };
 	struct msghdr msg = {
@@ -307,12 +307,12 @@ static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
 			continue;
 		if (cm->cmsg_type == UDP_GRO)
 			memcpy(&r->gso, CMSG_DATA(cm), sizeof(int));
-		if (cm->cmsg_type == QUIC_RX_INFO) {
+		if (cm->cmsg_type == QUIC_ULP_RX_INFO) {
 			r->nrec = (cm->cmsg_len - CMSG_LEN(0)) /
-				  sizeof(struct quic_rx_info);
+				  sizeof(struct quic_ulp_rx_info);
 			ASSERT_LE(r->nrec, 64);
 			memcpy(r->rec, CMSG_DATA(cm),
-			       r->nrec * sizeof(struct quic_rx_info));
+			       r->nrec * sizeof(struct quic_ulp_rx_info));
 		}
 	}
 }
@@ -322,11 +322,11 @@ static void receive(struct __test_metadata *_metadata, int fd, uint8_t *buf,
  */
 static void expect_decrypted_after(struct __test_metadata *_metadata,
 				   const uint8_t *got, const uint8_t *plain,
-				   size_t len, const struct quic_rx_info *rec,
+				   size_t len, const struct quic_ulp_rx_info *rec,
 				   uint64_t pn, uint8_t flags,
 				   uint16_t failures)
 {
-	ASSERT_EQ(rec->status, QUIC_RX_DECRYPTED);
+	ASSERT_EQ(rec->status, QUIC_ULP_RX_DECRYPTED);
 	EXPECT_EQ(rec->pn, pn);
 	EXPECT_EQ(rec->conn, 1U);
 	EXPECT_EQ(rec->flags, flags);
@@ -338,7 +338,7 @@ static void expect_decrypted_after(struct __test_metadata *_metadata,
 
 static void expect_decrypted(struct __test_metadata *_metadata,
 			     const uint8_t *got, const uint8_t *plain,
-			     size_t len, const struct quic_rx_info *rec,
+			     size_t len, const struct quic_ulp_rx_info *rec,
 			     uint64_t pn, uint8_t flags)
 {
 	expect_decrypted_after(_metadata, got, plain, len, rec, pn, flags, 0);
@@ -349,16 +349,16 @@ static void expect_decrypted(struct __test_metadata *_metadata,
  */
 static void wait_next_key(struct __test_metadata *_metadata, int fd)
 {
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	double end = quic_now() + 30;
 
 	for (;;) {
 		ASSERT_EQ(quic_conn_info(fd, 1, &info), 0);
-		if ((info.rx.flags & QUIC_INFO_NEXT_KEY) || quic_now() > end)
+		if ((info.rx.flags & QUIC_ULP_INFO_NEXT_KEY) || quic_now() > end)
 			break;
 		usleep(2000);
 	}
-	ASSERT_TRUE(info.rx.flags & QUIC_INFO_NEXT_KEY);
+	ASSERT_TRUE(info.rx.flags & QUIC_ULP_INFO_NEXT_KEY);
 }
 
 static void send_one(struct __test_metadata *_metadata, int fd,
@@ -470,7 +470,7 @@ TEST_F(rx, bit_flips)
 	uint8_t plain[MAX_PKT], wire[MAX_PKT], bad[MAX_PKT];
 	long long fails = quic_counter("QuicRxAuthFailures");
 	long long drops = quic_sk_drops(t->ulp);
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	uint64_t pn = 0, rejected = 0;
 	struct received r;
 	bool dropped;
@@ -581,10 +581,10 @@ TEST_F(rx, passthrough)
 	ASSERT_EQ(r.len, (ssize_t)sizeof(wire));
 	ASSERT_EQ(r.nrec, 3);
 	expect_decrypted(_metadata, t->buf, plain, 600, &r.rec[0], 7, 0);
-	EXPECT_EQ(r.rec[1].status, QUIC_RX_NONE);
+	EXPECT_EQ(r.rec[1].status, QUIC_ULP_RX_NONE);
 	EXPECT_EQ(memcmp(t->buf + 600, wire + 600, 600), 0);
 	if (t->cid_len) {
-		EXPECT_EQ(r.rec[2].status, QUIC_RX_NONE);
+		EXPECT_EQ(r.rec[2].status, QUIC_ULP_RX_NONE);
 		EXPECT_EQ(memcmp(t->buf + 1200, wire + 1200, 600), 0);
 	} else {
 		expect_decrypted(_metadata, t->buf + 1200, plain + 1200, 600,
@@ -624,7 +624,7 @@ TEST_F(rx, key_updates)
 {
 	struct rx_test *t = &self->t;
 	uint8_t plain[MAX_PKT], wire[MAX_PKT];
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct received r;
 	uint64_t pn = 0;
 	int update, i;
@@ -635,10 +635,10 @@ TEST_F(rx, key_updates)
 			wait_next_key(_metadata, t->ulp);
 		}
 		for (i = 0; i < 3; i++, pn++) {
-			uint8_t flags = update & 1 ? QUIC_RX_KEY_PHASE : 0;
+			uint8_t flags = update & 1 ? QUIC_ULP_RX_KEY_PHASE : 0;
 
 			if (update && !i)
-				flags |= QUIC_RX_KEY_UPDATE;
+				flags |= QUIC_ULP_RX_KEY_UPDATE;
 			ASSERT_EQ(make(t, plain, wire, 300, pn, 2,
 				       NULL), 300U);
 			send_one(_metadata, t->peer, wire, 300);
@@ -653,7 +653,7 @@ TEST_F(rx, key_updates)
 	EXPECT_EQ(info.rx.key_updates, 100U);
 	EXPECT_EQ(info.rx.packets, 303ULL);
 	EXPECT_EQ(info.rx.largest_pn, 302ULL);
-	EXPECT_TRUE(info.rx.flags & QUIC_INFO_NEXT_KEY);
+	EXPECT_TRUE(info.rx.flags & QUIC_ULP_INFO_NEXT_KEY);
 }
 
 /* The peer updates right away, before any packet of the first phase */
@@ -669,7 +669,7 @@ TEST_F(rx, early_update)
 	receive(_metadata, t->ulp, t->buf, &r, 0);
 	ASSERT_EQ(r.nrec, 1);
 	expect_decrypted(_metadata, t->buf, plain, 400, &r.rec[0], 0,
-			 QUIC_RX_KEY_PHASE | QUIC_RX_KEY_UPDATE);
+			 QUIC_ULP_RX_KEY_PHASE | QUIC_ULP_RX_KEY_UPDATE);
 }
 
 /* Packets of the old phase arriving after the update still decrypt, until
@@ -681,7 +681,7 @@ TEST_F(rx, reorder_across_update)
 	uint8_t plain[MAX_PKT], wire[MAX_PKT], late[MAX_PKT], late_plain[MAX_PKT];
 	long long old = quic_counter("QuicRxOldKey");
 	struct quic_ref_key prev = {};
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct received r;
 	int i;
 
@@ -697,7 +697,7 @@ TEST_F(rx, reorder_across_update)
 	send_one(_metadata, t->peer, wire, 500);
 	receive(_metadata, t->ulp, t->buf, &r, 0);
 	ASSERT_EQ(r.nrec, 1);
-	EXPECT_EQ(r.rec[0].flags, QUIC_RX_KEY_PHASE | QUIC_RX_KEY_UPDATE);
+	EXPECT_EQ(r.rec[0].flags, QUIC_ULP_RX_KEY_PHASE | QUIC_ULP_RX_KEY_UPDATE);
 	/* so that a packet of the old phase is tried, not passed on */
 	wait_next_key(_metadata, t->ulp);
 
@@ -708,22 +708,22 @@ TEST_F(rx, reorder_across_update)
 		receive(_metadata, t->ulp, t->buf, &r, 0);
 		ASSERT_EQ(r.nrec, 1);
 		expect_decrypted(_metadata, t->buf, late_plain, 500,
-				 &r.rec[0], i, QUIC_RX_OLD_KEY);
+				 &r.rec[0], i, QUIC_ULP_RX_OLD_KEY);
 	}
 	EXPECT_EQ(quic_counter("QuicRxOldKey") - old, 2);
 
 	/* Once discarded, old keys are gone: the late packet is dropped */
-	ASSERT_EQ(quic_discard_old(t->ulp, 1, QUIC_DIR_RX), 0);
+	ASSERT_EQ(quic_discard_old(t->ulp, 1, QUIC_ULP_DIR_RX), 0);
 	send_one(_metadata, t->peer, late, 500);
 	expect_nothing(_metadata, t);
 	ASSERT_EQ(quic_conn_info(t->ulp, 1, &info), 0);
 	EXPECT_EQ(info.rx.old_key_packets, 2ULL);
 	EXPECT_EQ(info.rx.auth_failures, 1ULL);
-	EXPECT_FALSE(info.rx.flags & QUIC_INFO_OLD_KEY);
+	EXPECT_FALSE(info.rx.flags & QUIC_ULP_INFO_OLD_KEY);
 	quic_ref_key_free(&prev);
 }
 
-/* Rx keys are installed once: another QUIC_RX_KEY fails and the first
+/* Rx keys are installed once: another QUIC_ULP_RX_KEY fails and the first
  * keys stay. (The old kernel replaced them, packet number state and all.)
  */
 TEST_F(rx, reinstall_refused)
@@ -762,7 +762,7 @@ TEST_F(rx, several_ids)
 		SKIP(return, "zero-length IDs go by address");
 	for (i = 0; i < 3; i++) {
 		quic_random(ids[i], t->cid_len);
-		ASSERT_EQ(quic_cid(t->ulp, true, 1, QUIC_DIR_RX, ids[i],
+		ASSERT_EQ(quic_cid(t->ulp, true, 1, QUIC_ULP_DIR_RX, ids[i],
 				   t->cid_len, NULL), 0);
 	}
 	for (i = 0; i < 3; i++) {
@@ -774,7 +774,7 @@ TEST_F(rx, several_ids)
 		expect_decrypted(_metadata, t->buf, plain, 400, &r.rec[0],
 				 i, 0);
 	}
-	ASSERT_EQ(quic_cid(t->ulp, false, 1, QUIC_DIR_RX, ids[2], t->cid_len,
+	ASSERT_EQ(quic_cid(t->ulp, false, 1, QUIC_ULP_DIR_RX, ids[2], t->cid_len,
 			   NULL), 0);
 	ASSERT_EQ(make(t, plain, wire, 400, 3, 1, NULL), 400U);
 	send_one(_metadata, t->peer, wire, 400);
@@ -788,15 +788,15 @@ TEST_F(rx, stateless_reset)
 {
 	struct rx_test *t = &self->t;
 	long long resets = quic_counter("QuicRxStatelessReset");
-	struct quic_cid cid = { .conn = 1, .dir = QUIC_DIR_TX, .len = 8,
-				.flags = QUIC_CID_RESET_TOKEN };
+	struct quic_ulp_cid cid = { .conn = 1, .dir = QUIC_ULP_DIR_TX, .len = 8,
+				.flags = QUIC_ULP_CID_RESET_TOKEN };
 	uint8_t wire[MAX_PKT];
 	struct received r;
 
 	quic_random(cid.id, sizeof(cid.id));
 	memset(cid.id + 8, 0, sizeof(cid.id) - 8);
 	quic_random(cid.reset_token, sizeof(cid.reset_token));
-	ASSERT_EQ(setsockopt(t->ulp, SOL_UDP, QUIC_ADD_CID, &cid,
+	ASSERT_EQ(setsockopt(t->ulp, SOL_UDP, QUIC_ULP_ADD_CID, &cid,
 			     sizeof(cid)), 0);
 
 	quic_random(wire, 60);
@@ -847,7 +847,7 @@ TEST_F(rx, peek)
 
 /*
  * Review finding 15: a packet that fails authentication is dropped and
- * shows as a drop of the socket (sk_drops), in QUIC_CONN_INFO and the
+ * shows as a drop of the socket (sk_drops), in QUIC_ULP_CONN_INFO and the
  * counters, and in the auth_failures of the next good packet's record,
  * which is what the application needs for RFC 9001, 6.6. (The old kernel
  * freed such datagrams without counting a socket drop, and told the
@@ -859,7 +859,7 @@ TEST_F(rx, auth_failures)
 	long long fails = quic_counter("QuicRxAuthFailures");
 	long long drops = quic_sk_drops(t->ulp);
 	uint8_t plain[MAX_PKT], wire[MAX_PKT], bad[MAX_PKT];
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct received r;
 	int i;
 
@@ -899,8 +899,8 @@ TEST_F(rx, auth_failures)
 TEST_F(rx, forged_record_not_reported)
 {
 	struct rx_test *t = &self->t;
-	struct quic_rx_info forged = {
-		.pn = 7, .conn = 1, .status = QUIC_RX_DECRYPTED,
+	struct quic_ulp_rx_info forged = {
+		.pn = 7, .conn = 1, .status = QUIC_ULP_RX_DECRYPTED,
 	};
 	uint8_t wire[MAX_PKT];
 	struct received r;
@@ -936,7 +936,7 @@ TEST_F(rx, counters)
 	struct rx_test *t = &self->t;
 	long long before = quic_counter("QuicRxPackets");
 	uint8_t plain[MAX_PKT], wire[MAX_PKT];
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct received r;
 	int i;
 

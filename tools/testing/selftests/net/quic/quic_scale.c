@@ -19,7 +19,7 @@
 #define NCONN		10000
 #define CID_LEN		8
 #define PKT_LEN		300
-#define CIPHER		QUIC_CIPHER_AES_128_GCM_SHA256
+#define CIPHER		QUIC_ULP_CIPHER_AES_128_GCM_SHA256
 
 struct conn {
 	uint8_t cid[CID_LEN];
@@ -67,9 +67,9 @@ FIXTURE_SETUP(scale)
 			  0);
 		ASSERT_EQ(quic_set_key(self->ulp, true, i, CIPHER, secret, 0, 0),
 			  0);
-		ASSERT_EQ(quic_cid(self->ulp, true, i, QUIC_DIR_TX, c->cid,
+		ASSERT_EQ(quic_cid(self->ulp, true, i, QUIC_ULP_DIR_TX, c->cid,
 				   CID_LEN, NULL), 0);
-		ASSERT_EQ(quic_cid(self->ulp, true, i, QUIC_DIR_RX, c->cid,
+		ASSERT_EQ(quic_cid(self->ulp, true, i, QUIC_ULP_DIR_RX, c->cid,
 				   CID_LEN, NULL), 0);
 	}
 }
@@ -100,7 +100,7 @@ static struct conn *conn_of(struct conn *conns, const uint8_t *pkt)
 TEST_F_TIMEOUT(scale, tx, 900)
 {
 	uint8_t plain[PKT_LEN], pkt[PKT_LEN], want[PKT_LEN];
-	struct quic_tx_info r;
+	struct quic_ulp_tx_info r;
 	struct conn *c;
 	uint32_t n, i;
 
@@ -121,11 +121,11 @@ TEST_F_TIMEOUT(scale, tx, 900)
 
 TEST_F_TIMEOUT(scale, rx, 900)
 {
-	char control[CMSG_SPACE(sizeof(struct quic_rx_info))];
+	char control[CMSG_SPACE(sizeof(struct quic_ulp_rx_info))];
 	uint8_t plain[PKT_LEN], pkt[PKT_LEN];
 	struct iovec iov = { .iov_base = pkt, .iov_len = sizeof(pkt) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct quic_rx_info info;
+	struct quic_ulp_rx_info info;
 	struct cmsghdr *cm;
 	struct conn *c;
 	uint32_t n, i;
@@ -145,9 +145,9 @@ TEST_F_TIMEOUT(scale, rx, 900)
 		ASSERT_EQ(recvmsg(self->ulp, &msg, 0), PKT_LEN);
 		cm = CMSG_FIRSTHDR(&msg);
 		ASSERT_NE(cm, NULL);
-		ASSERT_EQ(cm->cmsg_type, QUIC_RX_INFO);
+		ASSERT_EQ(cm->cmsg_type, QUIC_ULP_RX_INFO);
 		memcpy(&info, CMSG_DATA(cm), sizeof(info));
-		ASSERT_EQ(info.status, QUIC_RX_DECRYPTED);
+		ASSERT_EQ(info.status, QUIC_ULP_RX_DECRYPTED);
 		ASSERT_EQ(info.conn, i);
 		ASSERT_EQ(info.pn, n);
 		ASSERT_EQ(memcmp(pkt, plain, PKT_LEN - QUIC_REF_TAG_LEN), 0);
@@ -162,8 +162,8 @@ TEST_F_TIMEOUT(scale, delete_half, 900)
 {
 	long long no_conn = quic_counter("QuicTxErrNoConn");
 	uint8_t plain[PKT_LEN], pkt[PKT_LEN], want[PKT_LEN];
-	struct quic_conn_info info;
-	struct quic_tx_info r;
+	struct quic_ulp_conn_info info;
+	struct quic_ulp_tx_info r;
 	long long refused = 0;
 	struct conn *c;
 	uint32_t i;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Send side of the quic ULP: plaintext 1-RTT packets go in through the ULP
- * socket, each named by a QUIC_TX_INFO record (connection, packet number,
+ * socket, each named by a QUIC_ULP_TX_INFO record (connection, packet number,
  * key generation, DCID length), and what arrives at a plain UDP socket in
  * the peer namespace must be, byte for byte, what the OpenSSL reference
  * makes of the same plaintext with the same packet number and generation.
@@ -55,7 +55,7 @@ FIXTURE_VARIANT(tx)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 8,
@@ -63,7 +63,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 8,
@@ -71,7 +71,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 8,
@@ -79,7 +79,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 8,
@@ -87,7 +87,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 20,
@@ -95,7 +95,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 20,
@@ -103,7 +103,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 0,
@@ -111,7 +111,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 0,
@@ -119,7 +119,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 0,
@@ -127,7 +127,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v4_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 0,
@@ -135,7 +135,7 @@ FIXTURE_VARIANT_ADD(tx, aes128gcm_v6_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 8,
@@ -143,7 +143,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 8,
@@ -151,7 +151,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 8,
@@ -159,7 +159,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 8,
@@ -167,7 +167,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 20,
@@ -175,7 +175,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 20,
@@ -183,7 +183,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 0,
@@ -191,7 +191,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 0,
@@ -199,7 +199,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 0,
@@ -207,7 +207,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v4_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 0,
@@ -215,7 +215,7 @@ FIXTURE_VARIANT_ADD(tx, aes256gcm_v6_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 8,
@@ -223,7 +223,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid8)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 8,
@@ -231,7 +231,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v6_cid8)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v4_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 8,
@@ -239,7 +239,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v4_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 8,
@@ -247,7 +247,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 20,
@@ -255,7 +255,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid20)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid20)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 20,
@@ -263,7 +263,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid20)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 0,
@@ -271,7 +271,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v4_cid0)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 0,
@@ -279,7 +279,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v6_cid0)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v4_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 0,
@@ -287,7 +287,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v4_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 0,
@@ -295,7 +295,7 @@ FIXTURE_VARIANT_ADD(tx, chacha20_v6_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 8,
@@ -303,7 +303,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 8,
@@ -311,7 +311,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 8,
@@ -319,7 +319,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_conn_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 8,
@@ -327,7 +327,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_conn_cid8)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 20,
@@ -335,7 +335,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_conn_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 20,
@@ -343,7 +343,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_conn_cid20)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.connected = false,
 	.cid_len = 0,
@@ -351,7 +351,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = false,
 	.cid_len = 0,
@@ -359,7 +359,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 0,
@@ -367,7 +367,7 @@ FIXTURE_VARIANT_ADD(tx, aes128ccm_v4_conn_cid0)
 
 FIXTURE_VARIANT_ADD(tx, aes128ccm_v6_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 0,
@@ -407,7 +407,7 @@ FIXTURE_SETUP(tx)
 	 * kernel never sends by it
 	 */
 	if (t->cid_len)
-		ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_DIR_TX, t->dcid,
+		ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_ULP_DIR_TX, t->dcid,
 				   t->cid_len, NULL), 0);
 }
 
@@ -426,13 +426,13 @@ static const struct sockaddr_storage *dest(struct tx_test *t)
 }
 
 /* The record of packet @pn, sealed with the generation of @t->ref */
-static struct quic_tx_info rec(struct tx_test *t, uint64_t pn)
+static struct quic_ulp_tx_info rec(struct tx_test *t, uint64_t pn)
 {
 	return quic_tx_rec(CONN, pn, t->ref.generation, t->cid_len);
 }
 
 static ssize_t send_rec(struct tx_test *t, const uint8_t *pkt, size_t len,
-			const struct quic_tx_info *r)
+			const struct quic_ulp_tx_info *r)
 {
 	return quic_send_tx(t->ulp, pkt, len, 0, dest(t), r, 1);
 }
@@ -441,7 +441,7 @@ static ssize_t send_rec(struct tx_test *t, const uint8_t *pkt, size_t len,
 static ssize_t send_pn(struct tx_test *t, const uint8_t *pkt, size_t len,
 		       uint64_t pn)
 {
-	struct quic_tx_info r = rec(t, pn);
+	struct quic_ulp_tx_info r = rec(t, pn);
 
 	return send_rec(t, pkt, len, &r);
 }
@@ -473,10 +473,10 @@ static void expect_nothing(struct __test_metadata *_metadata,
 			    NULL, 0, NULL), 0);
 }
 
-static struct quic_conn_info info(struct __test_metadata *_metadata,
-				  struct tx_test *t)
+static struct quic_ulp_conn_info info(struct __test_metadata *_metadata,
+				      struct tx_test *t)
 {
-	struct quic_conn_info ci;
+	struct quic_ulp_conn_info ci;
 
 	EXPECT_EQ(quic_conn_info(t->ulp, CONN, &ci), 0);
 	return ci;
@@ -514,7 +514,7 @@ static void gso_batch(struct __test_metadata *_metadata,
 		      struct tx_test *t, int nseg)
 {
 	size_t seg = 1200, last = 777, len, i;
-	struct quic_tx_info recs[64];
+	struct quic_ulp_tx_info recs[64];
 	uint8_t *buf;
 
 	/* 64 segments of 1200 bytes exceed the largest UDP datagram */
@@ -567,7 +567,7 @@ TEST_F(tx, gso_bad_segment)
 	struct tx_test *t = &self->t;
 	long long refused = quic_counter("QuicTxErrPacket");
 	size_t seg = 300, i;
-	struct quic_tx_info recs[4];
+	struct quic_ulp_tx_info recs[4];
 	uint8_t buf[4 * 300];
 
 	for (i = 0; i < 4; i++) {
@@ -597,7 +597,7 @@ TEST_F(tx, gso_bad_segment)
 TEST_F(tx, sendmmsg)
 {
 	struct tx_test *t = &self->t;
-	char control[8][CMSG_SPACE(sizeof(struct quic_tx_info))] = {};
+	char control[8][CMSG_SPACE(sizeof(struct quic_ulp_tx_info))] = {};
 	struct mmsghdr msgs[8] = {};
 	struct iovec iov[8];
 	uint8_t pkts[8][1000];
@@ -605,7 +605,7 @@ TEST_F(tx, sendmmsg)
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		struct quic_tx_info r = rec(t, i);
+		struct quic_ulp_tx_info r = rec(t, i);
 		struct msghdr *m = &msgs[i].msg_hdr;
 
 		quic_build(pkts[i], sizeof(pkts[i]), t->dcid,
@@ -622,7 +622,7 @@ TEST_F(tx, sendmmsg)
 		m->msg_controllen = sizeof(control[i]);
 		cm = CMSG_FIRSTHDR(m);
 		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = QUIC_TX_INFO;
+		cm->cmsg_type = QUIC_ULP_TX_INFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(r));
 		memcpy(CMSG_DATA(cm), &r, sizeof(r));
 	}
@@ -693,7 +693,7 @@ TEST_F(tx, key_updates)
 {
 	struct tx_test *t = &self->t;
 	long long updates = quic_counter("QuicTxKeyUpdates");
-	struct quic_conn_info ci;
+	struct quic_ulp_conn_info ci;
 	uint8_t pkt[MAX_PKT];
 	uint64_t pn = 0;
 	int update, i;
@@ -726,9 +726,9 @@ TEST_F(tx, install_later_generation)
 	struct tx_test *t = &self->t;
 	struct quic_ref_key k5 = {}, k6 = {};
 	uint8_t pkt[MAX_PKT];
-	struct quic_tx_info r;
+	struct quic_ulp_tx_info r;
 
-	ASSERT_EQ(quic_ref_key_init_gen(&k5, QUIC_VERSION_1, t->cipher,
+	ASSERT_EQ(quic_ref_key_init_gen(&k5, QUIC_ULP_VERSION_1, t->cipher,
 					t->secret,
 					quic_ref_secret_len(t->cipher), 5), 0);
 	ASSERT_EQ(quic_ref_key_init_next(&k6, &k5), 0);
@@ -757,9 +757,9 @@ TEST_F(tx, old_key_after_update)
 	struct tx_test *t = &self->t;
 	long long old_count = quic_counter("QuicTxOldKey");
 	struct quic_ref_key old = {};
-	struct quic_conn_info ci;
+	struct quic_ulp_conn_info ci;
 	uint8_t pkt[MAX_PKT];
-	struct quic_tx_info r;
+	struct quic_ulp_tx_info r;
 
 	ASSERT_EQ(quic_ref_key_init(&old, t->cipher, t->secret,
 				    quic_ref_secret_len(t->cipher)), 0);
@@ -781,12 +781,12 @@ TEST_F(tx, old_key_after_update)
 	EXPECT_EQ(ci.tx.old_key_packets, 1ULL);
 	EXPECT_EQ(ci.tx.key_updates, 1U);
 	EXPECT_EQ(ci.tx.largest_pn, 12ULL);
-	EXPECT_TRUE(ci.tx.flags & QUIC_INFO_OLD_KEY);
+	EXPECT_TRUE(ci.tx.flags & QUIC_ULP_INFO_OLD_KEY);
 	EXPECT_EQ(quic_counter("QuicTxOldKey"), old_count + 1);
 	quic_ref_key_free(&old);
 }
 
-/* Keys are installed once: another QUIC_TX_KEY for the connection fails,
+/* Keys are installed once: another QUIC_ULP_TX_KEY for the connection fails,
  * whatever it says, and the first keys stay in use. (The old kernel
  * replaced them, with their packet number state: a way to rewind it.)
  */
@@ -869,7 +869,7 @@ TEST_F(tx, gso_too_small)
 	struct tx_test *t = &self->t;
 	long long refused = quic_counter("QuicTxErrPacket");
 	size_t seg = QUIC_MIN_PKT(t->cid_len) - 1, i;
-	struct quic_tx_info recs[4];
+	struct quic_ulp_tx_info recs[4];
 	uint8_t buf[4 * 64];
 
 	for (i = 0; i < 4; i++) {
@@ -892,7 +892,7 @@ TEST_F(tx, msg_more_refused)
 {
 	struct tx_test *t = &self->t;
 	long long refused = quic_counter("QuicTxErrRequest");
-	struct quic_tx_info r = rec(t, 5);
+	struct quic_ulp_tx_info r = rec(t, 5);
 	struct quic_tx_req req = {
 		.len = 300, .to = dest(t), .tx = &r, .tx_len = sizeof(r),
 		.ntx = 1, .flags = MSG_MORE,
@@ -921,7 +921,7 @@ TEST_F(tx, zerocopy_refused)
 	struct tx_test *t = &self->t;
 	long long refused = quic_counter("QuicTxErrUnsupported");
 	uint8_t pkt[MAX_PKT], copy[MAX_PKT], got[MAX_PKT];
-	struct quic_tx_info r = rec(t, 3);
+	struct quic_ulp_tx_info r = rec(t, 3);
 	struct quic_tx_req req = {
 		.buf = pkt, .len = 1200, .to = dest(t), .tx = &r,
 		.tx_len = sizeof(r), .ntx = 1, .flags = MSG_ZEROCOPY,
@@ -950,7 +950,7 @@ TEST_F(tx, counters)
 	struct tx_test *t = &self->t;
 	long long before = quic_counter("QuicTxPackets");
 	long long bytes = quic_counter("QuicTxBytes");
-	struct quic_conn_info ci;
+	struct quic_ulp_conn_info ci;
 	uint8_t pkt[MAX_PKT];
 	int i;
 
@@ -971,7 +971,7 @@ TEST_F(tx, counters)
 	EXPECT_EQ(ci.tx.largest_pn, 4ULL);
 	EXPECT_EQ(ci.tx.refused, 0ULL);
 	EXPECT_EQ(ci.tx.cids, t->cid_len ? 1U : 0U);
-	EXPECT_EQ(ci.tx.flags & QUIC_INFO_KEY, QUIC_INFO_KEY);
+	EXPECT_EQ(ci.tx.flags & QUIC_ULP_INFO_KEY, QUIC_ULP_INFO_KEY);
 	EXPECT_EQ(ci.rx.flags, 0U);
 	EXPECT_EQ(ci.rx.largest_pn, (uint64_t)UINT64_MAX);
 }

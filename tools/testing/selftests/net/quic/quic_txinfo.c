@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * QUIC_TX_INFO, the send path's contract: a sendmsg() that names its
+ * QUIC_ULP_TX_INFO, the send path's contract: a sendmsg() that names its
  * packets (connection, packet number, key generation, DCID length) is
  * either protected whole or refused whole. Every refusal of the uAPI is
  * made here, and each one must come back with its errno, move its
- * /proc/net/quic_stat counter by exactly one and send nothing at all:
+ * /proc/net/quic_ulp_stat counter by exactly one and send nothing at all:
  * the peer reads up to a marker datagram sent after it and finds nothing
  * before it.
  *
@@ -17,7 +17,7 @@
  *  11  a late packet of the previous generation after its keys were
  *      discarded
  * and on the old kernel every test here fails, at least because a
- * QUIC_TX_INFO control message was unknown to it (EINVAL).
+ * QUIC_ULP_TX_INFO control message was unknown to it (EINVAL).
  *
  * Variants: IPv4/IPv6 x cipher suite x DCID length x connected.
  */
@@ -73,21 +73,21 @@ FIXTURE_VARIANT(txinfo)
 
 FIXTURE_VARIANT_ADD(txinfo, v4_aes128gcm_cid8)
 {
-	.cipher = QUIC_CIPHER_AES_128_GCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256,
 	.family = AF_INET,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(txinfo, v6_chacha20_cid8)
 {
-	.cipher = QUIC_CIPHER_CHACHA20_POLY1305_SHA256,
+	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
 	.family = AF_INET6,
 	.cid_len = 8,
 };
 
 FIXTURE_VARIANT_ADD(txinfo, v4_aes256gcm_conn_cid0)
 {
-	.cipher = QUIC_CIPHER_AES_256_GCM_SHA384,
+	.cipher = QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
 	.family = AF_INET,
 	.connected = true,
 	.cid_len = 0,
@@ -95,7 +95,7 @@ FIXTURE_VARIANT_ADD(txinfo, v4_aes256gcm_conn_cid0)
 
 FIXTURE_VARIANT_ADD(txinfo, v6_aes128ccm_conn_cid20)
 {
-	.cipher = QUIC_CIPHER_AES_128_CCM_SHA256,
+	.cipher = QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
 	.family = AF_INET6,
 	.connected = true,
 	.cid_len = 20,
@@ -151,7 +151,7 @@ static const struct sockaddr_storage *dest(struct txi *t)
 /* A request: up to 4 segments of @seg bytes, their records */
 struct req {
 	uint8_t buf[4 * MAX_PKT];
-	struct quic_tx_info recs[4];
+	struct quic_ulp_tx_info recs[4];
 	struct quic_tx_req r;
 };
 
@@ -194,7 +194,7 @@ static void batch(struct txi *t, struct req *q, uint64_t pn, uint32_t gen,
 static uint64_t refused_of(struct __test_metadata *_metadata, struct txi *t,
 			   uint32_t conn)
 {
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 
 	EXPECT_EQ(quic_conn_info(t->ulp, conn, &info), 0);
 	return info.tx.refused;
@@ -264,10 +264,10 @@ static void sent(struct __test_metadata *_metadata, struct txi *t,
 TEST_F(txinfo, einval_cmsg_length)
 {
 	static const size_t lens[] = {
-		0, 1, 8, 23, 25, 47, 49, sizeof(struct quic_tx_info) * 3 - 1,
+		0, 1, 8, 23, 25, 47, 49, sizeof(struct quic_ulp_tx_info) * 3 - 1,
 	};
 	struct txi *t = &self->t;
-	uint8_t junk[3 * sizeof(struct quic_tx_info)];
+	uint8_t junk[3 * sizeof(struct quic_ulp_tx_info)];
 	struct req q;
 	size_t i;
 
@@ -329,7 +329,7 @@ TEST_F(txinfo, einval_reserved)
 TEST_F(txinfo, einval_pn_range)
 {
 	static const uint64_t pns[] = {
-		QUIC_MAX_PN + 1, 1ULL << 63, UINT64_MAX,
+		QUIC_ULP_MAX_PN + 1, 1ULL << 63, UINT64_MAX,
 	};
 	struct txi *t = &self->t;
 	struct req q;
@@ -344,7 +344,7 @@ TEST_F(txinfo, einval_pn_range)
 
 TEST_F(txinfo, einval_dcid_len)
 {
-	static const uint8_t lens[] = { QUIC_MAX_CID_LEN + 1, 64, 255 };
+	static const uint8_t lens[] = { QUIC_ULP_MAX_CID_LEN + 1, 64, 255 };
 	struct txi *t = &self->t;
 	struct req q;
 	size_t i;
@@ -357,7 +357,7 @@ TEST_F(txinfo, einval_dcid_len)
 	sent(_metadata, t, 100, 0);
 }
 
-/* One QUIC_TX_INFO per sendmsg(), even when both say the same. UDP
+/* One QUIC_ULP_TX_INFO per sendmsg(), even when both say the same. UDP
  * refuses the second before the ULP sees either: no quic counter moves.
  */
 TEST_F(txinfo, einval_two_cmsgs)
@@ -495,8 +495,8 @@ TEST_F(txinfo, ebadmsg_too_short)
 	q.r.len = 1;
 	refused(_metadata, t, &q, EBADMSG, ERR_PACKET, 0);
 	/* The record's DCID length decides what is too short */
-	one(t, &q, CONN, 1, 0, QUIC_MIN_PKT(QUIC_MAX_CID_LEN) - 1);
-	q.recs[0].dcid_len = QUIC_MAX_CID_LEN;
+	one(t, &q, CONN, 1, 0, QUIC_MIN_PKT(QUIC_ULP_MAX_CID_LEN) - 1);
+	q.recs[0].dcid_len = QUIC_ULP_MAX_CID_LEN;
 	refused(_metadata, t, &q, EBADMSG, ERR_PACKET, 0);
 	/* The smallest that can be sampled goes */
 	one(t, &q, CONN, 2, 0, min);
@@ -522,7 +522,7 @@ TEST_F(txinfo, ebadmsg_long_header)
 TEST_F(txinfo, ebadmsg_key_phase)
 {
 	struct txi *t = &self->t;
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct req q;
 
 	one(t, &q, CONN, 0, 0, 300);
@@ -600,7 +600,7 @@ TEST_F(txinfo, enoent_deleted_conn)
 	refused(_metadata, t, &q, ENOENT, ERR_NO_CONN, 0);
 	/* Removing the peer's IDs changes nothing either way */
 	if (t->cid_len)
-		EXPECT_EQ(quic_cid(t->ulp, false, CONN, QUIC_DIR_TX, t->dcid,
+		EXPECT_EQ(quic_cid(t->ulp, false, CONN, QUIC_ULP_DIR_TX, t->dcid,
 				   t->cid_len, NULL), -ENOENT);
 	refused(_metadata, t, &q, ENOENT, ERR_NO_CONN, 0);
 
@@ -622,10 +622,10 @@ TEST_F(txinfo, no_tx_ids_needed)
 	uint8_t id[4] = { 1, 2, 3, 4 };
 
 	sent(_metadata, t, 0, 0);
-	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_DIR_TX, id, sizeof(id),
+	ASSERT_EQ(quic_cid(t->ulp, true, CONN, QUIC_ULP_DIR_TX, id, sizeof(id),
 			   NULL), 0);
 	sent(_metadata, t, 1, 0);
-	ASSERT_EQ(quic_cid(t->ulp, false, CONN, QUIC_DIR_TX, id, sizeof(id),
+	ASSERT_EQ(quic_cid(t->ulp, false, CONN, QUIC_ULP_DIR_TX, id, sizeof(id),
 			   NULL), 0);
 	/* The old kernel sent this one in plaintext: its DCID was unknown */
 	sent(_metadata, t, 2, 0);
@@ -653,7 +653,7 @@ TEST_F(txinfo, ekeyrejected_too_new)
 {
 	static const uint32_t gens[] = { 2, 3, 1000, UINT32_MAX };
 	struct txi *t = &self->t;
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct req q;
 	size_t i;
 
@@ -689,7 +689,7 @@ TEST_F(txinfo, ekeyrejected_too_old)
 
 /*
  * Review finding 11: a late packet of the previous generation after
- * QUIC_DISCARD_OLD_KEY(TX) is refused and changes nothing: the next
+ * QUIC_ULP_DISCARD_OLD_KEY(TX) is refused and changes nothing: the next
  * packet of the current generation decrypts at the peer with the current
  * keys. The old kernel took the late packet's Key Phase for a new update
  * and rotated, then rotated again at the next packet: two generations
@@ -698,16 +698,16 @@ TEST_F(txinfo, ekeyrejected_too_old)
 TEST_F(txinfo, ekeyrejected_after_discard)
 {
 	struct txi *t = &self->t;
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	struct req q;
 	int i;
 
 	for (i = 0; i < 4; i++)
 		sent(_metadata, t, i, 0);
 	sent(_metadata, t, 10, 1);
-	ASSERT_EQ(quic_discard_old(t->ulp, CONN, QUIC_DIR_TX), 0);
+	ASSERT_EQ(quic_discard_old(t->ulp, CONN, QUIC_ULP_DIR_TX), 0);
 	ASSERT_EQ(quic_conn_info(t->ulp, CONN, &info), 0);
-	EXPECT_FALSE(info.tx.flags & QUIC_INFO_OLD_KEY);
+	EXPECT_FALSE(info.tx.flags & QUIC_ULP_INFO_OLD_KEY);
 
 	/* Built before the update, numbered in between: too late now */
 	one(t, &q, CONN, 5, 0, 300);
@@ -906,7 +906,7 @@ TEST_F(txinfo, eopnotsupp_zerocopy)
  * Peers choose their IDs, short and alike: a 1-byte one, an 8-byte one
  * starting with the same byte, another connection with the very same
  * 8 bytes, a 20-byte one sharing their prefix, and a peer without IDs
- * whose packets' first number byte is that same byte. Every QUIC_ADD_CID
+ * whose packets' first number byte is that same byte. Every QUIC_ULP_ADD_CID
  * (TX) succeeds, and each connection's packets are sealed with its own
  * keys, whatever their DCID. The old kernel refused the prefix-sharing IDs
  * (EEXIST), looked connections up by DCID, and failed the ID-less peer's
@@ -919,10 +919,10 @@ TEST_F(txinfo, peers_ids)
 	static const uint8_t lens[NPEER] = { 1, 8, 8, 20, 0 };
 	struct txi *t = &self->t;
 	size_t slen = quic_ref_secret_len(t->cipher);
-	uint8_t secret[QUIC_REF_MAX_SECRET_LEN], ids[NPEER][QUIC_MAX_CID_LEN];
+	uint8_t secret[QUIC_REF_MAX_SECRET_LEN], ids[NPEER][QUIC_ULP_MAX_CID_LEN];
 	struct quic_ref_key keys[NPEER] = {};
 	uint8_t plain[MAX_PKT], got[MAX_PKT], want[MAX_PKT];
-	struct quic_tx_info r;
+	struct quic_ulp_tx_info r;
 	int i, round;
 
 	quic_random(ids, sizeof(ids));
@@ -932,7 +932,7 @@ TEST_F(txinfo, peers_ids)
 			ids[i][1] = 0xcd;
 	}
 	/* 0xab is a prefix of all; 11's ID is 12's and a prefix of 13's */
-	memcpy(ids[2], ids[1], QUIC_MAX_CID_LEN);
+	memcpy(ids[2], ids[1], QUIC_ULP_MAX_CID_LEN);
 	memcpy(ids[3], ids[1], lens[1]);
 	for (i = 0; i < NPEER; i++) {
 		quic_random(secret, slen);
@@ -941,7 +941,7 @@ TEST_F(txinfo, peers_ids)
 		ASSERT_EQ(quic_set_key(t->ulp, false, 10 + i, t->cipher, secret,
 				       0, 0), 0);
 		if (lens[i])
-			EXPECT_EQ(quic_cid(t->ulp, true, 10 + i, QUIC_DIR_TX,
+			EXPECT_EQ(quic_cid(t->ulp, true, 10 + i, QUIC_ULP_DIR_TX,
 					   ids[i], lens[i], NULL), 0)
 				TH_LOG("Tx ID %d", i);
 	}

@@ -2,7 +2,7 @@
 /*
  * The quic ULP's socket API: attaching it, every malformed or unsupported
  * request failing with its documented errno and changing nothing (no
- * connection created), QUIC_CONN_INFO at every length, and the limits of
+ * connection created), QUIC_ULP_CONN_INFO at every length, and the limits of
  * the net.quic_ulp sysctls, which are read-only in a network namespace
  * that a user namespace other than the initial one owns.
  *
@@ -26,32 +26,32 @@
 #include "../../kselftest_harness.h"
 #include "quic_common.h"
 
-#define AES128	QUIC_CIPHER_AES_128_GCM_SHA256
-#define AES256	QUIC_CIPHER_AES_256_GCM_SHA384
-#define CHACHA	QUIC_CIPHER_CHACHA20_POLY1305_SHA256
+#define AES128	QUIC_ULP_CIPHER_AES_128_GCM_SHA256
+#define AES256	QUIC_ULP_CIPHER_AES_256_GCM_SHA384
+#define CHACHA	QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256
 
-static const uint8_t secret[QUIC_MAX_SECRET_LEN] = { 1, 2, 3, 4, 5, 6, 7 };
+static const uint8_t secret[QUIC_ULP_MAX_SECRET_LEN] = { 1, 2, 3, 4, 5, 6, 7 };
 
 static int setopt(int fd, int opt, const void *val, socklen_t len)
 {
 	return setsockopt(fd, SOL_UDP, opt, val, len) ? -errno : 0;
 }
 
-static struct quic_key good_key(uint32_t conn)
+static struct quic_ulp_key good_key(uint32_t conn)
 {
-	struct quic_key key = {
+	struct quic_ulp_key key = {
 		.conn = conn, .cipher = AES128, .secret_len = 32,
-		.version = QUIC_VERSION_1,
+		.version = QUIC_ULP_VERSION_1,
 	};
 
 	memcpy(key.secret, secret, 32);
 	return key;
 }
 
-static struct quic_cid good_cid(uint32_t conn, uint8_t dir, uint8_t len,
-				uint8_t fill)
+static struct quic_ulp_cid good_cid(uint32_t conn, uint8_t dir, uint8_t len,
+				    uint8_t fill)
 {
-	struct quic_cid cid = { .conn = conn, .dir = dir, .len = len };
+	struct quic_ulp_cid cid = { .conn = conn, .dir = dir, .len = len };
 
 	memset(cid.id, fill, len);
 	return cid;
@@ -150,12 +150,12 @@ TEST_F(ulp, not_udp)
 
 TEST_F(ulp, options_need_ulp)
 {
-	struct quic_key key = good_key(1);
-	struct quic_conn_info info = { .conn = 1 };
+	struct quic_ulp_key key = good_key(1);
+	struct quic_ulp_conn_info info = { .conn = 1 };
 	socklen_t len = sizeof(info);
 
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), -ENOPROTOOPT);
-	EXPECT_EQ(getsockopt(self->fd, SOL_UDP, QUIC_CONN_INFO, &info, &len), -1);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), -ENOPROTOOPT);
+	EXPECT_EQ(getsockopt(self->fd, SOL_UDP, QUIC_ULP_CONN_INFO, &info, &len), -1);
 	EXPECT_EQ(errno, ENOPROTOOPT);
 }
 
@@ -169,19 +169,19 @@ TEST_F(ulp, unknown_option)
 	EXPECT_EQ(getsockopt(self->fd, SOL_UDP, 250, &val, &len), -1);
 	EXPECT_EQ(errno, ENOPROTOOPT);
 	/* Keys are never readable back */
-	EXPECT_EQ(getsockopt(self->fd, SOL_UDP, QUIC_TX_KEY, &val, &len), -1);
+	EXPECT_EQ(getsockopt(self->fd, SOL_UDP, QUIC_ULP_TX_KEY, &val, &len), -1);
 	EXPECT_EQ(errno, ENOPROTOOPT);
 }
 
 TEST_F(ulp, closed)
 {
-	struct quic_key key = good_key(1);
+	struct quic_ulp_key key = good_key(1);
 	int fd = socket(variant->family, SOCK_DGRAM, 0);
 
 	ASSERT_EQ(quic_attach(fd), 0);
-	ASSERT_EQ(setopt(fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	ASSERT_EQ(setopt(fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	close(fd);
-	EXPECT_EQ(setopt(fd, QUIC_TX_KEY, &key, sizeof(key)), -EBADF);
+	EXPECT_EQ(setopt(fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), -EBADF);
 }
 
 /* A socket with the ULP and no keys is a plain UDP socket */
@@ -217,12 +217,12 @@ FIXTURE(bad)
 
 FIXTURE_SETUP(bad)
 {
-	struct quic_key key = good_key(1);
+	struct quic_ulp_key key = good_key(1);
 
 	self->fd = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_GE(self->fd, 0);
 	ASSERT_EQ(quic_attach(self->fd), 0);
-	ASSERT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 }
 
 FIXTURE_TEARDOWN(bad)
@@ -233,78 +233,78 @@ FIXTURE_TEARDOWN(bad)
 /* The connection a failed call might have created must not exist */
 static bool conn_exists(int fd, uint32_t conn)
 {
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 
 	return !quic_conn_info(fd, conn, &info);
 }
 
 TEST_F(bad, key_fields)
 {
-	struct quic_key key;
+	struct quic_ulp_key key;
 
 	key = good_key(2);
 	key.cipher = 0x1305;	/* TLS_AES_128_CCM_8_SHA256: not for QUIC */
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
 	key.cipher = AES256;	/* SHA-384: 48-byte secrets */
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
 	key.flags = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
 	key.version = 0;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key.version = 0xff00001d;	/* draft-29 */
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
-	key.key_updates = QUIC_MAX_KEY_UPDATES + 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	key.key_updates = QUIC_ULP_MAX_KEY_UPDATES + 1;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
-	key.next_pn = QUIC_MAX_PN + 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	key.next_pn = QUIC_ULP_MAX_PN + 1;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
 	key.secret[40] = 1;	/* past secret_len */
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	EXPECT_FALSE(conn_exists(self->fd, 2));
 
 	/* The edges are fine */
 	key = good_key(2);
-	key.next_pn = QUIC_MAX_PN;
+	key.next_pn = QUIC_ULP_MAX_PN;
 	key.key_updates = 3;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), 0);
 	EXPECT_TRUE(conn_exists(self->fd, 2));
 }
 
 TEST_F(bad, key_sizes)
 {
-	struct quic_key key = good_key(3);
+	struct quic_ulp_key key = good_key(3);
 	uint8_t big[sizeof(key) + 8] = {};
 
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key) - 1), -EINVAL);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, 0), -EINVAL);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, NULL, sizeof(key)), -EFAULT);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key) - 1), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, 0), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, NULL, sizeof(key)), -EFAULT);
 	/* A longer structure is fine if what we do not know is zero */
 	memcpy(big, &key, sizeof(key));
 	big[sizeof(key) + 3] = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, big, sizeof(big)), -E2BIG);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, big, sizeof(big)), -E2BIG);
 	EXPECT_FALSE(conn_exists(self->fd, 3));
 	big[sizeof(key) + 3] = 0;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, big, sizeof(big)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, big, sizeof(big)), 0);
 	EXPECT_TRUE(conn_exists(self->fd, 3));
 }
 
 /* Both directions of a connection share suite and version */
 TEST_F(bad, key_mismatch)
 {
-	struct quic_key key = good_key(1);
+	struct quic_ulp_key key = good_key(1);
 
 	key.cipher = CHACHA;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(1);
-	key.version = QUIC_VERSION_2;
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EINVAL);
+	key.version = QUIC_ULP_VERSION_2;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(1);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), 0);
 }
 
 /* Keys are installed once per direction: a second one could rewind the
@@ -313,100 +313,100 @@ TEST_F(bad, key_mismatch)
  */
 TEST_F(bad, key_once)
 {
-	struct quic_key key = good_key(1);
-	struct quic_conn_info info;
+	struct quic_ulp_key key = good_key(1);
+	struct quic_ulp_conn_info info;
 
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), -EEXIST);
 	key.next_pn = 1000;
 	key.key_updates = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), -EEXIST);
 	ASSERT_EQ(quic_conn_info(self->fd, 1, &info), 0);
 	EXPECT_EQ(info.tx.key_updates, 0U);
-	EXPECT_EQ(info.rx.flags & QUIC_INFO_KEY, 0);
+	EXPECT_EQ(info.rx.flags & QUIC_ULP_INFO_KEY, 0);
 
 	/* The other direction takes its keys once too */
 	key = good_key(1);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EEXIST);
 	/* A connection deleted and created again is a new one */
 	ASSERT_EQ(quic_del_conn(self->fd, 1), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 }
 
 TEST_F(bad, cid_fields)
 {
-	struct quic_cid cid;
+	struct quic_ulp_cid cid;
 
-	cid = good_cid(9, QUIC_DIR_TX, 8, 0x11);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -ENOENT);
+	cid = good_cid(9, QUIC_ULP_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -ENOENT);
 	cid = good_cid(1, 0, 8, 0x11);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX | QUIC_DIR_RX, 8, 0x11);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 20, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX | QUIC_ULP_DIR_RX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 20, 0x11);
 	cid.len = 21;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
 	cid.flags = 2;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
 	cid.id[8] = 1;		/* past len */
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
 	cid.peer.ss_family = AF_INET;	/* an address is for zero-length IDs */
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_RX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x11);
 	cid.peer.ss_family = AF_INET;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
 	/* ... of ours: the kernel never sends by a Tx ID, zero-length or not */
-	cid = good_cid(1, QUIC_DIR_TX, 0, 0);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 0, 0);
 	((struct sockaddr_in *)&cid.peer)->sin_family = AF_INET;
 	((struct sockaddr_in *)&cid.peer)->sin_port = htons(4433);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
 	cid.reserved = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid) - 1), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid) - 1), -EINVAL);
 
 	/* Stateless reset tokens: Tx IDs only, with the flag, when added */
-	cid = good_cid(1, QUIC_DIR_RX, 8, 0x11);
-	cid.flags = QUIC_CID_RESET_TOKEN;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid = good_cid(1, QUIC_DIR_TX, 8, 0x11);
+	cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x11);
+	cid.flags = QUIC_ULP_CID_RESET_TOKEN;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x11);
 	cid.reset_token[3] = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
-	cid.flags = QUIC_CID_RESET_TOKEN;
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), -EINVAL);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	cid.flags = QUIC_ULP_CID_RESET_TOKEN;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), 0);
 }
 
 /* A zero-length ID of ours goes by the peer's address, which must be known */
 TEST_F(bad, cid_zero_length)
 {
-	struct quic_cid cid = good_cid(1, QUIC_DIR_RX, 0, 0);
+	struct quic_ulp_cid cid = good_cid(1, QUIC_ULP_DIR_RX, 0, 0);
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cid.peer;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&cid.peer;
 
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)),
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)),
 		  -EDESTADDRREQ);
 	sin6->sin6_family = AF_INET6;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)),
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)),
 		  -EAFNOSUPPORT);
 	cid.peer.ss_family = 99;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)),
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)),
 		  -EAFNOSUPPORT);
 	memset(&cid.peer, 0, sizeof(cid.peer));
 	cid.peer.ss_family = AF_UNSPEC;
 	cid.peer.__data[20] = 1;	/* AF_UNSPEC must be all zero */
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EINVAL);
 	memset(&cid.peer, 0, sizeof(cid.peer));
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(4433);
 	sin->sin_addr.s_addr = htonl(0x0a000001);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), -EEXIST);
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), 0);
 }
 
 /* No Rx ID may be a prefix of another one on the socket, either way:
@@ -414,33 +414,33 @@ TEST_F(bad, cid_zero_length)
  */
 TEST_F(bad, cid_prefixes)
 {
-	struct quic_key key2 = good_key(2);
-	struct quic_cid cid8 = good_cid(1, QUIC_DIR_RX, 8, 0x22);
-	struct quic_cid cid4 = good_cid(1, QUIC_DIR_RX, 4, 0x22);
-	struct quic_cid cid12 = good_cid(1, QUIC_DIR_RX, 12, 0x22);
-	struct quic_cid tx4 = good_cid(1, QUIC_DIR_TX, 4, 0x22);
+	struct quic_ulp_key key2 = good_key(2);
+	struct quic_ulp_cid cid8 = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x22);
+	struct quic_ulp_cid cid4 = good_cid(1, QUIC_ULP_DIR_RX, 4, 0x22);
+	struct quic_ulp_cid cid12 = good_cid(1, QUIC_ULP_DIR_RX, 12, 0x22);
+	struct quic_ulp_cid tx4 = good_cid(1, QUIC_ULP_DIR_TX, 4, 0x22);
 
-	ASSERT_EQ(setopt(self->fd, QUIC_RX_KEY, &key2, sizeof(key2)), 0);
-	ASSERT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid4, sizeof(cid4)), -EEXIST);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid12, sizeof(cid12)),
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key2, sizeof(key2)), 0);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid4, sizeof(cid4)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid12, sizeof(cid12)),
 		  -EEXIST);
 	/* Socket-wide: another connection cannot take them either */
 	cid4.conn = 2;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid4, sizeof(cid4)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid4, sizeof(cid4)), -EEXIST);
 	cid8.conn = 2;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
 	cid8.conn = 1;
 	/* Tx IDs are another matter (see tx_ids below) */
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &tx4, sizeof(tx4)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &tx4, sizeof(tx4)), 0);
 	/* Once the 8-byte ID is gone, a shorter one is fine */
-	ASSERT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid8, sizeof(cid8)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid4, sizeof(cid4)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid12, sizeof(cid12)),
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid4, sizeof(cid4)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid12, sizeof(cid12)),
 		  -EEXIST);
 	cid12.id[3] ^= 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid12, sizeof(cid12)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid12, sizeof(cid12)), 0);
 }
 
 /*
@@ -452,104 +452,104 @@ TEST_F(bad, cid_prefixes)
  */
 TEST_F(bad, tx_ids)
 {
-	struct quic_key key2 = good_key(2);
-	struct quic_cid one = good_cid(1, QUIC_DIR_TX, 1, 0x22);
-	struct quic_cid cid8 = good_cid(1, QUIC_DIR_TX, 8, 0x22);
-	struct quic_cid cid20 = good_cid(1, QUIC_DIR_TX, 20, 0x22);
-	struct quic_conn_info info;
+	struct quic_ulp_key key2 = good_key(2);
+	struct quic_ulp_cid one = good_cid(1, QUIC_ULP_DIR_TX, 1, 0x22);
+	struct quic_ulp_cid cid8 = good_cid(1, QUIC_ULP_DIR_TX, 8, 0x22);
+	struct quic_ulp_cid cid20 = good_cid(1, QUIC_ULP_DIR_TX, 20, 0x22);
+	struct quic_ulp_conn_info info;
 
-	ASSERT_EQ(setopt(self->fd, QUIC_TX_KEY, &key2, sizeof(key2)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &one, sizeof(one)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid20, sizeof(cid20)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key2, sizeof(key2)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &one, sizeof(one)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid20, sizeof(cid20)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), -EEXIST);
 	/* The same IDs for another connection */
 	one.conn = 2;
 	cid8.conn = 2;
 	cid20.conn = 2;
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid20, sizeof(cid20)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid8, sizeof(cid8)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &one, sizeof(one)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid20, sizeof(cid20)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &one, sizeof(one)), 0);
 	ASSERT_EQ(quic_conn_info(self->fd, 1, &info), 0);
 	EXPECT_EQ(info.tx.cids, 3U);
 	ASSERT_EQ(quic_conn_info(self->fd, 2, &info), 0);
 	EXPECT_EQ(info.tx.cids, 3U);
 	/* Removing one connection's leaves the other's */
-	ASSERT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid8, sizeof(cid8)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid8, sizeof(cid8)), -ENOENT);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid8, sizeof(cid8)), -ENOENT);
 	cid8.conn = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid8, sizeof(cid8)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid8, sizeof(cid8)), 0);
 }
 
 TEST_F(bad, cid_del)
 {
-	struct quic_key key = good_key(2);
-	struct quic_cid cid = good_cid(1, QUIC_DIR_RX, 8, 0x33);
+	struct quic_ulp_key key = good_key(2);
+	struct quic_ulp_cid cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x33);
 
-	ASSERT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), -ENOENT);
-	ASSERT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), 0);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), -ENOENT);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), 0);
 	/* Only the connection it belongs to may remove it */
 	cid.conn = 2;
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), -ENOENT);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), -ENOENT);
 	cid.conn = 1;
-	cid.dir = QUIC_DIR_TX;
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), -ENOENT);
-	cid.dir = QUIC_DIR_RX;
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), 0);
+	cid.dir = QUIC_ULP_DIR_TX;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), -ENOENT);
+	cid.dir = QUIC_ULP_DIR_RX;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), 0);
 }
 
 TEST_F(bad, cid_limit)
 {
-	struct quic_conn_info info;
-	struct quic_cid cid;
+	struct quic_ulp_conn_info info;
+	struct quic_ulp_cid cid;
 	int i, dir;
 
-	for (dir = QUIC_DIR_TX; dir <= QUIC_DIR_RX; dir++) {
-		for (i = 0; i < QUIC_MAX_CIDS; i++) {
+	for (dir = QUIC_ULP_DIR_TX; dir <= QUIC_ULP_DIR_RX; dir++) {
+		for (i = 0; i < QUIC_ULP_MAX_CIDS; i++) {
 			cid = good_cid(1, dir, 8, 0);
 			memcpy(cid.id, &i, sizeof(i));
-			ASSERT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid,
+			ASSERT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid,
 					 sizeof(cid)), 0);
 		}
 		cid.id[7] = 1;
-		EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)),
+		EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)),
 			  -ENOSPC);
 	}
 	ASSERT_EQ(quic_conn_info(self->fd, 1, &info), 0);
-	EXPECT_EQ(info.rx.cids, QUIC_MAX_CIDS);
-	EXPECT_EQ(info.tx.cids, QUIC_MAX_CIDS);
+	EXPECT_EQ(info.rx.cids, QUIC_ULP_MAX_CIDS);
+	EXPECT_EQ(info.tx.cids, QUIC_ULP_MAX_CIDS);
 	/* Removing the connection removes its IDs */
 	ASSERT_EQ(quic_del_conn(self->fd, 1), 0);
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CID, &cid, sizeof(cid)), -ENOENT);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CID, &cid, sizeof(cid)), -ENOENT);
 }
 
 TEST_F(bad, conn_ops)
 {
-	struct quic_conn_info info = { .conn = 1 };
-	struct quic_discard d = { .conn = 1, .dir = 0 };
+	struct quic_ulp_conn_info info = { .conn = 1 };
+	struct quic_ulp_discard d = { .conn = 1, .dir = 0 };
 	uint64_t handle = 1;
 
 	EXPECT_EQ(quic_del_conn(self->fd, 7), -ENOENT);
-	EXPECT_EQ(setopt(self->fd, QUIC_DEL_CONN, &handle, sizeof(handle)),
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DEL_CONN, &handle, sizeof(handle)),
 		  -EINVAL);
 	EXPECT_EQ(quic_conn_info(self->fd, 7, &info), -ENOENT);
-	EXPECT_EQ(setopt(self->fd, QUIC_DISCARD_OLD_KEY, &d, sizeof(d)), -EINVAL);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DISCARD_OLD_KEY, &d, sizeof(d)), -EINVAL);
 	d.dir = 4;
-	EXPECT_EQ(setopt(self->fd, QUIC_DISCARD_OLD_KEY, &d, sizeof(d)), -EINVAL);
-	d.dir = QUIC_DIR_TX | QUIC_DIR_RX;
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DISCARD_OLD_KEY, &d, sizeof(d)), -EINVAL);
+	d.dir = QUIC_ULP_DIR_TX | QUIC_ULP_DIR_RX;
 	d.conn = 7;
-	EXPECT_EQ(setopt(self->fd, QUIC_DISCARD_OLD_KEY, &d, sizeof(d)), -ENOENT);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DISCARD_OLD_KEY, &d, sizeof(d)), -ENOENT);
 	d.conn = 1;
-	EXPECT_EQ(setopt(self->fd, QUIC_DISCARD_OLD_KEY, &d, sizeof(d)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_DISCARD_OLD_KEY, &d, sizeof(d)), 0);
 	EXPECT_EQ(quic_del_conn(self->fd, 1), 0);
 	EXPECT_EQ(quic_del_conn(self->fd, 1), -ENOENT);
 }
 
-/* What QUIC_CONN_INFO returns holds no key material */
+/* What QUIC_ULP_CONN_INFO returns holds no key material */
 TEST_F(bad, no_secrets_out)
 {
-	struct quic_conn_info info;
+	struct quic_ulp_conn_info info;
 	uint8_t *p = (uint8_t *)&info;
 	size_t i;
 
@@ -559,7 +559,7 @@ TEST_F(bad, no_secrets_out)
 }
 
 /*
- * QUIC_CONN_INFO is extensible (review finding 15, "extensibility of the
+ * QUIC_ULP_CONN_INFO is extensible (review finding 15, "extensibility of the
  * getter"): any length from 8 (through @reserved) up; the kernel fills
  * min(length, its structure) and returns that length, leaving the rest of
  * the caller's buffer alone. The old kernel refused anything shorter than
@@ -568,26 +568,26 @@ TEST_F(bad, no_secrets_out)
 TEST_F(bad, conn_info_lengths)
 {
 	static const size_t lens[] = {
-		8, 12, 16, offsetof(struct quic_conn_info, rx) - 1,
-		offsetof(struct quic_conn_info, rx),
-		sizeof(struct quic_conn_info) - 1,
-		sizeof(struct quic_conn_info),
-		sizeof(struct quic_conn_info) + 1,
-		sizeof(struct quic_conn_info) + 64,
+		8, 12, 16, offsetof(struct quic_ulp_conn_info, rx) - 1,
+		offsetof(struct quic_ulp_conn_info, rx),
+		sizeof(struct quic_ulp_conn_info) - 1,
+		sizeof(struct quic_ulp_conn_info),
+		sizeof(struct quic_ulp_conn_info) + 1,
+		sizeof(struct quic_ulp_conn_info) + 64,
 	};
-	uint8_t full[sizeof(struct quic_conn_info)];
-	uint8_t buf[sizeof(struct quic_conn_info) + 64];
-	struct quic_cid cid = good_cid(1, QUIC_DIR_RX, 8, 0x55);
+	uint8_t full[sizeof(struct quic_ulp_conn_info)];
+	uint8_t buf[sizeof(struct quic_ulp_conn_info) + 64];
+	struct quic_ulp_cid cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x55);
 	socklen_t len;
 	size_t i, want;
 
 	/* Some state, so that the structure is not all zero */
-	ASSERT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), 0);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), 0);
 	memset(full, 0, sizeof(full));
 	len = sizeof(full);
 	ASSERT_EQ(quic_conn_info_len(self->fd, 1, full, &len), 0);
 	ASSERT_EQ(len, sizeof(full));
-	EXPECT_EQ(((struct quic_conn_info *)full)->cipher, AES128);
+	EXPECT_EQ(((struct quic_ulp_conn_info *)full)->cipher, AES128);
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		want = lens[i] < sizeof(full) ? lens[i] : sizeof(full);
@@ -622,7 +622,7 @@ TEST_F(bad, conn_info_lengths)
 /*
  * Review finding 3: the limits are per-namespace sysctls (the old kernel
  * had a module parameter, max_connections, for the whole machine, and no
- * limit on IDs below QUIC_MAX_CIDS). These tests change them in the
+ * limit on IDs below QUIC_ULP_MAX_CIDS). These tests change them in the
  * program's own network namespace, which the initial user namespace owns,
  * and put them back.
  */
@@ -634,7 +634,7 @@ FIXTURE(limits)
 
 FIXTURE_SETUP(limits)
 {
-	struct quic_key key = good_key(1);
+	struct quic_ulp_key key = good_key(1);
 
 	self->conns = -1;
 	self->cids = -1;
@@ -642,7 +642,7 @@ FIXTURE_SETUP(limits)
 	ASSERT_GE(self->fd, 0);
 	/* Loads the module, which registers the sysctls */
 	ASSERT_EQ(quic_attach(self->fd), 0);
-	ASSERT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	ASSERT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	self->conns = quic_sysctl_get(MAX_CONNS);
 	self->cids = quic_sysctl_get(MAX_CIDS);
 	ASSERT_GT(self->conns, 0) TH_LOG("no sysctl %s", MAX_CONNS);
@@ -664,7 +664,7 @@ TEST_F(limits, defaults)
 
 	/* Unless something else in this namespace changed them */
 	EXPECT_EQ(self->conns, 16384);
-	EXPECT_EQ(self->cids, QUIC_MAX_CIDS);
+	EXPECT_EQ(self->cids, QUIC_ULP_MAX_CIDS);
 	/* The module parameter is gone */
 	EXPECT_NE(stat("/sys/module/quic/parameters/max_connections", &st), 0);
 }
@@ -672,7 +672,7 @@ TEST_F(limits, defaults)
 /* Connections per socket */
 TEST_F(limits, max_connections)
 {
-	struct quic_key key;
+	struct quic_ulp_key key;
 	uint32_t i;
 	int fd2;
 
@@ -680,18 +680,18 @@ TEST_F(limits, max_connections)
 	EXPECT_EQ(quic_sysctl_get(MAX_CONNS), 3);
 	for (i = 2; i <= 3; i++) {
 		key = good_key(i);
-		EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
+		EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), 0);
 	}
 	key = good_key(4);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), -ENOSPC);
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), -ENOSPC);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -ENOSPC);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), -ENOSPC);
 	/* An existing connection still takes its other direction's keys */
 	key = good_key(3);
-	EXPECT_EQ(setopt(self->fd, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	/* Once one goes, another may come */
 	ASSERT_EQ(quic_del_conn(self->fd, 2), 0);
 	key = good_key(4);
-	EXPECT_EQ(setopt(self->fd, QUIC_RX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), 0);
 
 	/* Per socket: another one has room of its own */
 	fd2 = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -699,23 +699,23 @@ TEST_F(limits, max_connections)
 	ASSERT_EQ(quic_attach(fd2), 0);
 	for (i = 1; i <= 3; i++) {
 		key = good_key(i);
-		EXPECT_EQ(setopt(fd2, QUIC_TX_KEY, &key, sizeof(key)), 0);
+		EXPECT_EQ(setopt(fd2, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	}
 	key = good_key(9);
-	EXPECT_EQ(setopt(fd2, QUIC_TX_KEY, &key, sizeof(key)), -ENOSPC);
+	EXPECT_EQ(setopt(fd2, QUIC_ULP_TX_KEY, &key, sizeof(key)), -ENOSPC);
 	close(fd2);
 }
 
 /* Install @key's Tx keys once the namespace has room: a removed
  * connection counts until its memory is freed, a moment later
  */
-static int tx_key_when_room(int fd, const struct quic_key *key)
+static int tx_key_when_room(int fd, const struct quic_ulp_key *key)
 {
 	double deadline = quic_now() + 5;
 	int err;
 
 	do {
-		err = setopt(fd, QUIC_TX_KEY, key, sizeof(*key));
+		err = setopt(fd, QUIC_ULP_TX_KEY, key, sizeof(*key));
 		if (err != -ENOSPC)
 			break;
 		usleep(10000);
@@ -732,7 +732,7 @@ static int tx_key_when_room(int fd, const struct quic_key *key)
  */
 TEST(max_connections_total)
 {
-	struct quic_key key;
+	struct quic_ulp_key key;
 	int a, b, err;
 	uint32_t i;
 
@@ -747,14 +747,14 @@ TEST(max_connections_total)
 	ASSERT_EQ(quic_sysctl_set(MAX_CONNS_TOTAL, 3), 0);
 	for (i = 1; i <= 2; i++) {
 		key = good_key(i);
-		EXPECT_EQ(setopt(a, QUIC_TX_KEY, &key, sizeof(key)), 0);
+		EXPECT_EQ(setopt(a, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	}
 	key = good_key(1);
-	EXPECT_EQ(setopt(b, QUIC_TX_KEY, &key, sizeof(key)), 0);
+	EXPECT_EQ(setopt(b, QUIC_ULP_TX_KEY, &key, sizeof(key)), 0);
 	/* Each socket is below max_connections, the namespace is not */
 	key = good_key(2);
-	EXPECT_EQ(setopt(b, QUIC_TX_KEY, &key, sizeof(key)), -ENOSPC);
-	EXPECT_EQ(setopt(b, QUIC_RX_KEY, &key, sizeof(key)), -ENOSPC);
+	EXPECT_EQ(setopt(b, QUIC_ULP_TX_KEY, &key, sizeof(key)), -ENOSPC);
+	EXPECT_EQ(setopt(b, QUIC_ULP_RX_KEY, &key, sizeof(key)), -ENOSPC);
 
 	ASSERT_EQ(quic_del_conn(a, 1), 0);
 	err = tx_key_when_room(b, &key);
@@ -770,31 +770,31 @@ TEST(max_connections_total)
 /* IDs per connection and direction */
 TEST_F(limits, max_cids)
 {
-	struct quic_conn_info info;
-	struct quic_cid cid;
+	struct quic_ulp_conn_info info;
+	struct quic_ulp_cid cid;
 	int i, dir;
 
 	ASSERT_EQ(quic_sysctl_set(MAX_CIDS, 5), 0);
-	for (dir = QUIC_DIR_TX; dir <= QUIC_DIR_RX; dir++) {
+	for (dir = QUIC_ULP_DIR_TX; dir <= QUIC_ULP_DIR_RX; dir++) {
 		for (i = 0; i < 5; i++) {
 			cid = good_cid(1, dir, 8, 0x60 + i);
-			EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid,
+			EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid,
 					 sizeof(cid)), 0);
 		}
 		cid = good_cid(1, dir, 8, 0x70);
-		EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)),
+		EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)),
 			  -ENOSPC);
 	}
 	ASSERT_EQ(quic_conn_info(self->fd, 1, &info), 0);
 	EXPECT_EQ(info.tx.cids, 5U);
 	EXPECT_EQ(info.rx.cids, 5U);
 
-	/* QUIC_MAX_CIDS is the most it can say */
-	EXPECT_NE(quic_sysctl_set(MAX_CIDS, QUIC_MAX_CIDS + 1), 0);
+	/* QUIC_ULP_MAX_CIDS is the most it can say */
+	EXPECT_NE(quic_sysctl_set(MAX_CIDS, QUIC_ULP_MAX_CIDS + 1), 0);
 	EXPECT_EQ(quic_sysctl_get(MAX_CIDS), 5);
-	EXPECT_EQ(quic_sysctl_set(MAX_CIDS, QUIC_MAX_CIDS), 0);
-	cid = good_cid(1, QUIC_DIR_RX, 8, 0x70);
-	EXPECT_EQ(setopt(self->fd, QUIC_ADD_CID, &cid, sizeof(cid)), 0);
+	EXPECT_EQ(quic_sysctl_set(MAX_CIDS, QUIC_ULP_MAX_CIDS), 0);
+	cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0x70);
+	EXPECT_EQ(setopt(self->fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid)), 0);
 }
 
 /*
@@ -819,8 +819,8 @@ struct userns_result {
 static void userns_child(int out, long long init_conns)
 {
 	struct userns_result r = { 0 };
-	struct quic_key key = good_key(1);
-	struct quic_cid cid;
+	struct quic_ulp_key key = good_key(1);
+	struct quic_ulp_cid cid;
 	int fd, err;
 
 	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
@@ -831,18 +831,18 @@ static void userns_child(int out, long long init_conns)
 	r.stage = 2;
 	r.conns = quic_sysctl_get(MAX_CONNS);
 	r.cids = quic_sysctl_get(MAX_CIDS);
-	r.write_cids = quic_sysctl_set(MAX_CIDS, QUIC_MAX_CIDS);
+	r.write_cids = quic_sysctl_set(MAX_CIDS, QUIC_ULP_MAX_CIDS);
 	r.write_conns = quic_sysctl_set(MAX_CONNS, init_conns + 1);
 	r.stage = 3;
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || quic_attach(fd) ||
-	    setsockopt(fd, SOL_UDP, QUIC_RX_KEY, &key, sizeof(key)))
+	    setsockopt(fd, SOL_UDP, QUIC_ULP_RX_KEY, &key, sizeof(key)))
 		goto fail;
 	r.stage = 4;
-	for (r.added = 0; r.added <= QUIC_MAX_CIDS; r.added++) {
-		cid = good_cid(1, QUIC_DIR_RX, 8, 0);
+	for (r.added = 0; r.added <= QUIC_ULP_MAX_CIDS; r.added++) {
+		cid = good_cid(1, QUIC_ULP_DIR_RX, 8, 0);
 		memcpy(cid.id, &r.added, sizeof(r.added));
-		err = setopt(fd, QUIC_ADD_CID, &cid, sizeof(cid));
+		err = setopt(fd, QUIC_ULP_ADD_CID, &cid, sizeof(cid));
 		if (err) {
 			r.refused = err;
 			break;
