@@ -24,9 +24,9 @@ fail() { printf '\nDEMO FAILED: %s\n' "$*"; exit 1; }
 
 mkdir -p "$W/htdocs" "$W/dl"
 say "loading the quic ULP"
-modprobe quic || fail "modprobe quic"
+modprobe quic_ulp || fail "modprobe quic_ulp"
 grep -q . /proc/net/quic_ulp_stat || fail "no /proc/net/quic_ulp_stat"
-echo "quic module loaded; kernel $(uname -r)"
+echo "quic_ulp module loaded; kernel $(uname -r)"
 
 ip netns add srv && ip netns add cli || fail "ip netns"
 ip link add eth0 netns srv type veth peer name eth0 netns cli || fail "veth"

@@ -65,7 +65,7 @@ mkdir -p "$OUT" "$WORK/htdocs"
 # Sanitizer findings end the program with an error, which fails the case.
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
-modprobe quic || { log "cannot load the quic module"; exit 1; }
+modprobe quic_ulp || { log "cannot load the quic_ulp module"; exit 1; }
 modprobe sch_netem || log "no sch_netem: lossy cases will fail"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$KEY" -out "$CERT" -days 2 -subj /CN=localhost 2>/dev/null ||

@@ -10,10 +10,10 @@
 # reaches the guest on the kernel command line, which 42 cases overflow.
 # Writes to OUTDIR (a host directory, shared over 9p):
 #   env.txt          kernel, CPU, flags, time stamps
-#   kallsyms.txt     /proc/kallsyms with the quic module loaded: the report
+#   kallsyms.txt     /proc/kallsyms with the quic_ulp module loaded: the report
 #                    names every block the plugin counted with it
 #   ctx-ranges.txt   the plugin's context ranges (insn.c): each function of
-#                    the quic module, quic_hp_mask with context 1
+#                    the quic_ulp module, quic_ulp_hp_mask with context 1
 #   maps.txt         quic_bench's /proc/self/maps (its userspace code)
 #   cases.jsonl      one line per case, with its window id and packets
 #   crypto.txt       /proc/crypto after the run (the AEAD drivers used)
@@ -49,10 +49,10 @@ fi
 # kptr_restrict is 0 in this kernel.
 cat /proc/kallsyms >"$OUT/kallsyms.txt"
 
-# Context ranges: every function of the quic module, up to the next
+# Context ranges: every function of the quic_ulp module, up to the next
 # symbol (at most 64 KiB: the last one has no neighbour in its section),
-# header protection (quic_hp_mask) as context 1. Library code the plugin
-# sees while a vCPU's last module function was quic_hp_mask is header
+# header protection (quic_ulp_hp_mask) as context 1. Library code the plugin
+# sees while a vCPU's last module function was quic_ulp_hp_mask is header
 # protection; anything else crypto is the AEAD.
 sort "$OUT/kallsyms.txt" | awk '
 	function hex(s,   i, c, v) {
@@ -66,7 +66,7 @@ sort "$OUT/kallsyms.txt" | awk '
 	{ addr[NR] = $1; type[NR] = $2; name[NR] = $3; mod[NR] = $4 }
 	END {
 		for (i = 1; i <= NR; i++) {
-			if (mod[i] != "[quic]" || type[i] !~ /^[tT]$/)
+			if (mod[i] != "[quic_ulp]" || type[i] !~ /^[tT]$/)
 				continue
 			j = i + 1
 			while (j <= NR && addr[j] == addr[i])
@@ -82,11 +82,11 @@ sort "$OUT/kallsyms.txt" | awk '
 			if (addr[i] == last)
 				continue
 			last = addr[i]
-			print addr[i], end, (name[i] == "quic_hp_mask" ? 1 : 0), name[i]
+			print addr[i], end, (name[i] == "quic_ulp_hp_mask" ? 1 : 0), name[i]
 		}
 	}' >"$OUT/ctx-ranges.txt"
-grep -q ' 1 quic_hp_mask$' "$OUT/ctx-ranges.txt" ||
-	echo "warning: no quic_hp_mask in the quic module: header protection will count as AEAD" >&2
+grep -q ' 1 quic_ulp_hp_mask$' "$OUT/ctx-ranges.txt" ||
+	echo "warning: no quic_ulp_hp_mask in the quic_ulp module: header protection will count as AEAD" >&2
 # the plugin reads these files from the host when a window opens
 sync
 

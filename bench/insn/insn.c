@@ -44,7 +44,7 @@
  * opens, lists "START END CTX" lines (hex addresses, END exclusive, CTX
  * 0..INSN_NCTX-1): a TB starting in [START, END) sets its vCPU's context to
  * CTX, and every TB counts under the context its vCPU is in. The guest
- * script lists each function of the quic module, the header protection
+ * script lists each function of the quic_ulp module, the header protection
  * function with context 1 and the others with 0, so library code counts
  * under 1 exactly when the module function it was last in is the header
  * protection one.

@@ -35,7 +35,7 @@ GROUPS = [
     ("hp", "HP",
      "header protection: the module's quic_ulp_hp_mask() and quic_ulp_hp_apply(), "
      "and crypto library code (aes_encrypt(), chacha20_block(), ...) run "
-     "while the last quic function the vCPU was in is quic_hp_mask()"),
+     "while the last quic function the vCPU was in is quic_ulp_hp_mask()"),
     ("ulp", "ULP",
      "the rest of the quic_ulp module (quic_ulp.ko) and the UDP ULP framework "
      "(net/ipv4/udp_ulp.c)"),
@@ -612,7 +612,7 @@ def markdown(result, host, genv):
              "symbol, because the same library code serves both (the ChaCha20 AEAD "
              "computes its Poly1305 key with the same block function as header "
              "protection). The plugin keeps a per-vCPU context: a block in "
-             "`quic_hp_mask()` sets it to \"HP\", a block in any other quic "
+             "`quic_ulp_hp_mask()` sets it to \"HP\", a block in any other quic "
              "function resets it, and crypto code counts as HP while the context is "
              "HP. An interrupt that runs quic code in the middle of header "
              "protection (Rx softirq on the receiving CPU) would reset it early; "

@@ -410,7 +410,7 @@ static void quic_rx_count_drops(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 
 	/* Each packet is a datagram to the application: count each */
-	atomic_add(n, &sk->sk_drops);
+	sk_drops_add(sk, n);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (ip_hdr(skb)->version == 6) {
 		SNMP_ADD_STATS(net->mib.udp_stats_in6, UDP_MIB_INERRORS, n);

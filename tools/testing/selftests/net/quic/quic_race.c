@@ -857,7 +857,7 @@ TEST_F_TIMEOUT(race, module_unload, 600)
 
 	fd = ulp_socket();
 	if (fd < 0 && quic_module() == 0)
-		SKIP(return, "the quic module cannot be loaded");
+		SKIP(return, "the quic_ulp module cannot be loaded");
 	ASSERT_GE(fd, 0);
 	if (quic_module() != 1) {
 		close(fd);
