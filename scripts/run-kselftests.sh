@@ -28,12 +28,16 @@
 #                  while, and net/quic:quic_race, which unloads the module)
 #   KSFT_BOOT_TIMEOUT  seconds for the whole VM run (default: the settings
 #                  timeout times the number of tests, plus 300)
-#   FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS, RACE_ROUNDS,
-#   QUIC_LIMITS_FULL
-#                  passed to the guest when set: quic_fuzz's and quic_race's
-#                  bounds (default 60 s, 4 threads; 10 s, 40 rounds), and 1
-#                  for quic_limits to reach the RFC 9001 limits for real
-#                  (millions of packets: give KSFT_BOOT_TIMEOUT room)
+#   QUIC_SELFTEST_LONG, FUZZ_SECONDS, FUZZ_THREADS, FUZZ_SEED, RACE_SECONDS,
+#   RACE_ROUNDS, QUIC_LIMITS_FULL
+#                  passed to the guest when set: QUIC_SELFTEST_LONG=1 runs
+#                  the long tests in full (quic_fuzz 60 s instead of 15,
+#                  quic_race 10 s and 40 rounds instead of 3 and 10,
+#                  quic_scale 10,000 connections instead of 2,000,
+#                  quic_limits up to the RFC 9001 limits: millions of
+#                  packets, give KSFT_BOOT_TIMEOUT room); the others
+#                  override it for one program (QUIC_LIMITS_FULL=0 keeps
+#                  quic_limits short in a long run)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/results.sh"
@@ -122,8 +126,8 @@ boot_timeout() {
 
 run_tests() {
 	local env=() v
-	for v in FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED RACE_SECONDS RACE_ROUNDS \
-		QUIC_LIMITS_FULL; do
+	for v in QUIC_SELFTEST_LONG FUZZ_SECONDS FUZZ_THREADS FUZZ_SEED \
+		RACE_SECONDS RACE_ROUNDS QUIC_LIMITS_FULL; do
 		[ -z "${!v:-}" ] || env+=("$v=${!v}")
 	done
 	# Sanitizer findings must fail the test that hit them. The runner

@@ -273,6 +273,22 @@ double quic_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+bool quic_long_run(void)
+{
+	const char *v = getenv("QUIC_SELFTEST_LONG");
+
+	return v && *v && strcmp(v, "0");
+}
+
+int quic_env_int(const char *name, int def, int long_def)
+{
+	const char *v = getenv(name);
+
+	if (v && *v)
+		return atoi(v);
+	return quic_long_run() ? long_def : def;
+}
+
 void quic_random(void *buf, size_t len)
 {
 	uint8_t *p = buf;

@@ -101,6 +101,18 @@ void quic_random(void *buf, size_t len);
 /* CLOCK_MONOTONIC in seconds: deadlines that sleeping late cannot stretch */
 double quic_now(void);
 
+/*
+ * By default the programs with a long mode (quic_fuzz, quic_race,
+ * quic_scale, quic_limits) run shorter versions of their long tests, in
+ * iterations and seconds, short enough for CI; QUIC_SELFTEST_LONG=1 in the
+ * environment runs them in full. quic_long_run() says which; a variable
+ * of a program's own (FUZZ_SECONDS, ...) overrides either:
+ * quic_env_int() returns it when set, else @long_def in a long run, else
+ * @def.
+ */
+bool quic_long_run(void);
+int quic_env_int(const char *name, int def, int long_def);
+
 /* One QUIC_ULP_TX_INFO record */
 static inline struct quic_ulp_tx_info quic_tx_rec(uint32_t conn, uint64_t pn,
 						  uint32_t key_gen,

@@ -18,8 +18,9 @@
  * no connection may be left in either namespace's QuicCurrConns.
  *
  * It reports how many calls of each kind it made and the errnos they
- * returned. FUZZ_SECONDS (default 60) bounds the run, FUZZ_THREADS (4)
- * sets the number of fuzzing threads, FUZZ_SEED replays a run.
+ * returned. FUZZ_SECONDS bounds the run (15 s by default, 60 s with
+ * QUIC_SELFTEST_LONG=1), FUZZ_THREADS (4) sets the number of fuzzing
+ * threads, FUZZ_SEED replays a run.
  *
  * The kernel must survive whatever it does: the test fails on an oracle
  * mismatch or a connection leak; a kernel crash, or a report in the log
@@ -986,13 +987,6 @@ static void print_stats(void)
 	printf("# %llu calls in all\n", total);
 }
 
-static int env_int(const char *name, int def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? atoi(v) : def;
-}
-
 FIXTURE(fuzz)
 {
 };
@@ -1009,8 +1003,8 @@ FIXTURE_TEARDOWN(fuzz)
 
 TEST_F_TIMEOUT(fuzz, api, 1800)
 {
-	int seconds = env_int("FUZZ_SECONDS", 60);
-	int nthreads = env_int("FUZZ_THREADS", 4);
+	int seconds = quic_env_int("FUZZ_SECONDS", 15, 60);
+	int nthreads = quic_env_int("FUZZ_THREADS", 4, 4);
 	uint64_t seed = getenv("FUZZ_SEED") ? strtoull(getenv("FUZZ_SEED"), NULL, 0) :
 			(uint64_t)time(NULL) * 2654435761ULL ^ getpid();
 	pthread_t threads[64], oracle_tid;

@@ -5,9 +5,12 @@
  *
  * Reaching them takes millions of packets: minutes under emulation. By
  * default each test sends SHORT_RUN packets and checks the counting up to
- * there, with no limit reached yet. QUIC_LIMITS_FULL=1 in the environment
- * makes them go all the way (give the kselftest runner a longer timeout
- * then, e.g. run_kselftest.sh --override-timeout 3600):
+ * there, with no limit reached yet. QUIC_SELFTEST_LONG=1 in the
+ * environment, the long mode of every program here, makes them go all the
+ * way; QUIC_LIMITS_FULL, when set, decides for this program alone (1: all
+ * the way, 0: SHORT_RUN even in the long mode). Give the kselftest runner
+ * a longer timeout for the full run, e.g. run_kselftest.sh
+ * --override-timeout 3600:
  *
  * Tx: a generation seals exactly its confidentiality limit of packets;
  * the next send naming it fails with EKEYEXPIRED, sends nothing and is
@@ -53,7 +56,9 @@ static bool full_run(void)
 {
 	const char *v = getenv("QUIC_LIMITS_FULL");
 
-	return v && *v && strcmp(v, "0");
+	if (v && *v)
+		return strcmp(v, "0");
+	return quic_long_run();
 }
 
 struct limits_test {
@@ -80,7 +85,7 @@ FIXTURE_SETUP(limits)
 
 	t->target = full_run() ? LIMIT : SHORT_RUN;
 	if (!full_run())
-		TH_LOG("short run, %llu packets: QUIC_LIMITS_FULL=1 for the limits themselves",
+		TH_LOG("short run, %llu packets: QUIC_SELFTEST_LONG=1 for the limits themselves",
 		       (unsigned long long)SHORT_RUN);
 	t->ulp = quic_udp_socket(AF_INET, false, &t->local, &t->local_len);
 	t->peer = quic_udp_socket(AF_INET, true, &t->remote, &t->remote_len);

@@ -19,8 +19,10 @@
  *    could run that work's last put after rcu_barrier(), into freed
  *    module text).
  *
- * RACE_SECONDS (default 10) bounds each timed test, RACE_ROUNDS (default
- * 40) the rounds of the others.
+ * RACE_SECONDS bounds each timed test, RACE_ROUNDS the rounds of the
+ * others: 3 s and 10 rounds by default, 10 s and 40 rounds with
+ * QUIC_SELFTEST_LONG=1 (the run for a debug kernel, or before sending a
+ * change).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,11 +53,15 @@
 #define MAGIC		"QUICRACE"
 #define MAX_GEN		256
 
-static int env_int(const char *name, int def)
+/* Short for CI by default, long with QUIC_SELFTEST_LONG=1 */
+static int race_seconds(void)
 {
-	const char *v = getenv(name);
+	return quic_env_int("RACE_SECONDS", 3, 10);
+}
 
-	return v && *v ? atoi(v) : def;
+static int race_rounds(void)
+{
+	return quic_env_int("RACE_ROUNDS", 10, 40);
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -315,7 +321,7 @@ static void rotate_check(struct rotate *r, const uint8_t *pkt, size_t len,
 
 TEST_F_TIMEOUT(race, senders_rotate_delete, 600)
 {
-	int seconds = env_int("RACE_SECONDS", 10), i, nsend = 3;
+	int seconds = race_seconds(), i, nsend = 3;
 	pthread_t senders[3], control, cids;
 	uint64_t largest = QUIC_REF_PN_NONE;
 	int rcvbuf = 64 << 20;
@@ -553,7 +559,7 @@ TEST_F_TIMEOUT(race, close_in_calls, 600)
 {
 	void *(*fns[])(void *) = { victim_recv, victim_recv, victim_send,
 				   victim_send, victim_opts, victim_peer };
-	int rounds = env_int("RACE_ROUNDS", 40), round, i;
+	int rounds = race_rounds(), round, i;
 	const int nthreads = ARRAY_SIZE(fns);
 	unsigned long calls = 0, decrypted = 0, sent = 0;
 	pthread_t threads[6];
@@ -721,7 +727,7 @@ static void netns_child(int via, int nconns)
 
 TEST_F_TIMEOUT(race, netns_teardown, 600)
 {
-	int rounds = env_int("RACE_ROUNDS", 40), round, sv[2], fd, status;
+	int rounds = race_rounds(), round, sv[2], fd, status;
 	unsigned long kept = 0, decrypted = 0;
 	uint64_t s = 7;
 	pid_t pid;
@@ -850,7 +856,7 @@ static void *churn(void *arg)
 
 TEST_F_TIMEOUT(race, module_unload, 600)
 {
-	int seconds = env_int("RACE_SECONDS", 10), fd, err;
+	int seconds = race_seconds(), fd, err;
 	unsigned long unloads = 0, refused = 0;
 	pthread_t thread;
 	double end;
