@@ -154,9 +154,10 @@ check_prefix() {	# commit last
 		grep -E 'error|Error' "$blog" | head -n 20
 		return 1
 	fi
-	# (an earlier, longer prefix may have left its quic.mod behind)
+	# (an earlier, longer prefix may have left its quic_ulp.mod behind)
 	if [ -f "$WT/net/quic/Makefile" ]; then
-		mapfile -t objs <"$BOBJ/net/quic/quic.mod"
+		[ -f "$BOBJ/net/quic/quic_ulp.mod" ] || { echo "no quic_ulp.mod"; return 1; }
+		mapfile -t objs <"$BOBJ/net/quic/quic_ulp.mod"
 	fi
 	objs+=(net/ipv4/udp.o net/ipv6/udp.o)
 	[ -f "$WT/net/ipv4/udp_ulp.c" ] && objs+=(net/ipv4/udp_ulp.o)

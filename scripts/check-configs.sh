@@ -6,7 +6,7 @@
 # x86_64) never sees:
 #
 #   ipv6-m     IPv6 a module, the ULP a module: every symbol ipv6.ko and
-#              quic.ko take from what the series adds to the core must be
+#              quic_ulp.ko take from what the series adds to the core must be
 #              exported
 #   ipv6-n     no IPv6, the ULP built in
 #   inet-n     networking without INET, with BPF_SYSCALL: skmsg.c and the
@@ -104,7 +104,7 @@ targets() {	# name
 	echo "${t[@]}"
 }
 
-# Module configurations: a symbol that ipv6.ko's udp.o or quic.ko needs
+# Module configurations: a symbol that ipv6.ko's udp.o or quic_ulp.ko needs
 # and that the series' core objects define must be exported there.
 # (Modpost checks this when modules are linked; this is its part that the
 # series can break, without building the rest of the kernel.)
@@ -115,10 +115,10 @@ exports() {	# name
 		[ ! -f "$obj/$f" ] || core+=("$obj/$f")
 	done
 	users=("$obj/net/ipv6/udp.o")
-	# (quic.mod: an earlier run at a longer prefix may have left more)
+	# (quic_ulp.mod: an earlier run at a longer prefix may have left more)
 	if [ -f "$WT/net/quic/Makefile" ]; then
-		[ -f "$obj/net/quic/quic.mod" ] || { echo "no quic.mod"; return 1; }
-		mapfile -t -O 1 users <"$obj/net/quic/quic.mod"
+		[ -f "$obj/net/quic/quic_ulp.mod" ] || { echo "no quic_ulp.mod"; return 1; }
+		mapfile -t -O 1 users <"$obj/net/quic/quic_ulp.mod"
 		users=("${users[@]/#net/$obj/net}")
 	fi
 	declare -A syms=()
