@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for quic_key_choose() with quic_pn_decode()
+ * libFuzzer harness for quic_ulp_key_choose() with quic_ulp_pn_decode()
  * (net/quic/packet.c, built as the kernel builds it): a model of one
  * direction of a connection across key updates, RFC 9001 section 6.
  *
@@ -125,7 +125,7 @@ static void receive(struct model *m, unsigned int idx)
 	memmove(&m->q[idx], &m->q[idx + 1], (m->qlen - idx - 1) * sizeof(p));
 	m->qlen--;
 
-	pn = quic_pn_decode(expected, p.pn & (win - 1), len);
+	pn = quic_ulp_pn_decode(expected, p.pn & (win - 1), len);
 	/* Recoverable: within half a window of the expected number */
 	if (p.pn + hwin > expected && p.pn < expected + hwin) {
 		if (pn != p.pn)
@@ -138,7 +138,7 @@ static void receive(struct model *m, unsigned int idx)
 		return;
 	}
 
-	c = quic_key_choose(m->r_gen & 1, m->r_first_pn, m->r_have_old,
+	c = quic_ulp_key_choose(m->r_gen & 1, m->r_first_pn, m->r_have_old,
 			    p.gen & 1, pn);
 	if (p.gen == m->r_gen && c != QUIC_KEY_CUR)
 		die(m, &p, pn, c, "current-phase packet not given the current keys");

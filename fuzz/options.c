@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for the checks of the socket options' structures in
- * net/quic/packet.c, built as the kernel builds it: quic_key_check()
- * (QUIC_ULP_TX_KEY, QUIC_ULP_RX_KEY), quic_cid_check() (QUIC_ULP_ADD_CID,
- * QUIC_ULP_DEL_CID) and quic_tx_info_check() (a QUIC_ULP_TX_INFO record of
+ * net/quic/packet.c, built as the kernel builds it: quic_ulp_key_check()
+ * (QUIC_ULP_TX_KEY, QUIC_ULP_RX_KEY), quic_ulp_cid_check() (QUIC_ULP_ADD_CID,
+ * QUIC_ULP_DEL_CID) and quic_ulp_tx_info_check() (a QUIC_ULP_TX_INFO record of
  * sendmsg()).
  *
  * The model is the uAPI's documentation (include/uapi/linux/quic.h) read
@@ -115,7 +115,7 @@ static void check_key(const struct quic_ulp_key *key)
 		key->next_pn <= QUIC_ULP_MAX_PN &&
 		model_zero(key->secret + secret_len,
 			   sizeof(key->secret) - secret_len);
-	got = quic_key_check(key, secret_len);
+	got = quic_ulp_key_check(key, secret_len);
 	if (got != (valid ? 0 : -EINVAL))
 		fail("struct quic_ulp_key", got, valid ? 0 : -EINVAL);
 }
@@ -161,7 +161,7 @@ static void check_cid(const struct quic_ulp_cid *cid, bool add)
 		 */
 		((cid->dir == QUIC_ULP_DIR_RX && !cid->len) ||
 		 model_zero((const u8 *)&cid->peer, sizeof(cid->peer)));
-	got = quic_cid_check(cid, add);
+	got = quic_ulp_cid_check(cid, add);
 	if (got != (valid ? 0 : -EINVAL))
 		fail(add ? "struct quic_ulp_cid (add)" : "struct quic_ulp_cid (del)",
 		     got, valid ? 0 : -EINVAL);
@@ -173,7 +173,7 @@ static void check_tx_info(const struct quic_ulp_tx_info *tx)
 	bool valid = tx->pn <= QUIC_ULP_MAX_PN &&
 		     tx->dcid_len <= QUIC_ULP_MAX_CID_LEN &&
 		     model_zero(tx->reserved, sizeof(tx->reserved));
-	int got = quic_tx_info_check(tx);
+	int got = quic_ulp_tx_info_check(tx);
 
 	if (got != (valid ? 0 : -EINVAL))
 		fail("struct quic_ulp_tx_info", got, valid ? 0 : -EINVAL);

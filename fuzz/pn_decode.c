@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for quic_pn_decode() (net/quic/packet.c, built as the
+ * libFuzzer harness for quic_ulp_pn_decode() (net/quic/packet.c, built as the
  * kernel builds it): packet number recovery, RFC 9000 Appendix A.3.
  *
  * Input: expected packet number (8 bytes), truncated value (4 bytes), the
@@ -26,7 +26,7 @@
 static void fail(const char *what, u64 expected, u64 truncated,
 		 unsigned int len, u64 got, u64 want)
 {
-	fprintf(stderr, "quic_pn_decode(%#llx, %#llx, %u) = %#llx: %s (want %#llx)\n",
+	fprintf(stderr, "quic_ulp_pn_decode(%#llx, %#llx, %u) = %#llx: %s (want %#llx)\n",
 		(unsigned long long)expected, (unsigned long long)truncated,
 		len, (unsigned long long)got, what, (unsigned long long)want);
 	abort();
@@ -44,7 +44,7 @@ static void check_closest(u64 expected, u64 truncated, unsigned int len)
 	bool have = false;
 	int k;
 
-	got = quic_pn_decode(expected, truncated, len);
+	got = quic_ulp_pn_decode(expected, truncated, len);
 	if ((got & (win - 1)) != truncated)
 		fail("low bits changed", expected, truncated, len, got, truncated);
 	if (got >= PN_SPACE)
@@ -94,7 +94,7 @@ static void check_round_trip(u64 pn, u64 delta, unsigned int len)
 	 */
 	if (expected >= hwin && pn == expected - hwin)
 		return;
-	got = quic_pn_decode(expected, pn & (win - 1), len);
+	got = quic_ulp_pn_decode(expected, pn & (win - 1), len);
 	if (got != pn)
 		fail("round trip", expected, pn & (win - 1), len, got, pn);
 }

@@ -3,7 +3,7 @@
  * libFuzzer harness for the parsing of the QUIC_ULP_RX_INFO control message in
  * userspace: qo_rx_parse() of userspace-example/quic_offload.c, built from
  * that file. It is what every adopter of the library runs on each
- * datagram; the kernel side that writes the message is quic_recv_cmsg().
+ * datagram; the kernel side that writes the message is quic_ulp_recv_cmsg().
  *
  * The input builds a control buffer of up to four messages (UDP_GRO,
  * QUIC_ULP_RX_INFO, others; at other levels too), each with a length that is

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for the short-header code of net/quic/packet.c, built
- * as the kernel builds it: quic_hdr_fits(), quic_hdr_unprotect(),
- * quic_hdr_read_pn() and quic_hp_apply(), the steps rx.c and tx.c take
+ * as the kernel builds it: quic_ulp_hdr_fits(), quic_ulp_hdr_unprotect(),
+ * quic_ulp_hdr_read_pn() and quic_ulp_hp_apply(), the steps rx.c and tx.c take
  * before the AEAD.
  *
  * The input gives a DCID length (sometimes past the maximum), a packet
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 1 + DCID + 4 bytes, then the 16-byte sample */
 	want_fits = cid_len <= QUIC_ULP_MAX_CID_LEN &&
 		    (u64)len >= 1 + cid_len + 4 + 16;
-	fits = quic_hdr_fits(len, cid_len);
+	fits = quic_ulp_hdr_fits(len, cid_len);
 	if (fits != want_fits)
 		fail(fits ? "too short a packet accepted" :
 			    "a packet long enough refused", cid_len, len);
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(want, got, sizeof(want));
 	memcpy(again, got, sizeof(again));
 	want_len = model_unprotect(want, pn_off, mask);
-	pn_len = quic_hdr_unprotect(got, pn_off, mask, &truncated);
+	pn_len = quic_ulp_hdr_unprotect(got, pn_off, mask, &truncated);
 	if (pn_len != want_len || pn_len < 1 || pn_len > QUIC_PN_MAX_LEN)
 		fail("wrong packet number length", cid_len, len);
 	if (memcmp(got, want, sizeof(got)))
@@ -95,9 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("no room for the tag after the header", cid_len, len);
 
 	/* The send path, from the unprotected header */
-	if (quic_hdr_read_pn(got, pn_off, &read) != pn_len || read != value)
+	if (quic_ulp_hdr_read_pn(got, pn_off, &read) != pn_len || read != value)
 		fail("send path reads another packet number", cid_len, len);
-	quic_hp_apply(got, pn_off, pn_len, mask);
+	quic_ulp_hp_apply(got, pn_off, pn_len, mask);
 	if (memcmp(got, again, sizeof(got)))
 		fail("protecting again does not give the packet back",
 		     cid_len, len);

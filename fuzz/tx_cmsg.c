@@ -6,7 +6,7 @@
  * for the kernel and the wire: qo_txq_cmsg() writes the QUIC_ULP_TX_INFO
  * control message for a datagram about to be sent, or refuses it;
  * qo_txq_done() uses the records up once the send is over. The kernel
- * side that reads the message is quic_sendmsg_skb().
+ * side that reads the message is quic_ulp_sendmsg_skb().
  *
  * The input drives an application buffer (allocated to its exact size)
  * through a sequence of operations, against a model of the queue:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for quic_tx_key_choose() (net/quic/packet.c, built as
+ * libFuzzer harness for quic_ulp_tx_key_choose() (net/quic/packet.c, built as
  * the kernel builds it): what the send path accepts when a sender names
  * the key generation and packet number of each packet it asks the kernel
  * to seal, with the state updates tx.c's quic_tx_choose() makes around it.
@@ -72,7 +72,7 @@ static int kernel_send(struct model *m, u32 gen, u64 pn)
 	unsigned int i;
 	int choice;
 
-	choice = quic_tx_key_choose(&m->cur, m->have_old ? &m->old : NULL,
+	choice = quic_ulp_tx_key_choose(&m->cur, m->have_old ? &m->old : NULL,
 				    gen, pn);
 	if (choice < 0)
 		return choice;

@@ -8,6 +8,7 @@
 
 #include <crypto/aes.h>
 #include <kunit/test.h>
+#include <linux/hex.h>
 #include <linux/module.h>
 #include <linux/skbuff.h>
 #include <linux/unaligned.h>
@@ -421,4 +422,4 @@ kunit_test_suite(quic_crypto_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the quic UDP ULP");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
