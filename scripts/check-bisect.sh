@@ -9,19 +9,26 @@
 # and built in $BUILD/obj-bisect, one object directory for all prefixes,
 # with ccache and W=1: vmlinux and modules, in the lean configuration of
 # build-kernel.sh (tinyconfig + scripts/config/vm.config + the selftests'
-# config, the quic ULP a module). A prefix fails when
+# config, the quic ULP and its KUnit suites modules). A prefix fails when
 #  - the build fails, or the compiler or modpost warns about one of our
 #    files (net/quic/, net/ipv4/udp_ulp.c, net/ipv4/udp.c, net/ipv6/udp.c,
 #    include/net/udp_ulp.h, include/uapi/linux/quic.h). Our C files are
 #    also compiled to assembler at every prefix, a ccache hit when they
 #    did not change, so that a warning is reported at each prefix that
-#    has it however little the incremental build recompiles;
+#    has it however little the incremental build recompiles. A prefix
+#    whose patch changes nothing the kernel build reads (documentation,
+#    selftests, MAINTAINERS only) is not built again: it has the kernel
+#    of the prefix before it, and that prefix's verdict;
+#  - a prefix whose patch changes the net/quic selftests: they do not
+#    build (make -C tools/testing/selftests TARGETS=net/quic, against the
+#    prefix's uapi headers, incrementally from prefix to prefix) or the
+#    compiler warns about them;
 #  - kernel-doc -none -Wall says anything about the .c and .h files the
 #    series has added so far;
-#  - for the last prefix: net/quic built in (CONFIG_QUIC_ULP=y, in
-#    $BUILD/obj-bisect-y) does not build warning-free with W=1, or sparse
-#    (C=2, on net/quic/ and net/ipv4/udp_ulp.o) reports anything in our
-#    files.
+#  - for the last prefix: net/quic built in (CONFIG_QUIC_ULP=y, in the
+#    same object directory: only what depends on that option rebuilds)
+#    does not build warning-free with W=1, or sparse (C=2, on net/quic/
+#    and net/ipv4/udp_ulp.o) reports anything in our files.
 # A prefix that passed is remembered (a stamp) by the hash of its tree, of
 # the configuration fragments, of this script's code and of the compiler
 # and sparse versions: a re-run skips it, and a change to one patch
@@ -55,7 +62,6 @@ command -v sparse >/dev/null || die "sparse missing; run scripts/setup.sh"
 
 WT=$BUILD/linux-bisect$TREE_SUFFIX
 BOBJ=$BUILD/obj-bisect$TREE_SUFFIX
-YOBJ=$BUILD/obj-bisect-y$TREE_SUFFIX
 LOGS=$BUILD/bisect$TREE_SUFFIX
 LINES=$RESULTS/series-bisect$TREE_SUFFIX.lines
 SCOPE=${BISECT_SCOPE:-full}
@@ -127,23 +133,33 @@ report_ours() {	# heading log
 	return 1
 }
 
-# Build one prefix and say what is wrong with it; non-zero if anything.
-check_prefix() {	# commit last
-	local c=$1 last=$2 found=0 objs=() docs=() out
-	local blog=$LOGS/current-build.log
+# Whether a commit changes what the kernel build reads (anything but
+# the documentation, the selftests and MAINTAINERS), and whether it
+# changes the net/quic selftests.
+touches_kernel() {	# commit
+	! git -C "$SRC" diff --quiet "$1^" "$1" -- . ':!Documentation' \
+		':!tools/testing' ':!MAINTAINERS'
+}
+touches_selftests() {	# commit
+	! git -C "$SRC" diff --quiet "$1^" "$1" -- tools/testing/selftests/net/quic
+}
 
-	make_config
-	git -C "$WT" checkout -q --force --detach "$c"
+# The lean configuration, as the prefix's Kconfig takes it
+configure_prefix() {
 	cp "$LOGS/lean.config" "$BOBJ/.config"
 	kmake "$BOBJ" olddefconfig >/dev/null
 	if [ -f "$WT/net/quic/Kconfig" ] && ! grep -qx 'CONFIG_QUIC_ULP=m' "$BOBJ/.config"; then
 		echo "CONFIG_QUIC_ULP=m does not survive olddefconfig"
 		return 1
 	fi
+}
 
-	# vmlinux and modules (BISECT_SCOPE=objects: the objects the series
-	# adds or changes); then our C files, to assembler
+# vmlinux and modules (BISECT_SCOPE=objects: the objects the series adds
+# or changes); then our C files, to assembler
+build_kernel() {	# build-log
+	local blog=$1 objs=()
 	local targets=(vmlinux modules)
+
 	if [ "$SCOPE" = objects ]; then
 		targets=(prepare net/ipv4/udp.o net/ipv6/udp.o)
 		[ ! -f "$WT/net/ipv4/udp_ulp.c" ] || targets+=(net/ipv4/udp_ulp.o)
@@ -168,7 +184,68 @@ check_prefix() {	# commit last
 		grep -E 'error|Error|No rule' "$blog" | head -n 20
 		return 1
 	fi
-	report_ours "warnings (W=1)" "$blog" || found=1
+	report_ours "warnings (W=1)" "$blog"
+}
+
+# The net/quic selftests against the prefix's uapi headers, built in
+# $BOBJ/kselftest (what the selftests' Makefile does with O=); make
+# rebuilds only the programs whose sources the checkout changed.
+build_selftests() {	# build-log
+	local slog=$1
+
+	if ! kmake "$BOBJ" headers >"$slog" 2>&1 ||
+		! nice -n 10 make -s -C "$WT/tools/testing/selftests" O="$BOBJ" \
+			TARGETS=net/quic -j"$JOBS" >>"$slog" 2>&1; then
+		echo "the net/quic selftests do not build:"
+		grep -E 'error|Error' "$slog" | head -n 20
+		return 1
+	fi
+	if grep -q 'warning:' "$slog"; then
+		echo "warnings in the net/quic selftests:"
+		grep 'warning:' "$slog" | sort -u
+		return 1
+	fi
+}
+
+# The last prefix: the ULP built in, W=1 and sparse on our files
+check_built_in() {	# build-log
+	local blog=$1
+
+	sed 's/^CONFIG_QUIC_ULP=m$/CONFIG_QUIC_ULP=y/' "$LOGS/lean.config" >"$BOBJ/.config"
+	kmake "$BOBJ" olddefconfig >/dev/null
+	if ! grep -qx 'CONFIG_QUIC_ULP=y' "$BOBJ/.config"; then
+		echo "CONFIG_QUIC_ULP=y does not survive olddefconfig"
+		return 1
+	fi
+	if ! kmake "$BOBJ" W=1 C=2 net/quic/ net/ipv4/udp_ulp.o >"$blog" 2>&1; then
+		echo "built-in build failed:"
+		grep -E 'error|Error' "$blog" | head -n 20
+		return 1
+	fi
+	report_ours "built in (W=1, sparse)" "$blog"
+}
+
+# Check one prefix and say what is wrong with it; non-zero if anything.
+# kernel_ok says whether the last prefix built passed: a prefix that does
+# not touch the kernel inherits it.
+kernel_ok=1
+check_prefix() {	# commit last
+	local c=$1 last=$2 found=0 docs=() out
+	local blog=$LOGS/current-build.log
+
+	make_config
+	git -C "$WT" checkout -q --force --detach "$c"
+	configure_prefix || return 1
+	if touches_kernel "$c"; then
+		kernel_ok=1
+		build_kernel "$blog" || kernel_ok=0
+	else
+		echo "kernel sources as in the prefix before: not built again"
+	fi
+	[ "$kernel_ok" = 1 ] || found=1
+	if touches_selftests "$c"; then
+		build_selftests "$LOGS/current-selftests.log" || found=1
+	fi
 
 	# kernel-doc on the files the series has added so far
 	mapfile -t docs < <(git -C "$WT" diff --name-only --diff-filter=A base HEAD -- '*.c' '*.h')
@@ -182,21 +259,7 @@ check_prefix() {	# commit last
 	fi
 
 	[ "$last" = 1 ] || return "$found"
-
-	# The last prefix: the ULP built in, W=1 and sparse on our files
-	mkdir -p "$YOBJ"
-	sed 's/^CONFIG_QUIC_ULP=m$/CONFIG_QUIC_ULP=y/' "$LOGS/lean.config" >"$YOBJ/.config"
-	kmake "$YOBJ" olddefconfig >/dev/null
-	if ! grep -qx 'CONFIG_QUIC_ULP=y' "$YOBJ/.config"; then
-		echo "CONFIG_QUIC_ULP=y does not survive olddefconfig"
-		return 1
-	fi
-	if ! kmake "$YOBJ" W=1 C=2 net/quic/ net/ipv4/udp_ulp.o >"$blog" 2>&1; then
-		echo "built-in build failed:"
-		grep -E 'error|Error' "$blog" | head -n 20
-		return 1
-	fi
-	report_ours "built in (W=1, sparse)" "$blog" || found=1
+	check_built_in "$blog" || found=1
 	return "$found"
 }
 
@@ -214,6 +277,7 @@ for ((i = 0; i < n; i++)); do
 	if stamp_ok "bisect$TREE_SUFFIX-$name" "$key"; then
 		note "bisect: $name: unchanged since it passed"
 		echo "pass $test" >>"$LINES.tmp"
+		kernel_ok=1
 		continue
 	fi
 	worktree

@@ -4,17 +4,19 @@
 # The test command: set up the machine, apply the series to the primary
 # base tree (series/base, Debian's newest linux-source-7.*), build the
 # test kernel, then check the series itself (fresh, git am, checkpatch,
-# kernel-doc, every prefix builds), run the KUnit tests (UML), the
-# net/quic kselftests (virtme-ng), the interop suite against Debian's
-# ngtcp2 examples (scripts/interop.sh, in the VM) and the libFuzzer
-# harnesses of fuzz/ (FUZZ_SECONDS per harness, default 30 here, one
-# harness per core). Then the same for each backport in BACKPORTS
-# (default: 6.12): its series checked (fresh, git am, checkpatch,
-# kernel-doc, every prefix builds), its kernel built and its kselftests
-# run; interop and KUnit stay on the primary base. BACKPORTS= skips them. Every stage is incremental, so a re-run after a change rebuilds
-# only what the change touches. The series check, KUnit and the fuzzers
-# run beside the two VM suites (see the lanes below; PARALLEL=0: one after
-# the other).
+# kernel-doc, every prefix builds), run the net/quic kselftests
+# (virtme-ng), the KUnit suites (in the same VM's kernel, scripts/kunit.sh;
+# KUNIT_ARCH=um runs them on UML instead), the interop suite against
+# Debian's ngtcp2 examples (scripts/interop.sh, in the VM) and the
+# libFuzzer harnesses of fuzz/ (FUZZ_SECONDS per harness, default 30
+# here, one harness per core). Then the same for each backport in
+# BACKPORTS (default: 6.12): its series checked (fresh, git am,
+# checkpatch, kernel-doc, every prefix builds), its kernel built, its
+# kselftests and KUnit suites run; interop stays on the primary base.
+# BACKPORTS= skips them. Every stage is incremental, so a re-run after a
+# change rebuilds only what the change touches. The series checks and the
+# fuzzers run beside the VM suites (see the lanes below; PARALLEL=0: one
+# after the other).
 #
 # TEST_DEBUG=1 adds the kselftests and the interop suite on the debug
 # kernel (DEBUG=1, see lib.sh: KASAN, lockdep, kmemleak, ...), built in its own object
@@ -30,10 +32,10 @@ set -euo pipefail
 . "$(dirname "$0")/results.sh"
 
 BACKPORTS=${BACKPORTS-6.12}
-SUITES=(series kunit "kselftest$VARIANT" interop fuzz)
+SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" interop fuzz)
 [ -n "$VARIANT" ] && BACKPORTS=
 for b in $BACKPORTS; do
-	SUITES+=("series-$b" "kselftest-$b")
+	SUITES+=("series-$b" "kselftest-$b" "kunit-$b")
 done
 TEST_DEBUG=${TEST_DEBUG:-0}
 [ "$TEST_DEBUG" != 1 ] || [ -n "$VARIANT" ] || SUITES+=(kselftest-debug interop-debug)
@@ -73,8 +75,8 @@ for s in "${SUITES[@]}"; do
 done
 
 # Two lanes side by side. Under emulation the guest leaves part of the 2
-# cores idle, so the host's own suites (the series check and KUnit, mostly
-# compiling, then the fuzzers, bounded in time) run beside the VM at the
+# cores idle, so the host's own suites (the series checks, mostly
+# compiling, and the fuzzers, bounded in time) run beside the VM at the
 # lowest priority, taking what the guest leaves; the run is shorter by what
 # they took. The host lane's output goes to a log, printed when both lanes
 # are done. PARALLEL=0 runs everything one after the other.
@@ -95,7 +97,6 @@ build_backports() {
 host_lane() {
 	build_backports
 	CONFIGS_PREFIXES=${CONFIGS_PREFIXES:-last} stage check-series.sh || true
-	stage kunit.sh || true
 	FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
 	for b in $BACKPORTS; do
 		BACKPORT=$b stage check-series.sh || true
@@ -104,6 +105,7 @@ host_lane() {
 vm_lane() {
 	local b
 	stage run-kselftests.sh || true
+	stage kunit.sh || true
 	stage interop.sh || true
 	for b in $BACKPORTS; do
 		while [ ! -f "$(backport_ready "$b")" ]; do
@@ -111,11 +113,12 @@ vm_lane() {
 		done
 		[ "$(cat "$(backport_ready "$b")")" = 0 ] || continue
 		BACKPORT=$b stage run-kselftests.sh || true
+		BACKPORT=$b stage kunit.sh || true
 	done
 }
 if [ "${PARALLEL:-1}" = 1 ]; then
 	lane_log=$BUILD/host-lane.log
-	note "host lane (series check, KUnit, fuzzers) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
+	note "host lane (series checks, fuzzers) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
 	# A process group of its own (set -m), so that an interrupted run
 	# stops the whole lane: a background job ignores the terminal's ^C.
 	set -m
