@@ -516,8 +516,11 @@ struct quic_conn *quic_ulp_cid_find(struct quic_sock *qs, const u8 *id,
  */
 static inline struct quic_sock *quic_sk(struct sock *sk)
 {
-	return rcu_dereference_protected(__sk_user_data(sk),
-					 lockdep_sock_is_held(sk));
+	void *data = rcu_dereference_protected(__sk_user_data(sk),
+					       lockdep_sock_is_held(sk));
+
+	/* (no flag is ever set: the ULP owns sk_user_data exclusively) */
+	return (struct quic_sock *)((uintptr_t)data & SK_USER_DATA_PTRMASK);
 }
 
 /* sockopt.c */

@@ -452,8 +452,11 @@ static void quic_rx_finish(struct quic_rx *rx, struct quic_rx_verdict *v)
 		return;
 	if (rx->out < rx->len) {
 		v->reason = SKB_DROP_REASON_NOMEM;
-		if (pskb_trim(skb, rx->out))
+		if (pskb_trim(skb, rx->out)) {
+			/* The packets it kept are lost with it */
+			quic_rx_count_drops(rx->sk, skb, rx->nkept);
 			return;
+		}
 		if (skb_is_gso(skb))
 			skb_shinfo(skb)->gso_segs = rx->nkept;
 	}
@@ -582,7 +585,11 @@ int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 	struct quic_crypt *c;
 	struct quic_rx *rx;
 
-	if (!qs || !READ_ONCE(qs->rx_lens) || !skb->len)
+	/* Payload the CPU cannot read (device memory) is the
+	 * application's to handle: no ULP reads or writes it.
+	 */
+	if (!qs || !READ_ONCE(qs->rx_lens) || !skb->len ||
+	    !skb_frags_readable(skb))
 		return deliver(sk, skb);
 	seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : skb->len;
 	if (!seg_size || !quic_rx_has_short_hdr(skb, seg_size))
@@ -598,7 +605,7 @@ int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 	}
 	if (quic_rx_over_budget(sk, qs)) {
 		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_ASYNC_DROPS);
-		quic_rx_count_drops(sk, skb, 1);
+		quic_rx_count_drops(sk, skb, DIV_ROUND_UP(skb->len, seg_size));
 		sk_skb_reason_drop(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
 		return -1;
 	}

@@ -26,6 +26,15 @@
  *     old kernel copied every cloned skb, which this allows the new one
  *     to avoid, but not by writing into data it shares.)
  *
+ * Review of the 7.3 port: a datagram sent through a PACKET_TX_RING
+ *     carries the ring's pages, which the sender can read and rewrite
+ *     while the receiver holds them: the kernel must not decrypt into
+ *     them (it would hand that sender the plaintext and let it change
+ *     what the application reads as authenticated). Both bases mark
+ *     such skbs zerocopy (SKBFL_ZEROCOPY_FRAG), which makes the
+ *     receive path copy them before any protocol sees them, and the
+ *     ULP copies shared or zerocopy data itself besides.
+ *
  * (Finding 15, drops and auth_failures, is tested in quic_rx; the
  * extensible QUIC_ULP_CONN_INFO in quic_ulp.)
  */
@@ -40,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/ethtool.h>
@@ -610,6 +620,148 @@ TEST_F(gso, tap_sees_ciphertext)
 	}
 	EXPECT_GT(frames, 0);
 	close(tap);
+}
+
+/* The Internet checksum of @len bytes, added to @sum */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/*
+ * An Ethernet frame for the loopback, from @src to @dst (@dst also gives
+ * the family and the port) carrying @len bytes of @payload over UDP, with
+ * its checksums; returns the frame's length.
+ */
+static size_t lo_frame(uint8_t *f, const struct sockaddr_storage *dst,
+		       uint16_t sport, const uint8_t *payload, size_t len)
+{
+	bool v4 = dst->ss_family == AF_INET;
+	size_t ip_len = v4 ? 20 : 40, udp_len = 8 + len;
+	uint8_t *ip = f + ETH_HLEN, *udp = ip + ip_len;
+	const uint8_t *addr;
+	size_t addr_len;
+	uint32_t sum;
+
+	memset(f, 0, ETH_HLEN + ip_len + 8);	/* the loopback's MACs are 0 */
+	put16(f + 12, v4 ? ETH_P_IP : ETH_P_IPV6);
+	if (v4) {
+		const struct sockaddr_in *sin = (const void *)dst;
+
+		ip[0] = 0x45;
+		put16(ip + 2, ip_len + udp_len);
+		ip[8] = 64;
+		ip[9] = IPPROTO_UDP;
+		memcpy(ip + 12, &sin->sin_addr, 4);
+		memcpy(ip + 16, &sin->sin_addr, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		memcpy(udp + 2, &sin->sin_port, 2);
+		addr = ip + 12;
+		addr_len = 8;
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)dst;
+
+		ip[0] = 0x60;
+		put16(ip + 4, udp_len);
+		ip[6] = IPPROTO_UDP;
+		ip[7] = 64;
+		memcpy(ip + 8, &sin6->sin6_addr, 16);
+		memcpy(ip + 24, &sin6->sin6_addr, 16);
+		memcpy(udp + 2, &sin6->sin6_port, 2);
+		addr = ip + 8;
+		addr_len = 32;
+	}
+	put16(udp, sport);
+	put16(udp + 4, udp_len);
+	memcpy(udp + 8, payload, len);
+	/* Pseudo-header (addresses, protocol, length), then the datagram */
+	sum = csum_add(0, addr, addr_len) + IPPROTO_UDP + udp_len;
+	sum = csum_add(sum, udp, udp_len);
+	sum = csum_fold(sum);
+	put16(udp + 6, sum ? sum : 0xffff);	/* 0 would mean none */
+	return ETH_HLEN + ip_len + udp_len;
+}
+
+/* Review of the 7.3 port: a datagram that arrives in a PACKET_TX_RING's
+ * pages is decrypted for the application, and the ring still holds what
+ * its sender put there
+ */
+TEST_F(gso, tx_ring_pages_untouched)
+{
+	struct gso_test *t = &self->t;
+	const size_t ring_len = 2 * 4096;
+	struct tpacket_req req = {
+		.tp_block_size = ring_len, .tp_block_nr = 1,
+		.tp_frame_size = ring_len, .tp_frame_nr = 1,
+	};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, version = TPACKET_V2;
+	struct tpacket2_hdr *hdr;
+	uint8_t *ring, *frame;
+	size_t len, quic_off;
+	struct got g;
+
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		SKIP(return, "no AF_PACKET: %s", strerror(errno));
+	ASSERT_EQ(setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version,
+			     sizeof(version)), 0);
+	ASSERT_EQ(setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req,
+			     sizeof(req)), 0);
+	ring = mmap(NULL, ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(ring, MAP_FAILED);
+	/* Bound to no protocol: the socket sends, and does not receive,
+	 * so the receive path gets the skb unshared, as from any sender
+	 */
+	sll.sll_ifindex = if_nametoindex("lo");
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	/* From outside the stack, 127.0.0.1 to itself is a martian */
+	ASSERT_EQ(quic_sysctl_set("net/ipv4/conf/lo/route_localnet", 1), 0);
+	ASSERT_EQ(quic_sysctl_set("net/ipv4/conf/lo/accept_local", 1), 0);
+	attach(_metadata, t);
+
+	/* Packet 0, as a peer sent it: the link header goes to the skb's
+	 * head, the rest stays in the ring's page
+	 */
+	hdr = (struct tpacket2_hdr *)ring;
+	frame = ring + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll);
+	len = lo_frame(frame, &t->ulp_addr, 4433, t->wire, SEG);
+	quic_off = len - SEG;
+	hdr->tp_len = len;
+	__atomic_store_n(&hdr->tp_status, TP_STATUS_SEND_REQUEST,
+			 __ATOMIC_RELEASE);
+	ASSERT_EQ(send(fd, NULL, 0, 0), (ssize_t)len);
+
+	receive(_metadata, t->ulp, t->buf, &g, 0);
+	ASSERT_EQ(g.len, SEG);
+	ASSERT_EQ(g.nrec, 1);
+	EXPECT_EQ(g.rec[0].status, QUIC_ULP_RX_DECRYPTED);
+	EXPECT_EQ(g.rec[0].pn, 0U);
+	EXPECT_EQ(memcmp(t->buf, t->plain, SEG - QUIC_ULP_TAG_LEN), 0);
+	EXPECT_EQ(memcmp(frame + quic_off, t->wire, SEG), 0)
+		TH_LOG("the kernel wrote into the sender's ring");
+
+	munmap(ring, ring_len);
+	close(fd);
 }
 
 int main(int argc, char **argv)
