@@ -63,6 +63,11 @@ prerequisite() {	# script
 	note "stage ${1%.sh}: $(($(date +%s) - t0)) s"
 }
 
+# The file that says a backport's kernel is built (0) or failed
+backport_ready() {	# backport
+	echo "$BUILD/backport-$1.ready"
+}
+
 start=$(date +%s)
 for b in $BACKPORTS; do
 	rm -f "$(backport_ready "$b")"
@@ -83,9 +88,6 @@ done
 # A backport's kernel is built first in the host lane, so that the VM lane
 # finds it ready when the primary's suites are done; a marker file says it
 # is (or that it failed: its kselftests then count as not run).
-backport_ready() {	# backport
-	echo "$BUILD/backport-$1.ready"
-}
 build_backports() {
 	local b rc
 	for b in $BACKPORTS; do
@@ -112,7 +114,12 @@ vm_lane() {
 			sleep 10
 		done
 		[ "$(cat "$(backport_ready "$b")")" = 0 ] || continue
-		BACKPORT=$b stage run-kselftests.sh || true
+		# The test programs are the same on every base and the
+		# primary's run has them under ASan and UBSan: here they check
+		# the backport's kernel, built plain (KSFT_SANITIZE_BACKPORT=1
+		# sanitizes them again).
+		BACKPORT=$b KSFT_SANITIZE=${KSFT_SANITIZE_BACKPORT:-0} \
+			stage run-kselftests.sh || true
 		BACKPORT=$b stage kunit.sh || true
 	done
 }

@@ -25,6 +25,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
+#include <linux/version.h>
 
 static unsigned int budget_ms = 300;
 module_param(budget_ms, uint, 0444);
@@ -58,7 +59,11 @@ struct ctx {
 	struct aead_request *req;
 	struct crypto_wait wait;
 	struct scatterlist sg;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+	struct aes_enckey aes;		/* 7.x: encryption round keys only */
+#else
 	struct crypto_aes_ctx aes;
+#endif
 	struct crypto_cipher *cipher;
 	u32 chacha_key[CHACHA_KEY_SIZE / sizeof(u32)];
 	u8 iv[IV_LEN];
@@ -79,7 +84,11 @@ static int aead_op(struct ctx *c, bool seal)
 static int once(struct ctx *c, enum op op)
 {
 	u8 block[CHACHA_BLOCK_SIZE];
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	struct chacha_state state;	/* the ChaCha library's since 6.17 */
+#else
 	u32 state[CHACHA_STATE_WORDS];
+#endif
 	const u8 *sample = c->buf + 1 + 8 + 4;
 
 	switch (op) {
@@ -93,8 +102,13 @@ static int once(struct ctx *c, enum op op)
 		return aead_op(c, false);
 	case OP_HP:
 		if (c->s->chacha_hp) {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+			chacha_init(&state, c->chacha_key, sample);
+			chacha20_block(&state, block);
+#else
 			chacha_init_generic(state, c->chacha_key, sample);
 			chacha20_block(state, block);
+#endif
 		} else {
 			aes_encrypt(&c->aes, block, sample);
 		}
@@ -167,7 +181,11 @@ static int setup(struct ctx *c)
 		for (i = 0; i < ARRAY_SIZE(c->chacha_key); i++)
 			c->chacha_key[i] = get_unaligned_le32(key + 4 * i);
 	} else {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+		err = aes_prepareenckey(&c->aes, key, c->s->key_len);
+#else
 		err = aes_expandkey(&c->aes, key, c->s->key_len);
+#endif
 		c->cipher = crypto_alloc_cipher("aes", 0, 0);
 		if (IS_ERR(c->cipher))
 			c->cipher = NULL;
@@ -236,4 +254,8 @@ module_init(quic_aead_bench_init);
 module_exit(quic_aead_bench_exit);
 MODULE_DESCRIPTION("Raw AEAD and header protection cost of QUIC packets");
 MODULE_LICENSE("GPL");
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("CRYPTO_INTERNAL");
+#else
 MODULE_IMPORT_NS(CRYPTO_INTERNAL);
+#endif
