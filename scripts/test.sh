@@ -87,7 +87,8 @@ done
 # are done. PARALLEL=0 runs everything one after the other.
 # A backport's kernel is built first in the host lane, so that the VM lane
 # finds it ready when the primary's suites are done; a marker file says it
-# is (or that it failed: its kselftests then count as not run).
+# is (or that it failed: its kselftests then count as not run). The VM
+# lane then runs the backport's kselftests, KUnit suites and series check.
 build_backports() {
 	local b rc
 	for b in $BACKPORTS; do
@@ -100,9 +101,6 @@ host_lane() {
 	build_backports
 	CONFIGS_PREFIXES=${CONFIGS_PREFIXES:-last} stage check-series.sh || true
 	FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
-	for b in $BACKPORTS; do
-		BACKPORT=$b stage check-series.sh || true
-	done
 }
 vm_lane() {
 	local b
@@ -113,7 +111,14 @@ vm_lane() {
 		while [ ! -f "$(backport_ready "$b")" ]; do
 			sleep 10
 		done
-		[ "$(cat "$(backport_ready "$b")")" = 0 ] || continue
+		# The backport's series check runs here, once the VM is done
+		# with the primary: beside the primary's series check in the
+		# host lane rather than after it (both are mostly one compiler
+		# or checkpatch at a time).
+		if [ "$(cat "$(backport_ready "$b")")" != 0 ]; then
+			BACKPORT=$b stage check-series.sh || true
+			continue
+		fi
 		# The test programs are the same on every base and the
 		# primary's run has them under ASan and UBSan: here they check
 		# the backport's kernel, built plain (KSFT_SANITIZE_BACKPORT=1
@@ -121,6 +126,7 @@ vm_lane() {
 		BACKPORT=$b KSFT_SANITIZE=${KSFT_SANITIZE_BACKPORT:-0} \
 			stage run-kselftests.sh || true
 		BACKPORT=$b stage kunit.sh || true
+		BACKPORT=$b stage check-series.sh || true
 	done
 }
 if [ "${PARALLEL:-1}" = 1 ]; then
