@@ -31,9 +31,9 @@
  *     while the receiver holds them: the kernel must not decrypt into
  *     them (it would hand that sender the plaintext and let it change
  *     what the application reads as authenticated). Both bases mark
- *     such skbs zerocopy (SKBFL_ZEROCOPY_FRAG), which makes the
- *     receive path copy them before any protocol sees them, and the
- *     ULP copies shared or zerocopy data itself besides.
+ *     such skbs zerocopy (SKBFL_ZEROCOPY_FRAG), which makes local
+ *     delivery copy them before UDP sees them (skb_orphan_frags_rx()),
+ *     and the ULP copies shared or zerocopy data itself besides.
  *
  * (Finding 15, drops and auth_failures, is tested in quic_rx; the
  * extensible QUIC_ULP_CONN_INFO in quic_ulp.)
