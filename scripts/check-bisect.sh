@@ -174,6 +174,11 @@ build_kernel() {	# build-log
 		[ -f "$BOBJ/net/quic/quic_ulp.mod" ] || { echo "no quic_ulp.mod"; return 1; }
 		mapfile -t objs <"$BOBJ/net/quic/quic_ulp.mod"
 	fi
+	# (the KUnit suites, from their patch on)
+	if grep -q quic_ulp_kunit "$WT/net/quic/Makefile" 2>/dev/null &&
+	   [ -f "$BOBJ/net/quic/quic_ulp_kunit.mod" ]; then
+		mapfile -t -O "${#objs[@]}" objs <"$BOBJ/net/quic/quic_ulp_kunit.mod"
+	fi
 	objs+=(net/ipv4/udp.o net/ipv6/udp.o)
 	[ -f "$WT/net/ipv4/udp_ulp.c" ] && objs+=(net/ipv4/udp_ulp.o)
 	objs=("${objs[@]/%.o/.s}")
@@ -197,11 +202,14 @@ build_selftests() {	# build-log
 			TARGETS=net/quic -j"$JOBS" >>"$slog" 2>&1; then
 		echo "the net/quic selftests do not build:"
 		grep -E 'error|Error' "$slog" | head -n 20
+		rm -rf "$BOBJ/kselftest/net/quic"
 		return 1
 	fi
 	if grep -q 'warning:' "$slog"; then
 		echo "warnings in the net/quic selftests:"
 		grep 'warning:' "$slog" | sort -u
+		# built from scratch next time, so that the warning shows again
+		rm -rf "$BOBJ/kselftest/net/quic"
 		return 1
 	fi
 }
@@ -216,6 +224,9 @@ check_built_in() {	# build-log
 		echo "CONFIG_QUIC_ULP=y does not survive olddefconfig"
 		return 1
 	fi
+	# Compiled again (ccache hits), so that a warning shows every time,
+	# whatever the object directory already held
+	rm -f "$BOBJ"/net/quic/*.o "$BOBJ/net/ipv4/udp_ulp.o"
 	if ! kmake "$BOBJ" W=1 C=2 net/quic/ net/ipv4/udp_ulp.o >"$blog" 2>&1; then
 		echo "built-in build failed:"
 		grep -E 'error|Error' "$blog" | head -n 20
@@ -240,6 +251,7 @@ check_prefix() {	# commit last
 		build_kernel "$blog" || kernel_ok=0
 	else
 		echo "kernel sources as in the prefix before: not built again"
+		[ "$kernel_ok" = 1 ] || echo "and the kernel failed at the prefix before"
 	fi
 	[ "$kernel_ok" = 1 ] || found=1
 	if touches_selftests "$c"; then

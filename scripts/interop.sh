@@ -24,10 +24,11 @@
 #             the kernel went through at least KU_MIN (3) generations both
 #             ways: phase 0, 1, 0, 1, each of its key slots used in both
 #             phases (KU_MIN_CLIENT, 1, where our endpoint is the
-#             downloading client: see there). How many more there are is ngtcp2's pacing (one
-#             update per 3 PTOs after the last was confirmed), which under
-#             emulation ranged from 4 to 31 per 100 MiB; that every one of
-#             them was followed is the crypto check's
+#             downloading client: see there). How many more there are is
+#             ngtcp2's pacing (one update per 3 PTOs after the last was
+#             confirmed), which under emulation ranged from 2 to 31 per
+#             100 MiB; that every one of them was followed is the crypto
+#             check's
 #   crypto    userspace-example/wirecheck.py, given our endpoint's TLS key
 #             log, authenticates every 1-RTT packet it sent on the wire
 #             through all key generations (as many as the kernel
