@@ -116,21 +116,19 @@ vm_lane() {
 			sleep 10
 		done
 		[ -f "$(backport_ready "$b")" ] || continue
-		# The backport's series check runs here, once the VM is done
-		# with the primary: beside the primary's series check in the
-		# host lane rather than after it (both are mostly one compiler
-		# or checkpatch at a time).
-		if [ "$(cat "$(backport_ready "$b")")" != 0 ]; then
-			BACKPORT=$b stage check-series.sh || true
-			continue
-		fi
 		# The test programs are the same on every base and the
 		# primary's run has them under ASan and UBSan: here they check
 		# the backport's kernel, built plain (KSFT_SANITIZE_BACKPORT=1
 		# sanitizes them again).
-		BACKPORT=$b KSFT_SANITIZE=${KSFT_SANITIZE_BACKPORT:-0} \
-			stage run-kselftests.sh || true
-		BACKPORT=$b stage kunit.sh || true
+		if [ "$(cat "$(backport_ready "$b")")" = 0 ]; then
+			BACKPORT=$b KSFT_SANITIZE=${KSFT_SANITIZE_BACKPORT:-0} \
+				stage run-kselftests.sh || true
+			BACKPORT=$b stage kunit.sh || true
+		fi
+		# The backport's series check runs here, once the VM is done
+		# with the primary: beside the primary's series check in the
+		# host lane rather than after it (both are mostly one compiler
+		# or checkpatch at a time).
 		BACKPORT=$b stage check-series.sh || true
 	done
 }
