@@ -66,7 +66,7 @@ make -s -C "$SRC" O="$OBJ" headers >"$OUTB/build.log" 2>&1 ||
 make -s -C "$TOP/bench" OUT="$OUTB" OBJ="$OBJ" >>"$OUTB/build.log" 2>&1 ||
 	die "building bench/ failed; see $OUTB/build.log"
 rm -rf "$OUTB/qo"
-if ! make -s -C "$TOP/userspace-example" BUILD="$OUTB/qo" >"$OUTB/qo-build.log" 2>&1; then
+if ! make -s -C "$TOP/userspace-example" OUT="$OUTB/qo" >"$OUTB/qo-build.log" 2>&1; then
 	note "bench: userspace-example does not build (see $OUTB/qo-build.log): end to end is TODO"
 	rm -rf "$OUTB/qo"
 fi
