@@ -329,6 +329,17 @@ bool quic_ulp_conn_is_reset(struct quic_conn *conn, const u8 *tail)
 	return match;
 }
 
+/* A received datagram's later segments may reuse the answer of an earlier
+ * lookup while this stays the same
+ */
+static void quic_rx_cid_changed(struct quic_sock *qs)
+{
+	/* Pairs with the receive path's acquire: a reader that sees the new
+	 * value sees the change to the table too
+	 */
+	smp_store_release(&qs->rx_cid_seq, qs->rx_cid_seq + 1);
+}
+
 /* Remove an ID; @tokens: rebuild the connection's tokens without it */
 static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid,
 			    bool tokens)
@@ -342,6 +353,7 @@ static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid,
 		if (!--*count)
 			WRITE_ONCE(qs->rx_lens,
 				   qs->rx_lens & ~BIT(cid->key.len));
+		quic_rx_cid_changed(qs);
 	}
 	list_del(&cid->conn_node);
 	/* Out of memory: forget all tokens rather than keep this one */
@@ -380,6 +392,7 @@ static int quic_rx_cid_insert(struct quic_sock *qs, struct quic_cid_entry *cid)
 		quic_cid_tree_insert(qs, cid);
 	qs->len_count[key->len]++;
 	WRITE_ONCE(qs->rx_lens, qs->rx_lens | BIT(key->len));
+	quic_rx_cid_changed(qs);
 	return 0;
 }
 

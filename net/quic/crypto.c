@@ -288,17 +288,18 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_mask);
 void quic_ulp_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm)
 {
 	u8 *n = nonce;
-	int i;
 
+	BUILD_BUG_ON(QUIC_IV_LEN < 8);
 	if (ccm) {
 		/* flags byte: L' = 15 - nonce length - 1 */
 		nonce[0] = 15 - QUIC_IV_LEN - 1;
 		memset(nonce + 1 + QUIC_IV_LEN, 0, 16 - 1 - QUIC_IV_LEN);
 		n = nonce + 1;
 	}
-	memcpy(n, iv, QUIC_IV_LEN);
-	for (i = 0; i < 8; i++)
-		n[QUIC_IV_LEN - 1 - i] ^= pn >> (8 * i);
+	/* The packet number, left-padded to the IV's length, XORed in */
+	memcpy(n, iv, QUIC_IV_LEN - 8);
+	put_unaligned_be64(get_unaligned_be64(iv + QUIC_IV_LEN - 8) ^ pn,
+			   n + QUIC_IV_LEN - 8);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_nonce);
 
@@ -311,6 +312,25 @@ struct quic_pcpu {
 static DEFINE_PER_CPU(struct quic_pcpu, quic_pcpu) = {
 	.bh_lock = INIT_LOCAL_LOCK(bh_lock),
 };
+
+/**
+ * quic_ulp_crypt_alloc() - a new request block
+ * @gfp: allocation flags
+ *
+ * Its scatterlist is initialised here, once: quic_ulp_crypt_prepare()
+ * relies on it.
+ *
+ * Return: the block, or NULL.
+ */
+struct quic_crypt *quic_ulp_crypt_alloc(gfp_t gfp)
+{
+	struct quic_crypt *c = kzalloc_obj(*c, gfp);
+
+	if (c)
+		sg_init_table(c->sg, ARRAY_SIZE(c->sg));
+	return c;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt_alloc);
 
 /**
  * quic_ulp_crypt_get() - this CPU's AEAD request block
@@ -328,7 +348,7 @@ struct quic_crypt *quic_ulp_crypt_get(void)
 	local_lock_nested_bh(&quic_pcpu.bh_lock);
 	c = __this_cpu_read(quic_pcpu.crypt);
 	if (unlikely(!c)) {
-		c = kzalloc_obj(*c, GFP_ATOMIC);
+		c = quic_ulp_crypt_alloc(GFP_ATOMIC);
 		__this_cpu_write(quic_pcpu.crypt, c);
 	}
 	if (unlikely(!c))
@@ -412,9 +432,126 @@ int quic_ulp_skb_make_writable(struct sk_buff *skb)
 	return skb_cow_data(skb, 0, &trailer) < 0 ? -ENOMEM : 0;
 }
 
+/* Where @len bytes at @off of @skb lie contiguous and addressable in the
+ * linear part or in one page fragment, else NULL. A highmem page may not
+ * be mapped, and a fragment of several highmem pages is not contiguous in
+ * any mapping: those bytes are copied instead. So are bytes in the
+ * frag_list, which a sent packet never has and GRO rarely builds.
+ */
+static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
+			   unsigned int len)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int start = skb_headlen(skb), end, i;
+	const skb_frag_t *frag;
+	struct page *page;
+
+	if (off + len <= start)
+		return skb->data + off;
+	if (off < start || !skb_frags_readable(skb))
+		return NULL;
+	for (i = 0; i < shinfo->nr_frags; i++, start = end) {
+		frag = &shinfo->frags[i];
+		end = start + skb_frag_size(frag);
+		if (off >= end)
+			continue;
+		if (off + len > end)
+			return NULL;
+		page = skb_frag_page(frag);
+		if (!page || PageHighMem(page))
+			return NULL;
+		return (u8 *)skb_frag_address(frag) + (off - start);
+	}
+	return NULL;
+}
+
+/**
+ * quic_ulp_skb_peek() - read @len bytes of a datagram, in place when possible
+ * @skb: the datagram
+ * @off: where they start
+ * @len: how many, at most the size of @buf
+ * @buf: where they are copied when they are not contiguous in @skb
+ *
+ * The data path reads a packet's header and sample this way: most packets
+ * have them in one piece of the skb, and a pointer into it saves copying
+ * them out. Like skb_header_pointer(), for fragments too.
+ *
+ * Context: any.
+ * Return: a pointer into @skb or to @buf, or NULL when @skb is shorter or
+ * the bytes are in memory the CPU may not read.
+ */
+const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
+			    unsigned int len, u8 *buf)
+{
+	const u8 *p = quic_skb_locate(skb, off, len);
+
+	if (p)
+		return p;
+	return skb_copy_bits(skb, off, buf, len) ? NULL : buf;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
+
+/**
+ * quic_ulp_skb_access() - @len bytes of a datagram to rewrite, in place when
+ *	possible
+ * @skb: the datagram, whose data is its own to write (not cloned, no
+ *	shared fragment)
+ * @off: where they start
+ * @len: how many, at most the size of @buf
+ * @buf: where they are copied when they are not contiguous in @skb
+ *
+ * What the caller changes is in the datagram once quic_ulp_skb_write()
+ * has written it back, which costs nothing when the pointer is into @skb.
+ *
+ * Context: any.
+ * Return: a pointer into @skb or to @buf, or NULL as quic_ulp_skb_peek().
+ */
+u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
+			unsigned int len, u8 *buf)
+{
+	u8 *p;
+
+	DEBUG_NET_WARN_ON_ONCE(skb_cloned(skb) || skb_has_shared_frag(skb));
+	p = quic_skb_locate(skb, off, len);
+	if (p)
+		return p;
+	return skb_copy_bits(skb, off, buf, len) ? NULL : buf;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
+
+/**
+ * quic_ulp_skb_write() - write @len bytes into a datagram
+ * @skb: the datagram, whose data is its own to write: a sent one the send
+ *	path checked, a received one after quic_ulp_skb_make_writable()
+ * @off: where they go
+ * @src: the bytes. When quic_ulp_skb_access() returned a pointer into
+ *	@skb for @off and at least @len bytes, they are already there: a
+ *	shorter run from the same offset lies in the same piece of @skb.
+ * @len: how many
+ *
+ * Context: any.
+ * Return: 0, or -EFAULT when @skb is shorter.
+ */
+int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
+		       unsigned int len)
+{
+	u8 *p = quic_skb_locate(skb, off, len);
+
+	/* No check of the shared-fragment flag here, unlike in
+	 * quic_ulp_skb_access(): skb_cow_data() leaves it set on a received
+	 * head whose fragments it made private
+	 */
+	if (!p)
+		return skb_store_bits(skb, off, src, len);
+	if (p != src)
+		memcpy(p, src, len);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);
+
 /**
  * quic_ulp_crypt_prepare() - get a request and scatterlist ready for a packet
- * @c: the request block
+ * @c: the request block, from quic_ulp_crypt_alloc()
  * @skb: the datagram, writable
  * @off: offset of the packet
  * @len: its length, tag included
@@ -441,8 +578,18 @@ int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 		if (!c->req)
 			return -ENOMEM;
 	}
-	sg_init_table(c->sg, ARRAY_SIZE(c->sg));
+	/* Only the end mark of the last packet needs undoing, not the whole
+	 * table: filling an entry keeps its marks, and that one would cut
+	 * this packet's list short. Initialising all QUIC_MAX_SG entries for
+	 * every packet cost more than the rest of this function. The mark
+	 * on the table's last entry is skb_to_sgvec()'s only bound, so it is
+	 * put back whichever entry the last packet ended on.
+	 */
+	if (c->nsg)
+		sg_unmark_end(&c->sg[c->nsg - 1]);
+	sg_mark_end(&c->sg[ARRAY_SIZE(c->sg) - 1]);
 	n = skb_to_sgvec(skb, c->sg, off, len);
+	c->nsg = max(n, 0);
 	return n < 0 ? n : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt_prepare);

@@ -3,7 +3,8 @@
  * KUnit tests of QUIC packet protection against the test vectors of
  * RFC 9001, Appendix A: key derivation (A.1), header protection masks
  * (A.2, A.5) and a ChaCha20-Poly1305 short-header packet, byte for byte
- * (A.5), with its next-generation secret.
+ * (A.5), with its next-generation secret; and the skb and scatterlist
+ * plumbing of the data path around them.
  */
 
 #include <crypto/aes.h>
@@ -192,7 +193,7 @@ static int a5_aead(struct kunit *test, struct sk_buff *skb,
 		   const struct quic_conn *conn, const struct quic_gen *gen,
 		   bool seal)
 {
-	struct quic_crypt *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct quic_crypt *c = quic_ulp_crypt_alloc(GFP_KERNEL);
 	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
@@ -271,6 +272,17 @@ static void quic_test_nonce(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
 
 	quic_ulp_nonce(nonce, iv, A5_PN, true);
+	KUNIT_EXPECT_EQ(test, nonce[0], 2);
+	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
+	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
+
+	/* The largest packet number reaches all eight low bytes of the IV,
+	 * and only those
+	 */
+	quic_ulp_nonce(nonce, iv, QUIC_ULP_MAX_PN, false);
+	unhex(test, want, "e0459b344b422f1bb5be3ebb");
+	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
+	quic_ulp_nonce(nonce, iv, QUIC_ULP_MAX_PN, true);
 	KUNIT_EXPECT_EQ(test, nonce[0], 2);
 	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
 	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
@@ -398,6 +410,245 @@ static void quic_test_ciphers(struct kunit *test)
 			2965820);
 }
 
+/* 8 bytes in the linear part, then 100 at offset 10 of a page and 100 at
+ * offset 0 of another: bytes 0 to 207, byte i holding i
+ */
+static struct sk_buff *frag_skb(struct kunit *test)
+{
+	struct sk_buff *skb = alloc_skb(64, GFP_KERNEL);
+	unsigned int i, f;
+	u8 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	p = skb_put(skb, 8);
+	for (i = 0; i < 8; i++)
+		p[i] = i;
+	for (f = 0; f < 2; f++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		p = (u8 *)page_address(page) + (f ? 0 : 10);
+		for (i = 0; i < 100; i++)
+			p[i] = 8 + 100 * f + i;
+		skb_fill_page_desc(skb, f, page, f ? 0 : 10, 100);
+		skb->len += 100;
+		skb->data_len += 100;
+		skb->truesize += PAGE_SIZE;
+	}
+	return skb;
+}
+
+/* Append @len bytes, byte i of the skb holding i, in a new frag_list
+ * member's linear part, after the other members
+ */
+static void add_frag_list(struct kunit *test, struct sk_buff *skb,
+			  unsigned int len)
+{
+	struct sk_buff *member = alloc_skb(len, GFP_KERNEL);
+	struct sk_buff **tail = &skb_shinfo(skb)->frag_list;
+	unsigned int i;
+	u8 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, member);
+	p = skb_put(member, len);
+	for (i = 0; i < len; i++)
+		p[i] = skb->len + i;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = member;
+	skb->len += len;
+	skb->data_len += len;
+	skb->truesize += member->truesize;
+}
+
+static void expect_bytes(struct kunit *test, const u8 *p, unsigned int from,
+			 unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		KUNIT_EXPECT_EQ(test, p[i], (u8)(from + i));
+}
+
+/* Header and sample bytes are read in place when they are in one piece,
+ * copied when they straddle two or are in the frag_list, and refused past
+ * the end
+ */
+static void quic_test_skb_peek(struct kunit *test)
+{
+	struct sk_buff *skb = frag_skb(test);
+	u8 *page0 = page_address(skb_frag_page(&skb_shinfo(skb)->frags[0]));
+	u8 buf[16];
+	const u8 *p;
+
+	p = quic_ulp_skb_peek(skb, 2, 4, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)skb->data + 2);
+	p = quic_ulp_skb_peek(skb, 20, 8, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)page0 + 10 + 12);
+	expect_bytes(test, p, 20, 8);
+	/* linear part and first fragment; first and second fragment */
+	p = quic_ulp_skb_peek(skb, 6, 4, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
+	expect_bytes(test, p, 6, 4);
+	p = quic_ulp_skb_peek(skb, 100, 16, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
+	expect_bytes(test, p, 100, 16);
+	p = quic_ulp_skb_peek(skb, 200, 8, buf);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	expect_bytes(test, p, 200, 8);
+	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 201, 8, buf));
+
+	/* 40 more bytes in the frag_list: read, but copied */
+	add_frag_list(test, skb, 40);
+	p = quic_ulp_skb_peek(skb, 210, 16, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
+	expect_bytes(test, p, 210, 16);
+	p = quic_ulp_skb_peek(skb, 200, 16, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
+	expect_bytes(test, p, 200, 16);
+	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 240, 16, buf));
+	kfree_skb(skb);
+}
+
+/* A fragment of a compound page is contiguous across its page boundary */
+static void quic_test_skb_peek_compound(struct kunit *test)
+{
+	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_COMP, 1);
+	u8 buf[16], *base;
+	const u8 *p;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	base = page_address(page);
+	for (i = 0; i < 2 * PAGE_SIZE; i++)
+		base[i] = i;
+	skb_fill_page_desc(skb, 0, page, 0, 2 * PAGE_SIZE);
+	skb->len = 2 * PAGE_SIZE;
+	skb->data_len = 2 * PAGE_SIZE;
+	skb->truesize += 2 * PAGE_SIZE;
+	p = quic_ulp_skb_peek(skb, PAGE_SIZE - 8, 16, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)base + PAGE_SIZE - 8);
+	expect_bytes(test, p, PAGE_SIZE - 8, 16);
+	kfree_skb(skb);
+}
+
+/* Writing back what was accessed in place is free; the rest lands where
+ * skb_store_bits() would put it
+ */
+static void quic_test_skb_write(struct kunit *test)
+{
+	struct sk_buff *skb = frag_skb(test);
+	u8 buf[16], src[16], out[18];
+	unsigned int i;
+	u8 *p;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = 0xa0 + i;
+	/* in place, modified through the pointer */
+	p = quic_ulp_skb_access(skb, 30, 4, buf);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_PTR_NE(test, p, (u8 *)buf);
+	p[0] ^= 0xff;
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 30, p, 4), 0);
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 29, out, 6), 0);
+	KUNIT_EXPECT_EQ(test, out[0], 29);
+	KUNIT_EXPECT_EQ(test, out[1], (u8)~30);
+	expect_bytes(test, out + 2, 31, 4);
+	/* copied out across the two fragments, changed, written back */
+	p = quic_ulp_skb_access(skb, 100, 16, buf);
+	KUNIT_EXPECT_PTR_EQ(test, p, (u8 *)buf);
+	memcpy(p, src, 16);
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 100, p, 16), 0);
+	/* and within the linear part */
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 1, src, 4), 0);
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 99, out, sizeof(out)), 0);
+	KUNIT_EXPECT_EQ(test, out[0], 99);
+	KUNIT_EXPECT_MEMEQ(test, out + 1, src, 16);
+	KUNIT_EXPECT_EQ(test, out[17], 116);
+	KUNIT_EXPECT_MEMEQ(test, skb->data + 1, src, 4);
+	KUNIT_EXPECT_EQ(test, skb->data[5], 5);
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 205, src, 4), -EFAULT);
+	kfree_skb(skb);
+}
+
+/* A datagram in exactly @pieces pieces, QUIC_MAX_SG - 1 < @pieces: the
+ * linear part, every page fragment, then frag_list members
+ */
+static struct sk_buff *pieces_skb(struct kunit *test, unsigned int pieces)
+{
+	struct sk_buff *skb = alloc_skb(16, GFP_KERNEL);
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned int f;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	skb_put_zero(skb, 16);
+	for (f = 0; f < MAX_SKB_FRAGS; f++) {
+		if (f)
+			get_page(page);
+		skb_fill_page_desc(skb, f, page, 16 * f, 16);
+		skb->len += 16;
+		skb->data_len += 16;
+	}
+	skb->truesize += PAGE_SIZE;
+	for (pieces -= 1 + MAX_SKB_FRAGS; pieces; pieces--)
+		add_frag_list(test, skb, 16);
+	return skb;
+}
+
+/* The request block's scatterlist is initialised once: a packet in three
+ * pieces after one in one piece still gets its three entries, and a packet
+ * that fills the table does not lift its bound for the next one
+ */
+static void quic_test_sg_reuse(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
+	struct quic_crypt *c = quic_ulp_crypt_alloc(GFP_KERNEL);
+	struct sk_buff *linear, *skb, *full, *over;
+	u8 canary[sizeof(c->nonce)];
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	linear = a5_skb(test, A5_PACKET);
+	skb = frag_skb(test);
+	full = pieces_skb(test, QUIC_MAX_SG);
+	over = pieces_skb(test, QUIC_MAX_SG + 1);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, linear, 0, linear->len,
+						     conn->tx.cur), 0);
+	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 1);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len,
+						     conn->tx.cur), 0);
+	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 3);
+	KUNIT_EXPECT_EQ(test, c->nsg, 3);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 20, 16,
+						     conn->tx.cur), 0);
+	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 1);
+
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, full, 0, full->len,
+						     conn->tx.cur), 0);
+	KUNIT_EXPECT_EQ(test, c->nsg, QUIC_MAX_SG);
+	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), QUIC_MAX_SG);
+	/* what follows the table in the block must stay as it is */
+	memset(c->nonce, 0xa5, sizeof(c->nonce));
+	memcpy(canary, c->nonce, sizeof(canary));
+	KUNIT_EXPECT_EQ(test, quic_ulp_crypt_prepare(c, over, 0, over->len,
+						     conn->tx.cur), -EMSGSIZE);
+	KUNIT_EXPECT_MEMEQ(test, c->nonce, canary, sizeof(canary));
+	KUNIT_EXPECT_EQ(test, quic_ulp_crypt_prepare(c, over, 0, over->len,
+						     conn->tx.cur), -EMSGSIZE);
+	KUNIT_EXPECT_MEMEQ(test, c->nonce, canary, sizeof(canary));
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, full, 0, full->len,
+						     conn->tx.cur), 0);
+	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), QUIC_MAX_SG);
+	quic_ulp_crypt_free(c);
+	kfree_skb(linear);
+	kfree_skb(skb);
+	kfree_skb(full);
+	kfree_skb(over);
+	test_conn_free(conn);
+}
+
 static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_a1_derivation),
 	KUNIT_CASE(quic_test_aes_hp_mask),
@@ -410,6 +661,10 @@ static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_rotate),
 	KUNIT_CASE(quic_test_v2_labels),
 	KUNIT_CASE(quic_test_ciphers),
+	KUNIT_CASE(quic_test_skb_peek),
+	KUNIT_CASE(quic_test_skb_peek_compound),
+	KUNIT_CASE(quic_test_skb_write),
+	KUNIT_CASE(quic_test_sg_reuse),
 	{}
 };
 

@@ -146,7 +146,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_tx_hdr_check);
 unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 				  u64 *truncated)
 {
-	unsigned int pn_len = (hdr[0] & QUIC_HDR_PN_LEN) + 1, i;
+	unsigned int pn_len = quic_ulp_hdr_pn_len(hdr[0]), i;
 
 	*truncated = 0;
 	for (i = 0; i < pn_len; i++)
@@ -192,7 +192,7 @@ unsigned int quic_ulp_hdr_unprotect(u8 *hdr, unsigned int pn_off, const u8 *mask
 				    u64 *truncated)
 {
 	/* The protected low bits of the first byte give the length */
-	unsigned int pn_len = ((hdr[0] ^ mask[0]) & QUIC_HDR_PN_LEN) + 1;
+	unsigned int pn_len = quic_ulp_hdr_pn_len(hdr[0] ^ mask[0]);
 
 	quic_ulp_hp_apply(hdr, pn_off, pn_len, mask);
 	return quic_ulp_hdr_read_pn(hdr, pn_off, truncated);

@@ -47,6 +47,12 @@ int quic_ulp_key_check(const struct quic_ulp_key *key, unsigned int secret_len);
 int quic_ulp_cid_check(const struct quic_ulp_cid *cid, bool add);
 int quic_ulp_tx_info_check(const struct quic_ulp_tx_info *info);
 
+/* The Packet Number Length field of a short header's unprotected first byte */
+static inline unsigned int quic_ulp_hdr_pn_len(u8 first)
+{
+	return (first & QUIC_HDR_PN_LEN) + 1;
+}
+
 bool quic_ulp_hdr_fits(unsigned int len, unsigned int cid_len);
 int quic_ulp_tx_hdr_check(const u8 *hdr, unsigned int len,
 			  const struct quic_ulp_tx_info *info);

@@ -256,6 +256,7 @@ struct quic_cid_entry {
  * @conns: connections by handle
  * @nconns: number of connections
  * @rx_lens: bit n set when receive IDs of length n are registered
+ * @rx_cid_seq: changes whenever a receive ID is added or removed
  * @len_count: per length, how many receive IDs
  * @rx_async: bytes of received datagrams waiting for an asynchronous AEAD,
  *	counted against the socket's receive buffer
@@ -270,6 +271,7 @@ struct quic_sock {
 	struct xarray		conns;
 	u32			nconns;
 	u32			rx_lens;
+	u32			rx_cid_seq;
 	u32			len_count[QUIC_ULP_MAX_CID_LEN + 1];
 	atomic_t		rx_async;
 	struct rcu_work		free_work;
@@ -374,6 +376,22 @@ struct quic_rx_pkt {
 };
 
 /**
+ * struct quic_rx_last - the last connection a lookup found in a datagram
+ * @conn: the connection, held until the datagram is done
+ * @seq: the socket's @rx_cid_seq before that lookup
+ * @n: how many bytes of the packet after the first the lookup read
+ * @cid_len: the length of the ID it matched
+ * @id: those @n bytes
+ */
+struct quic_rx_last {
+	struct quic_conn	*conn;
+	u32			seq;
+	unsigned int		n;
+	unsigned int		cid_len;
+	u8			id[QUIC_ULP_MAX_CID_LEN];
+};
+
+/**
  * struct quic_rx - the state of one received datagram
  * @sk: the socket; held only while an AEAD is asynchronous (@sk_held)
  * @qs: its ULP state; held likewise
@@ -395,6 +413,7 @@ struct quic_rx_pkt {
  * @handoff: shares in handing the datagram to @work (quic_rx_handoff())
  * @async_err: result of the asynchronous AEAD
  * @pkt: the packet in flight
+ * @last: the connection of the last packet matched, for the next ones
  * @work: continues the datagram after an asynchronous AEAD
  */
 struct quic_rx {
@@ -417,6 +436,7 @@ struct quic_rx {
 	atomic_t		handoff;
 	int			async_err;
 	struct quic_rx_pkt	pkt;
+	struct quic_rx_last	last;
 	struct work_struct	work;
 };
 
@@ -425,6 +445,7 @@ struct quic_rx {
  * @req: the request, sized for the largest AEAD used so far
  * @req_size: its size
  * @sg: scatterlist over the packet
+ * @nsg: entries of @sg the last packet used, its end marked
  * @nonce: the nonce (or CCM counter block) of the packet
  * @wait: for a send whose AEAD completes asynchronously
  * @rx: the datagram being received, when one is
@@ -437,11 +458,13 @@ struct quic_crypt {
 	struct aead_request	*req;
 	unsigned int		req_size;
 	struct scatterlist	sg[QUIC_MAX_SG];
+	unsigned int		nsg;
 	u8			nonce[16];
 	struct crypto_wait	wait;
 	struct quic_rx		rx;
 };
 
+struct quic_crypt *quic_ulp_crypt_alloc(gfp_t gfp);
 struct quic_crypt *quic_ulp_crypt_get(void);
 void quic_ulp_crypt_put(void);
 void quic_ulp_crypt_detach(struct quic_crypt *c);
@@ -455,6 +478,12 @@ int quic_ulp_crypt(struct quic_crypt *c, unsigned int hdr_len,
 	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
 	       crypto_completion_t done, void *data);
 int quic_ulp_skb_make_writable(struct sk_buff *skb);
+const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
+			    unsigned int len, u8 *buf);
+u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
+			unsigned int len, u8 *buf);
+int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
+		       unsigned int len);
 
 /* keys.c: generations of keys, installation, selection and rotation */
 void quic_ulp_dir_init(struct quic_dir *dir, struct quic_conn *conn);

@@ -81,11 +81,13 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 static bool quic_rx_is_reset(struct quic_rx *rx)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
-	u8 tail[QUIC_RESET_TOKEN_LEN];
+	u8 buf[QUIC_RESET_TOKEN_LEN];
+	const u8 *tail;
 	bool reset;
 
-	if (skb_copy_bits(rx->skb, pkt->off + pkt->len - sizeof(tail), tail,
-			  sizeof(tail)))
+	tail = quic_ulp_skb_peek(rx->skb, pkt->off + pkt->len - sizeof(buf),
+				 sizeof(buf), buf);
+	if (!tail)
 		return false;
 	rcu_read_lock();
 	reset = quic_ulp_conn_is_reset(pkt->conn, tail);
@@ -146,23 +148,69 @@ static void quic_rx_report_limit(struct quic_rx *rx, struct quic_conn *conn)
 	spin_unlock_bh(&dir->lock);
 }
 
-/* Find the packet's connection; QUIC_RX_KEEP if it is not ours now */
-static int quic_rx_lookup(struct quic_rx *rx, unsigned int *cid_len)
+/* The connection of a packet whose bytes after the first are @id, @avail
+ * of them: held, NULL or an error pointer, as quic_ulp_cid_find() says.
+ *
+ * The segments of a datagram come from one address and port, and mostly
+ * are for one connection: a packet whose bytes are those the last
+ * successful lookup of the datagram read gets the same answer without a
+ * lookup, as long as no receive ID was added or removed since (a deleted
+ * connection's IDs are removed first). The answer is then exactly what
+ * the table would give.
+ */
+static struct quic_conn *quic_rx_find(struct quic_rx *rx, const u8 *id,
+				      unsigned int avail, unsigned int *cid_len)
+{
+	/* Pairs with the release in quic_rx_cid_changed() */
+	u32 seq = smp_load_acquire(&rx->qs->rx_cid_seq);
+	unsigned long lens = READ_ONCE(rx->qs->rx_lens);
+	struct quic_rx_last *last = &rx->last;
+	struct quic_conn *conn;
+	unsigned int n;
+
+	/* quic_ulp_cid_find() reads up to the longest length in use */
+	n = lens ? min_t(unsigned int, __fls(lens), avail) : 0;
+	conn = last->conn;
+	if (conn && last->seq == seq && last->n == n &&
+	    !memcmp(last->id, id, n) && !READ_ONCE(conn->dead)) {
+		refcount_inc(&conn->refcnt);
+		*cid_len = last->cid_len;
+		return conn;
+	}
+
+	rcu_read_lock();
+	conn = quic_ulp_cid_find(rx->qs, id, avail, &rx->saddr, rx->sport,
+				 cid_len);
+	rcu_read_unlock();
+	if (IS_ERR_OR_NULL(conn))
+		return conn;
+	if (last->conn)
+		quic_ulp_conn_put(last->conn);
+	refcount_inc(&conn->refcnt);
+	last->conn = conn;
+	last->seq = seq;
+	last->n = n;
+	last->cid_len = *cid_len;
+	memcpy(last->id, id, n);
+	return conn;
+}
+
+/* Find the connection of the packet that starts with @avail bytes at @p;
+ * QUIC_RX_KEEP if it is not ours now
+ */
+static int quic_rx_lookup(struct quic_rx *rx, const u8 *p, unsigned int avail,
+			  unsigned int *cid_len)
 {
 	struct quic_rx_pkt *pkt = &rx->pkt;
 	struct net *net = rx->qs->net;
 	struct quic_conn *conn;
-	unsigned int avail;
 
-	avail = min_t(unsigned int, pkt->len, sizeof(pkt->hdr));
-	if (!avail || skb_copy_bits(rx->skb, pkt->off, pkt->hdr, avail) ||
-	    pkt->hdr[0] & QUIC_HDR_LONG)
+	avail = min_t(unsigned int, avail, sizeof(pkt->hdr));
+	if (!avail || p[0] & QUIC_HDR_LONG)
 		return QUIC_RX_KEEP;
+	memcpy(pkt->hdr, p, avail);
 
-	rcu_read_lock();
-	conn = quic_ulp_cid_find(rx->qs, pkt->hdr + 1, avail - 1, &rx->saddr,
-				 rx->sport, cid_len);
-	rcu_read_unlock();
+	conn = quic_rx_find(rx, pkt->hdr + 1, avail - 1, cid_len);
 	if (IS_ERR_OR_NULL(conn)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_PASSTHROUGH);
 		return QUIC_RX_KEEP;
@@ -195,28 +243,36 @@ static int quic_rx_lookup(struct quic_rx *rx, unsigned int *cid_len)
 /* Look the packet at rx->in up and start its AEAD */
 static int quic_rx_start(struct quic_crypt *c)
 {
-	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
+	u8 buf[1 + QUIC_ULP_MAX_CID_LEN + QUIC_MIN_AFTER_PN_OFFSET];
 	struct quic_rx *rx = &c->rx;
 	struct quic_rx_pkt *pkt = &rx->pkt;
 	struct net *net = rx->qs->net;
-	unsigned int cid_len, pn_len;
+	unsigned int cid_len, pn_len, avail;
+	u8 mask[QUIC_HP_MASK_LEN];
 	struct quic_dir *dir;
+	const u8 *p;
 	u64 truncated;
 	int err;
 
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->off = rx->in;
 	pkt->len = min(rx->seg_size, rx->len - rx->in);
-	err = quic_rx_lookup(rx, &cid_len);
+	/* The header and the sample after it, in place if in one piece */
+	avail = min_t(unsigned int, pkt->len, sizeof(buf));
+	p = quic_ulp_skb_peek(rx->skb, pkt->off, avail, buf);
+	if (!p)
+		return QUIC_RX_KEEP;
+	err = quic_rx_lookup(rx, p, avail, &cid_len);
 	if (err)
 		return err;
 	dir = &pkt->conn->rx;
 
-	/* Header protection first: it hides the packet number length */
-	if (skb_copy_bits(rx->skb, pkt->off + 1 + cid_len + QUIC_PN_MAX_LEN,
-			  sample, sizeof(sample)))
-		return QUIC_RX_KEEP;
-	quic_ulp_hp_mask(&dir->hp, pkt->conn->cipher, sample, mask);
+	/* Header protection first: it hides the packet number length. The
+	 * lookup found the packet long enough for the sample (and @avail
+	 * covers it: quic_ulp_hdr_fits()).
+	 */
+	quic_ulp_hp_mask(&dir->hp, pkt->conn->cipher,
+			 p + 1 + cid_len + QUIC_PN_MAX_LEN, mask);
 	pn_len = quic_ulp_hdr_unprotect(pkt->hdr, 1 + cid_len, mask, &truncated);
 	memzero_explicit(mask, sizeof(mask));
 	pkt->hdr_len = 1 + cid_len + pn_len;
@@ -240,7 +296,7 @@ static int quic_rx_start(struct quic_crypt *c)
 		return QUIC_RX_KEEP;
 	}
 	/* The associated data is the unprotected header, in place */
-	err = skb_store_bits(rx->skb, pkt->off, pkt->hdr, pkt->hdr_len);
+	err = quic_ulp_skb_write(rx->skb, pkt->off, pkt->hdr, pkt->hdr_len);
 	if (err)
 		return err;
 	/* If it goes asynchronous: one share for the completion, one for
@@ -347,8 +403,9 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 
 	if (!result) {
 		quic_rx_authenticated(rx, &info);
-		if (skb_store_bits(rx->skb, pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
-				   &info, sizeof(info)))
+		if (quic_ulp_skb_write(rx->skb,
+				       pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
+				       (const u8 *)&info, sizeof(info)))
 			keep = false;
 		else
 			rx->decrypted |= BIT_ULL(rx->nkept);
@@ -436,11 +493,17 @@ struct quic_rx_verdict {
 	enum skb_drop_reason	reason;
 };
 
-/* Trim what was dropped and record what was decrypted */
+/* Let the last connection go, trim what was dropped and record what was
+ * decrypted
+ */
 static void quic_rx_finish(struct quic_rx *rx, struct quic_rx_verdict *v)
 {
 	struct sk_buff *skb = rx->skb;
 
+	if (rx->last.conn) {
+		quic_ulp_conn_put(rx->last.conn);
+		rx->last.conn = NULL;
+	}
 	v->sk = rx->sk;
 	v->skb = skb;
 	v->deliver = rx->deliver;
@@ -545,13 +608,15 @@ static void quic_rx_crypt_done(void *data, int err)
 static bool quic_rx_has_short_hdr(const struct sk_buff *skb,
 				  unsigned int seg_size)
 {
+	const u8 *first;
 	unsigned int off;
-	u8 first;
+	u8 buf;
 
-	for (off = 0; off < skb->len; off += seg_size)
-		if (!skb_copy_bits(skb, off, &first, 1) &&
-		    !(first & QUIC_HDR_LONG))
+	for (off = 0; off < skb->len; off += seg_size) {
+		first = quic_ulp_skb_peek(skb, off, 1, &buf);
+		if (first && !(*first & QUIC_HDR_LONG))
 			return true;
+	}
 	return false;
 }
 

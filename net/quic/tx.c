@@ -71,9 +71,10 @@ static unsigned int quic_tx_seg_len(const struct quic_tx *tx, unsigned int i)
 /* Every record well formed, every packet what its record says */
 static int quic_tx_check(const struct quic_tx *tx)
 {
-	u8 hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	u8 buf[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 	struct quic_ulp_tx_info info;
 	unsigned int i, len;
+	const u8 *hdr;
 	int err;
 
 	for (i = 0; i < tx->nseg; i++) {
@@ -82,8 +83,10 @@ static int quic_tx_check(const struct quic_tx *tx)
 		if (err)
 			return err;
 		len = quic_tx_seg_len(tx, i);
-		if (skb_copy_bits(tx->skb, quic_tx_seg_off(tx, i), hdr,
-				  min_t(unsigned int, len, sizeof(hdr))))
+		hdr = quic_ulp_skb_peek(tx->skb, quic_tx_seg_off(tx, i),
+					min_t(unsigned int, len, sizeof(buf)),
+					buf);
+		if (!hdr)
 			return -EBADMSG;
 		err = quic_ulp_tx_hdr_check(hdr, len, &info);
 		if (err)
@@ -197,7 +200,6 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
  * @len: length, tag included
  * @pn_off: offset of the packet number field
  * @pn_len: its length
- * @hdr: the header, as written: first byte, DCID, packet number
  */
 struct quic_tx_pkt {
 	struct quic_ulp_tx_info	info;
@@ -205,22 +207,25 @@ struct quic_tx_pkt {
 	unsigned int		len;
 	unsigned int		pn_off;
 	unsigned int		pn_len;
-	u8			hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 };
 
+/* quic_tx_check() found the header as the record says: only the packet
+ * number length is read again
+ */
 static int quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
 			    struct quic_tx_pkt *pkt)
 {
-	u64 truncated;
+	const u8 *first;
+	u8 buf;
 
 	quic_tx_info(tx, i, &pkt->info);
 	pkt->off = quic_tx_seg_off(tx, i);
 	pkt->len = quic_tx_seg_len(tx, i);
 	pkt->pn_off = 1 + pkt->info.dcid_len;
-	if (skb_copy_bits(tx->skb, pkt->off, pkt->hdr,
-			  pkt->pn_off + QUIC_PN_MAX_LEN))
+	first = quic_ulp_skb_peek(tx->skb, pkt->off, 1, &buf);
+	if (!first)
 		return -EFAULT;
-	pkt->pn_len = quic_ulp_hdr_read_pn(pkt->hdr, pkt->pn_off, &truncated);
+	pkt->pn_len = quic_ulp_hdr_pn_len(*first);
 	return 0;
 }
 
@@ -241,21 +246,27 @@ static int quic_tx_aead(const struct quic_tx *tx, struct quic_crypt *c,
 			  CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &c->wait);
 }
 
-/* Header protection, from a sample of the ciphertext */
+/* Header protection, from a sample of the ciphertext: the header and the
+ * sample after it are read together, in place when they are in one piece
+ */
 static int quic_tx_protect_header(const struct quic_tx *tx,
-				  struct quic_tx_pkt *pkt,
+				  const struct quic_tx_pkt *pkt,
 				  const struct quic_conn *conn)
 {
-	u8 sample[QUIC_HP_SAMPLE_LEN], mask[QUIC_HP_MASK_LEN];
+	u8 buf[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN + QUIC_HP_SAMPLE_LEN];
+	unsigned int sample_off = pkt->pn_off + QUIC_PN_MAX_LEN;
+	u8 mask[QUIC_HP_MASK_LEN];
+	u8 *hdr;
 
-	if (skb_copy_bits(tx->skb, pkt->off + pkt->pn_off + QUIC_PN_MAX_LEN,
-			  sample, sizeof(sample)))
+	hdr = quic_ulp_skb_access(tx->skb, pkt->off,
+				  sample_off + QUIC_HP_SAMPLE_LEN, buf);
+	if (!hdr)
 		return -EFAULT;
-	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, sample, mask);
-	quic_ulp_hp_apply(pkt->hdr, pkt->pn_off, pkt->pn_len, mask);
+	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, hdr + sample_off, mask);
+	quic_ulp_hp_apply(hdr, pkt->pn_off, pkt->pn_len, mask);
 	memzero_explicit(mask, sizeof(mask));
-	return skb_store_bits(tx->skb, pkt->off, pkt->hdr,
-			      pkt->pn_off + pkt->pn_len);
+	return quic_ulp_skb_write(tx->skb, pkt->off, hdr,
+				  pkt->pn_off + pkt->pn_len);
 }
 
 /* Seal a run of segments with this CPU's request block, or with the one

@@ -459,6 +459,72 @@ TEST_F(rx, gro_64)
 	gro_batch(_metadata, &self->t, 64);
 }
 
+/* One UDP_GRO datagram, its segments for two connections whose IDs differ
+ * only in their last byte, and one for an ID nobody has: each segment is
+ * opened with its own connection's keys or left alone, whatever the
+ * segment before it was for.
+ */
+TEST_F(rx, gro_two_connections)
+{
+	static const int owner[] = { 1, 2, 2, 0, 1, 2, 1, 1 };
+	const size_t seg = 600, n = ARRAY_SIZE(owner), len = seg * n;
+	uint8_t ids[3][QUIC_REF_MAX_CID_LEN], secret[QUIC_REF_MAX_SECRET_LEN];
+	struct rx_test *t = &self->t;
+	uint8_t *plain = malloc(len), *wire = malloc(len);
+	struct quic_ref_key key2, *key;
+	struct received r;
+	int one = 1;
+	size_t i;
+
+	if (!t->cid_len)
+		SKIP(return, "zero-length IDs go by address: one connection");
+	ASSERT_NE(plain, NULL);
+	ASSERT_NE(wire, NULL);
+	quic_random(secret, quic_ref_secret_len(t->cipher));
+	ASSERT_EQ(quic_ref_key_init(&key2, t->cipher, secret,
+				    quic_ref_secret_len(t->cipher)), 0);
+	ASSERT_EQ(quic_set_key(t->ulp, true, 2, t->cipher, secret, 0, 0), 0);
+	memcpy(ids[1], t->cid, t->cid_len);
+	memcpy(ids[2], t->cid, t->cid_len);
+	ids[2][t->cid_len - 1] ^= 0x01;
+	memcpy(ids[0], t->cid, t->cid_len);
+	ids[0][t->cid_len - 1] ^= 0x02;
+	ASSERT_EQ(quic_cid(t->ulp, true, 2, QUIC_ULP_DIR_RX, ids[2],
+			   t->cid_len, NULL), 0);
+	ASSERT_EQ(setsockopt(t->ulp, SOL_UDP, UDP_GRO, &one, sizeof(one)), 0);
+
+	for (i = 0; i < n; i++) {
+		key = owner[i] == 2 ? &key2 : &t->ref;
+		quic_build(plain + i * seg, seg, ids[owner[i]], t->cid_len,
+			   100 + i, 2, false, (uint8_t)i);
+		memcpy(wire + i * seg, plain + i * seg, seg);
+		ASSERT_EQ(quic_ref_protect(key, wire + i * seg, seg,
+					   t->cid_len, 100 + i), 0);
+	}
+	ASSERT_EQ(quic_send(t->peer, wire, len, seg, NULL), (ssize_t)len);
+	receive(_metadata, t->ulp, t->buf, &r, 0);
+	ASSERT_EQ(r.len, (ssize_t)len);
+	ASSERT_EQ(r.nrec, (int)n);
+	for (i = 0; i < n; i++) {
+		if (!owner[i]) {
+			EXPECT_NE(r.rec[i].status, QUIC_ULP_RX_DECRYPTED);
+			EXPECT_EQ(memcmp(t->buf + i * seg, wire + i * seg, seg),
+				  0);
+			continue;
+		}
+		ASSERT_EQ(r.rec[i].status, QUIC_ULP_RX_DECRYPTED)
+			TH_LOG("segment %zu", i);
+		EXPECT_EQ(r.rec[i].conn, (uint32_t)owner[i]);
+		EXPECT_EQ(r.rec[i].pn, 100 + i);
+		EXPECT_EQ(memcmp(t->buf + i * seg, plain + i * seg,
+				 seg - QUIC_REF_TAG_LEN), 0)
+			TH_LOG("segment %zu", i);
+	}
+	quic_ref_key_free(&key2);
+	free(plain);
+	free(wire);
+}
+
 /* Bit flips anywhere are rejected: in the protected header, payload and
  * tag the packet fails authentication and is dropped and counted; in the
  * DCID it is no longer ours and arrives untouched, without a record.
