@@ -259,33 +259,34 @@ static void quic_test_a5_open(struct kunit *test)
 	test_conn_free(conn);
 }
 
-/* The AEAD nonce: the IV with the packet number XORed into its low bytes,
- * and for CCM, the counter block around it
+/* The nonce of @pn in both layouts: the IV with @want_hex, and for CCM
+ * the counter block around it
  */
-static void quic_test_nonce(struct kunit *test)
+static void expect_nonce(struct kunit *test, const u8 *iv, u64 pn,
+			 const char *want_hex)
 {
-	u8 iv[QUIC_IV_LEN], nonce[16], want[16];
+	u8 nonce[16], want[QUIC_IV_LEN];
 
-	unhex(test, iv, A5_IV);
-	quic_ulp_nonce(nonce, iv, A5_PN, false);
-	unhex(test, want, "e0459b3474bdd0e46d417eb0");
+	unhex(test, want, want_hex);
+	quic_ulp_nonce(nonce, iv, pn, false);
 	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
-
-	quic_ulp_nonce(nonce, iv, A5_PN, true);
+	quic_ulp_nonce(nonce, iv, pn, true);
 	KUNIT_EXPECT_EQ(test, nonce[0], 2);
 	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
 	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
+}
 
+/* The AEAD nonce: the IV with the packet number XORed into its low bytes */
+static void quic_test_nonce(struct kunit *test)
+{
+	u8 iv[QUIC_IV_LEN];
+
+	unhex(test, iv, A5_IV);
+	expect_nonce(test, iv, A5_PN, "e0459b3474bdd0e46d417eb0");
 	/* The largest packet number reaches all eight low bytes of the IV,
 	 * and only those
 	 */
-	quic_ulp_nonce(nonce, iv, QUIC_ULP_MAX_PN, false);
-	unhex(test, want, "e0459b344b422f1bb5be3ebb");
-	KUNIT_EXPECT_MEMEQ(test, nonce, want, QUIC_IV_LEN);
-	quic_ulp_nonce(nonce, iv, QUIC_ULP_MAX_PN, true);
-	KUNIT_EXPECT_EQ(test, nonce[0], 2);
-	KUNIT_EXPECT_MEMEQ(test, nonce + 1, want, QUIC_IV_LEN);
-	KUNIT_EXPECT_EQ(test, nonce[13] | nonce[14] | nonce[15], 0);
+	expect_nonce(test, iv, QUIC_ULP_MAX_PN, "e0459b344b422f1bb5be3ebb");
 }
 
 /* Key updates at installation, receive side: generation N from the first
@@ -470,6 +471,18 @@ static void expect_bytes(struct kunit *test, const u8 *p, unsigned int from,
 		KUNIT_EXPECT_EQ(test, p[i], (u8)(from + i));
 }
 
+/* @len bytes at @off read in place at @at, or copied when @at is NULL */
+static void expect_peek(struct kunit *test, const struct sk_buff *skb,
+			unsigned int off, unsigned int len, const u8 *at)
+{
+	u8 buf[16];
+	const u8 *p = quic_ulp_skb_peek(skb, off, len, buf);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_PTR_EQ(test, p, at ?: (const u8 *)buf);
+	expect_bytes(test, p, off, len);
+}
+
 /* Header and sample bytes are read in place when they are in one piece,
  * copied when they straddle two or are in the frag_list, and refused past
  * the end
@@ -478,34 +491,21 @@ static void quic_test_skb_peek(struct kunit *test)
 {
 	struct sk_buff *skb = frag_skb(test);
 	u8 *page0 = page_address(skb_frag_page(&skb_shinfo(skb)->frags[0]));
+	u8 *page1 = page_address(skb_frag_page(&skb_shinfo(skb)->frags[1]));
 	u8 buf[16];
-	const u8 *p;
 
-	p = quic_ulp_skb_peek(skb, 2, 4, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)skb->data + 2);
-	p = quic_ulp_skb_peek(skb, 20, 8, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)page0 + 10 + 12);
-	expect_bytes(test, p, 20, 8);
+	expect_peek(test, skb, 2, 4, skb->data + 2);
+	expect_peek(test, skb, 20, 8, page0 + 10 + 12);
 	/* linear part and first fragment; first and second fragment */
-	p = quic_ulp_skb_peek(skb, 6, 4, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
-	expect_bytes(test, p, 6, 4);
-	p = quic_ulp_skb_peek(skb, 100, 16, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
-	expect_bytes(test, p, 100, 16);
-	p = quic_ulp_skb_peek(skb, 200, 8, buf);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	expect_bytes(test, p, 200, 8);
+	expect_peek(test, skb, 6, 4, NULL);
+	expect_peek(test, skb, 100, 16, NULL);
+	expect_peek(test, skb, 200, 8, page1 + 92);
 	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 201, 8, buf));
 
 	/* 40 more bytes in the frag_list: read, but copied */
 	add_frag_list(test, skb, 40);
-	p = quic_ulp_skb_peek(skb, 210, 16, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
-	expect_bytes(test, p, 210, 16);
-	p = quic_ulp_skb_peek(skb, 200, 16, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)buf);
-	expect_bytes(test, p, 200, 16);
+	expect_peek(test, skb, 210, 16, NULL);
+	expect_peek(test, skb, 200, 16, NULL);
 	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 240, 16, buf));
 	kfree_skb(skb);
 }
@@ -515,9 +515,8 @@ static void quic_test_skb_peek_compound(struct kunit *test)
 {
 	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
 	struct page *page = alloc_pages(GFP_KERNEL | __GFP_COMP, 1);
-	u8 buf[16], *base;
-	const u8 *p;
 	unsigned int i;
+	u8 *base;
 
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -528,9 +527,7 @@ static void quic_test_skb_peek_compound(struct kunit *test)
 	skb->len = 2 * PAGE_SIZE;
 	skb->data_len = 2 * PAGE_SIZE;
 	skb->truesize += 2 * PAGE_SIZE;
-	p = quic_ulp_skb_peek(skb, PAGE_SIZE - 8, 16, buf);
-	KUNIT_EXPECT_PTR_EQ(test, p, (const u8 *)base + PAGE_SIZE - 8);
-	expect_bytes(test, p, PAGE_SIZE - 8, 16);
+	expect_peek(test, skb, PAGE_SIZE - 8, 16, base + PAGE_SIZE - 8);
 	kfree_skb(skb);
 }
 
