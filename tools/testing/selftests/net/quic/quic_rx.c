@@ -459,25 +459,25 @@ TEST_F(rx, gro_64)
 	gro_batch(_metadata, &self->t, 64);
 }
 
-/* One UDP_GRO datagram, its segments for two connections whose IDs differ
- * only in their last byte, and one for an ID nobody has: each segment is
- * opened with its own connection's keys or left alone, whatever the
- * segment before it was for.
+/* One UDP_GRO datagram, its segments for connection 1, for connection 2
+ * (an ID of @len2 bytes: the same length as connection 1's, differing in
+ * the last byte, or one byte longer, differing in the first) and for an ID
+ * nobody has: each segment is opened with its own connection's keys or
+ * left alone, whatever the segment before it was for.
  */
-TEST_F(rx, gro_two_connections)
+static void gro_two_connections(struct __test_metadata *_metadata,
+				struct rx_test *t, size_t len2)
 {
 	static const int owner[] = { 1, 2, 2, 0, 1, 2, 1, 1 };
 	const size_t seg = 600, n = ARRAY_SIZE(owner), len = seg * n;
 	uint8_t ids[3][QUIC_REF_MAX_CID_LEN], secret[QUIC_REF_MAX_SECRET_LEN];
-	struct rx_test *t = &self->t;
+	const size_t id_len[3] = { t->cid_len, t->cid_len, len2 };
 	uint8_t *plain = malloc(len), *wire = malloc(len);
 	struct quic_ref_key key2, *key;
 	struct received r;
 	int one = 1;
 	size_t i;
 
-	if (!t->cid_len)
-		SKIP(return, "zero-length IDs go by address: one connection");
 	ASSERT_NE(plain, NULL);
 	ASSERT_NE(wire, NULL);
 	quic_random(secret, quic_ref_secret_len(t->cipher));
@@ -485,21 +485,27 @@ TEST_F(rx, gro_two_connections)
 				    quic_ref_secret_len(t->cipher)), 0);
 	ASSERT_EQ(quic_set_key(t->ulp, true, 2, t->cipher, secret, 0, 0), 0);
 	memcpy(ids[1], t->cid, t->cid_len);
-	memcpy(ids[2], t->cid, t->cid_len);
-	ids[2][t->cid_len - 1] ^= 0x01;
 	memcpy(ids[0], t->cid, t->cid_len);
 	ids[0][t->cid_len - 1] ^= 0x02;
-	ASSERT_EQ(quic_cid(t->ulp, true, 2, QUIC_ULP_DIR_RX, ids[2],
-			   t->cid_len, NULL), 0);
+	memcpy(ids[2], t->cid, t->cid_len);
+	if (len2 == t->cid_len) {
+		ids[2][t->cid_len - 1] ^= 0x01;
+	} else {
+		/* neither ID may begin the other */
+		ids[2][0] ^= 0x80;
+		quic_random(ids[2] + t->cid_len, len2 - t->cid_len);
+	}
+	ASSERT_EQ(quic_cid(t->ulp, true, 2, QUIC_ULP_DIR_RX, ids[2], len2,
+			   NULL), 0);
 	ASSERT_EQ(setsockopt(t->ulp, SOL_UDP, UDP_GRO, &one, sizeof(one)), 0);
 
 	for (i = 0; i < n; i++) {
 		key = owner[i] == 2 ? &key2 : &t->ref;
-		quic_build(plain + i * seg, seg, ids[owner[i]], t->cid_len,
+		quic_build(plain + i * seg, seg, ids[owner[i]], id_len[owner[i]],
 			   100 + i, 2, false, (uint8_t)i);
 		memcpy(wire + i * seg, plain + i * seg, seg);
 		ASSERT_EQ(quic_ref_protect(key, wire + i * seg, seg,
-					   t->cid_len, 100 + i), 0);
+					   id_len[owner[i]], 100 + i), 0);
 	}
 	ASSERT_EQ(quic_send(t->peer, wire, len, seg, NULL), (ssize_t)len);
 	receive(_metadata, t->ulp, t->buf, &r, 0);
@@ -523,6 +529,21 @@ TEST_F(rx, gro_two_connections)
 	quic_ref_key_free(&key2);
 	free(plain);
 	free(wire);
+}
+
+TEST_F(rx, gro_two_connections)
+{
+	if (!self->t.cid_len)
+		SKIP(return, "zero-length IDs go by address: one connection");
+	gro_two_connections(_metadata, &self->t, self->t.cid_len);
+}
+
+/* The same with IDs of two lengths on the socket */
+TEST_F(rx, gro_two_id_lengths)
+{
+	if (!self->t.cid_len || self->t.cid_len == QUIC_REF_MAX_CID_LEN)
+		SKIP(return, "needs an ID length between 1 and 19");
+	gro_two_connections(_metadata, &self->t, self->t.cid_len + 1);
 }
 
 /* Bit flips anywhere are rejected: in the protected header, payload and
