@@ -483,7 +483,7 @@ static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
 const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
 			    unsigned int len, u8 *buf)
 {
-	const u8 *p = quic_skb_locate(skb, off, len);
+	u8 *p = quic_skb_locate(skb, off, len);
 
 	if (p)
 		return p;
@@ -500,8 +500,8 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
  * @len: how many, at most the size of @buf
  * @buf: where they are copied when they are not contiguous in @skb
  *
- * What the caller changes is in the datagram once quic_ulp_skb_write()
- * has written it back, which costs nothing when the pointer is into @skb.
+ * What the caller changes through a pointer into @skb is in the datagram;
+ * when the pointer is @buf, the caller writes it back (skb_store_bits()).
  *
  * Context: any.
  * Return: a pointer into @skb or to @buf, or NULL as quic_ulp_skb_peek().
@@ -509,13 +509,9 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
 u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
 			unsigned int len, u8 *buf)
 {
-	u8 *p;
-
 	DEBUG_NET_WARN_ON_ONCE(skb_cloned(skb) || skb_has_shared_frag(skb));
-	p = quic_skb_locate(skb, off, len);
-	if (p)
-		return p;
-	return skb_copy_bits(skb, off, buf, len) ? NULL : buf;
+	/* The bytes are the skb's own, or the copy in @buf */
+	return (u8 *)quic_ulp_skb_peek(skb, off, len, buf);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
 
@@ -524,9 +520,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
  * @skb: the datagram, whose data is its own to write: a sent one the send
  *	path checked, a received one after quic_ulp_skb_make_writable()
  * @off: where they go
- * @src: the bytes. When quic_ulp_skb_access() returned a pointer into
- *	@skb for @off and at least @len bytes, they are already there: a
- *	shorter run from the same offset lies in the same piece of @skb.
+ * @src: the bytes
  * @len: how many
  *
  * Context: any.
@@ -543,8 +537,7 @@ int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
 	 */
 	if (!p)
 		return skb_store_bits(skb, off, src, len);
-	if (p != src)
-		memcpy(p, src, len);
+	memcpy(p, src, len);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);

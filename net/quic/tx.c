@@ -265,8 +265,9 @@ static int quic_tx_protect_header(const struct quic_tx *tx,
 	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, hdr + sample_off, mask);
 	quic_ulp_hp_apply(hdr, pkt->pn_off, pkt->pn_len, mask);
 	memzero_explicit(mask, sizeof(mask));
-	return quic_ulp_skb_write(tx->skb, pkt->off, hdr,
-				  pkt->pn_off + pkt->pn_len);
+	if (hdr != buf)
+		return 0;
+	return skb_store_bits(tx->skb, pkt->off, hdr, pkt->pn_off + pkt->pn_len);
 }
 
 /* Seal a run of segments with this CPU's request block, or with the one
