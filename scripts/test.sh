@@ -7,12 +7,15 @@
 # kernel-doc, every prefix builds), run the net/quic kselftests
 # (virtme-ng), the KUnit suites (in the same VM's kernel, scripts/kunit.sh;
 # KUNIT_ARCH=um runs them on UML instead), the interop suite against
-# Debian's ngtcp2 examples (scripts/interop.sh, in the VM) and the
+# Debian's ngtcp2 examples (scripts/interop.sh, in the VM), the
 # libFuzzer harnesses of fuzz/ (FUZZ_SECONDS per harness, default 30
-# here, one harness per core). Then the same for each backport in
-# BACKPORTS (default: 6.12): its series checked (fresh, git am,
-# checkpatch, kernel-doc, every prefix builds), its kernel built, its
-# kselftests and KUnit suites run; interop stays on the primary base.
+# here, one harness per core) and the userspace library as an installed
+# product (scripts/check-install.sh: install, pkg-config, an out-of-tree
+# consumer on this host's kernel, exports, man page; seconds). Then the
+# same for each backport in BACKPORTS (default: 6.12): its series checked
+# (fresh, git am, checkpatch, kernel-doc, every prefix builds), its kernel
+# built, its kselftests and KUnit suites run; interop stays on the
+# primary base.
 # BACKPORTS= skips them. Every stage is incremental, so a re-run after a
 # change rebuilds only what the change touches. The series checks and the
 # fuzzers run beside the VM suites (see the lanes below; PARALLEL=0: one
@@ -32,7 +35,7 @@ set -euo pipefail
 . "$(dirname "$0")/results.sh"
 
 BACKPORTS=${BACKPORTS-6.12}
-SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" interop fuzz)
+SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" interop fuzz install)
 [ -n "$VARIANT" ] && BACKPORTS=
 for b in $BACKPORTS; do
 	SUITES+=("series-$b" "kselftest-$b" "kunit-$b")
@@ -102,6 +105,7 @@ host_lane() {
 	build_backports
 	CONFIGS_PREFIXES=${CONFIGS_PREFIXES:-last} stage check-series.sh || true
 	FUZZ_SECONDS=${FUZZ_SECONDS:-30} stage fuzz.sh || true
+	stage check-install.sh || true
 }
 vm_lane() {
 	local b
@@ -134,7 +138,7 @@ vm_lane() {
 }
 if [ "${PARALLEL:-1}" = 1 ]; then
 	lane_log=$BUILD/host-lane.log
-	note "host lane (series checks, fuzzers) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
+	note "host lane (series checks, fuzzers, install check) beside the VM, at nice 19: output in ${lane_log#"$TOP"/}"
 	# A process group of its own (set -m), so that an interrupted run
 	# stops the whole lane: a background job ignores the terminal's ^C.
 	set -m

@@ -20,6 +20,9 @@
 static struct {
 	struct common_opts co;
 	const char *host, *port, *path, *output;
+	const char *session_file;	/* resume from it, save tickets to it */
+	uint32_t version;		/* of the first Initial */
+	size_t scid_len;		/* of our connection IDs */
 	bool sha256;
 	uint64_t offload_after;	/* body bytes before offloading */
 	unsigned int mode;
@@ -29,7 +32,8 @@ static struct {
 	int status;
 	bool done;
 	struct conn c;
-} cli = { .co.offload = QO_TX | QO_RX, .path = "/", .stream = -1 };
+} cli = { .co.offload = QO_TX | QO_RX, .path = "/", .stream = -1,
+	  .version = NGTCP2_PROTO_VER_V1, .scid_len = SCID_LEN };
 
 static int ready(struct conn *c)
 {
@@ -178,6 +182,63 @@ static void run(struct conn *c)
 	}
 }
 
+/*
+ * A session ticket arrived: save the session for a later run to resume.
+ * The session pointer is the application's ngtcp2_crypto_conn_ref, as in
+ * ngtcp2's own examples; that the library leaves it alone is what this
+ * hook relies on.
+ */
+static int ticket_received(gnutls_session_t s, unsigned int htype,
+			   unsigned int when, unsigned int incoming,
+			   const gnutls_datum_t *msg)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	struct conn *c = ref->user_data;
+	gnutls_datum_t data;
+	FILE *f;
+
+	(void)htype; (void)when; (void)incoming; (void)msg;
+	if (gnutls_session_get_data2(s, &data))
+		return 0;
+	f = fopen(cli.session_file, "w");
+	if (!f || fwrite(data.data, 1, data.size, f) != data.size) {
+		perror(cli.session_file);
+	} else if (!quiet) {
+		fprintf(stderr, "session ticket saved (%s connection)\n",
+			c->server ? "server" : "client");
+	}
+	if (f)
+		fclose(f);
+	gnutls_free(data.data);
+	return 0;
+}
+
+/* Resume the session saved in cli.session_file, when there is one. */
+static int session_resume(gnutls_session_t tls)
+{
+	uint8_t buf[16384];
+	gnutls_datum_t data = { buf, 0 };
+	FILE *f = fopen(cli.session_file, "r");
+	size_t n;
+
+	gnutls_handshake_set_hook_function(tls,
+		GNUTLS_HANDSHAKE_NEW_SESSION_TICKET, GNUTLS_HOOK_POST,
+		ticket_received);
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (!n || n == sizeof(buf))
+		return -1;
+	data.size = (unsigned int)n;
+	if (gnutls_session_set_data(tls, data.data, data.size))
+		return -1;
+	if (!quiet)
+		fprintf(stderr, "resuming the session in %s\n",
+			cli.session_file);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -188,6 +249,12 @@ static void usage(void)
 		"                            SIZE bytes of body received\n"
 		"  --offload-after=SIZE      offload only once SIZE bytes of\n"
 		"                            body arrived (tests a late switch-on)\n"
+		"  --session-file=FILE       resume the TLS session saved in FILE;\n"
+		"                            save session tickets to it\n"
+		"  --version=HEX             QUIC version of the first packet\n"
+		"                            (1, or 6b3343cf: version 2)\n"
+		"  --scid-len=N              bytes of our connection IDs (0-20;\n"
+		"                            0: the kernel finds us by address)\n"
 		COMMON_OPTS_HELP);
 	exit(2);
 }
@@ -199,9 +266,13 @@ int main(int argc, char **argv)
 		{ "sha256", no_argument, NULL, 's' },
 		{ "key-update", required_argument, NULL, 'u' },
 		{ "offload-after", required_argument, NULL, 'a' },
+		{ "session-file", required_argument, NULL, 'S' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "scid-len", required_argument, NULL, 'L' },
 		{ "offload", required_argument, NULL, 'x' },
 		{ "keylog", required_argument, NULL, 'x' },
 		{ "ciphers", required_argument, NULL, 'x' },
+		{ "preferred-versions", required_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -235,6 +306,28 @@ int main(int argc, char **argv)
 			if (parse_size(optarg, &cli.offload_after))
 				usage();
 			break;
+		case 'S':
+			cli.session_file = optarg;
+			break;
+		case 'L': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || n > NGTCP2_MAX_CIDLEN)
+				usage();
+			cli.scid_len = n;
+			break;
+		}
+		case 'V': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 16);
+
+			if (*end || (v != NGTCP2_PROTO_VER_V1 &&
+				     v != NGTCP2_PROTO_VER_V2))
+				usage();
+			cli.version = (uint32_t)v;
+			break;
+		}
 		case 'x':
 			if (common_opt(&cli.co, lo[i].name, optarg))
 				usage();
@@ -284,9 +377,10 @@ int main(int argc, char **argv)
 	h3cb.stream_close = stream_close;
 
 	dcid.datalen = 18;
-	scid.datalen = SCID_LEN;
+	scid.datalen = cli.scid_len;
 	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
-	gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
+	if (scid.datalen)
+		gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
 	if (gnutls_certificate_allocate_credentials(&cred))
 		return 1;
 	tls = tls_session(&cli.co, false, cred,
@@ -294,9 +388,13 @@ int main(int argc, char **argv)
 			  inet_pton(AF_INET6, cli.host, &a6) == 1 ?
 			  NULL : cli.host);	/* not verified: an example */
 	c->connected = true;
+	if (tls && cli.session_file && session_resume(tls)) {
+		fprintf(stderr, "%s: not a saved session\n", cli.session_file);
+		return 1;
+	}
 	if (!tls || conn_init(c, &ops, fd, cli.offload_after ? 0 : cli.mode,
 			      tls, &path, &dcid, &scid,
-			      NULL, NGTCP2_PROTO_VER_V1)) {
+			      NULL, cli.version)) {
 		fprintf(stderr, "cannot set up the connection\n");
 		return 1;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <gnutls/crypto.h>
@@ -66,6 +67,28 @@ void hex(char *out, const uint8_t *p, size_t n)
 	*out = 0;
 }
 
+/* --preferred-versions: for compatible version negotiation (RFC 9368) */
+static uint32_t pref_versions[4];
+static size_t npref_versions;
+
+static int parse_versions(const char *arg)
+{
+	const char *p = arg;
+	char *end;
+
+	npref_versions = 0;
+	do {
+		unsigned long v = strtoul(p, &end, 16);
+
+		if (end == p || npref_versions == 4 ||
+		    !ngtcp2_is_supported_version((uint32_t)v))
+			return -1;
+		pref_versions[npref_versions++] = (uint32_t)v;
+		p = end + 1;
+	} while (*end == ',');
+	return *end ? -1 : 0;
+}
+
 int common_opt(struct common_opts *o, const char *name, const char *arg)
 {
 	if (!strcmp(name, "offload")) {
@@ -83,6 +106,8 @@ int common_opt(struct common_opts *o, const char *name, const char *arg)
 		o->keylog = arg;
 	} else if (!strcmp(name, "ciphers")) {
 		o->ciphers = arg;
+	} else if (!strcmp(name, "preferred-versions")) {
+		return parse_versions(arg);
 	} else {
 		return -1;
 	}
@@ -230,6 +255,62 @@ static int keylog_cb(gnutls_session_t session, const char *label,
 	return 0;
 }
 
+/*
+ * 0-RTT anti-replay (RFC 8446, section 8): GnuTLS hands over a key per
+ * ClientHello that carries early data, within its window; a key seen
+ * before is a replay, and its early data is refused. The example keeps the
+ * last REPLAY_KEYS keys' digests: enough for a test server, and it fails
+ * closed (a key it forgot in the window is taken as new, as with any
+ * bounded cache, but never one it still holds).
+ */
+#define REPLAY_KEYS 1024
+
+static struct {
+	uint8_t digest[REPLAY_KEYS][32];
+	unsigned int next, count;
+} replay;
+
+static int replay_add(void *ptr, time_t exp, const gnutls_datum_t *key,
+		      const gnutls_datum_t *data)
+{
+	uint8_t d[32];
+	unsigned int i;
+
+	(void)ptr; (void)exp; (void)data;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, key->data, key->size, d))
+		return GNUTLS_E_DB_ERROR;
+	for (i = 0; i < replay.count; i++)
+		if (!memcmp(replay.digest[i], d, sizeof(d)))
+			return GNUTLS_E_DB_ENTRY_EXISTS;
+	memcpy(replay.digest[replay.next], d, sizeof(d));
+	replay.next = (replay.next + 1) % REPLAY_KEYS;
+	if (replay.count < REPLAY_KEYS)
+		replay.count++;
+	return 0;
+}
+
+/* What a server shares between its sessions: the ticket key, and the
+ * anti-replay state for 0-RTT. Made on the first session.
+ */
+static int server_resumption(gnutls_session_t s)
+{
+	static gnutls_datum_t ticket_key;
+	static gnutls_anti_replay_t anti_replay;
+
+	if (!ticket_key.data && gnutls_session_ticket_key_generate(&ticket_key))
+		return -1;
+	if (!anti_replay) {
+		if (gnutls_anti_replay_init(&anti_replay))
+			return -1;
+		gnutls_anti_replay_set_add_function(anti_replay, replay_add);
+	}
+	if (gnutls_session_ticket_enable_server(s, &ticket_key))
+		return -1;
+	gnutls_anti_replay_enable(s, anti_replay);
+	gnutls_record_set_max_early_data_size(s, 0xffffffffu);
+	return 0;
+}
+
 gnutls_session_t tls_session(const struct common_opts *o, bool server,
 			     gnutls_certificate_credentials_t cred,
 			     const char *sni)
@@ -249,10 +330,16 @@ gnutls_session_t tls_session(const struct common_opts *o, bool server,
 		 "+GROUP-SECP384R1",
 		 o->ciphers ? o->ciphers : "+AES-128-GCM:+AES-256-GCM:"
 		 "+CHACHA20-POLY1305:+AES-128-CCM");
-	if (gnutls_init(&s, server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET
+	/* A server sends one ticket once the handshake completed
+	 * (handshake_completed()), and accepts 0-RTT; QUIC has no
+	 * EndOfEarlyData message.
+	 */
+	if (gnutls_init(&s, server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET |
+			GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA
 			: GNUTLS_CLIENT))
 		return NULL;
 	if (gnutls_priority_set_direct(s, prio, NULL) ||
+	    (server && server_resumption(s)) ||
 	    (server ? ngtcp2_crypto_gnutls_configure_server_session(s)
 		    : ngtcp2_crypto_gnutls_configure_client_session(s)) ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) ||
@@ -466,11 +553,44 @@ static int handshake_completed(ngtcp2_conn *q, void *user)
 
 	(void)q;
 	if (!quiet)
-		fprintf(stderr, "handshake completed: %s\n",
-			gnutls_ciphersuite_get(c->tls));
-	if (h3_open(c) || c->ops->ready(c))
+		fprintf(stderr, "handshake completed: %s%s\n",
+			gnutls_ciphersuite_get(c->tls),
+			gnutls_session_is_resumed(c->tls) ? ", resumed" : "");
+	if (c->server && gnutls_session_ticket_send(c->tls, 1, 0))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	if ((!c->h3 && h3_open(c)) || c->ops->ready(c))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	return 0;
+}
+
+/*
+ * A server opens HTTP/3 with its 1-RTT Tx key, before the handshake
+ * completes: a resumed client's request may come in 0-RTT packets, which
+ * ngtcp2 hands over as soon as they are decrypted.
+ */
+static int recv_tx_key(ngtcp2_conn *q, ngtcp2_encryption_level level,
+		       void *user)
+{
+	struct conn *c = user;
+
+	(void)q;
+	if (!c->server || level != NGTCP2_ENCRYPTION_LEVEL_1RTT || c->h3)
+		return 0;
+	return h3_open(c) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
+}
+
+/* A client followed a Retry: counted for the summary */
+static int recv_retry(ngtcp2_conn *q, const ngtcp2_pkt_hd *hd, void *user)
+{
+	struct conn *c = user;
+
+	c->retries++;
+	return ngtcp2_crypto_recv_retry_cb(q, hd, user);
+}
+
+static ngtcp2_conn *conn_ref_get(ngtcp2_crypto_conn_ref *ref)
+{
+	return ((struct conn *)ref->user_data)->q;
 }
 
 /* The connection */
@@ -492,7 +612,7 @@ int conn_init(struct conn *c, const struct conn_ops *ops, int fd,
 		.recv_stream_data = recv_stream_data,
 		.acked_stream_data_offset = acked_stream_data_offset,
 		.stream_close = stream_close,
-		.recv_retry = ngtcp2_crypto_recv_retry_cb,
+		.recv_retry = recv_retry,
 		.rand = rand_cb,
 		.get_new_connection_id = get_new_connection_id,
 		.update_key = ngtcp2_crypto_update_key_cb,
@@ -506,6 +626,7 @@ int conn_init(struct conn *c, const struct conn_ops *ops, int fd,
 			ngtcp2_crypto_get_path_challenge_data_cb,
 		.stream_stop_sending = stream_shut_read,
 		.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+		.recv_tx_key = recv_tx_key,
 	};
 	ngtcp2_settings settings;
 	ngtcp2_transport_params params;
@@ -531,6 +652,12 @@ int conn_init(struct conn *c, const struct conn_ops *ops, int fd,
 	settings.initial_ts = now_ns();
 	gnutls_rnd(GNUTLS_RND_NONCE, &pn, sizeof(pn));
 	settings.initial_pkt_num = pn & 0x7fffffff;	/* as ngtcp2 does */
+	if (npref_versions) {
+		settings.preferred_versions = pref_versions;
+		settings.preferred_versionslen = npref_versions;
+		settings.available_versions = pref_versions;
+		settings.available_versionslen = npref_versions;
+	}
 	settings.max_window = 64 << 20;
 	settings.max_stream_window = 32 << 20;
 
@@ -565,7 +692,17 @@ int conn_init(struct conn *c, const struct conn_ops *ops, int fd,
 		fprintf(stderr, "ngtcp2_conn_new: %s\n", ngtcp2_strerror(rv));
 		return -1;
 	}
-	qo_conn_bind(c->qo, c->q, tls);
+	/* The session pointer is ours, as in ngtcp2's examples: the library
+	 * leaves it alone (the client's ticket hook reads it back)
+	 */
+	c->ref.get_conn = conn_ref_get;
+	c->ref.user_data = c;
+	gnutls_session_set_ptr(tls, &c->ref);
+	rv = qo_conn_bind(c->qo, c->q, tls);
+	if (rv) {
+		fprintf(stderr, "qo_conn_bind: %s\n", strerror(-rv));
+		return -1;
+	}
 	return 0;
 }
 
@@ -856,6 +993,45 @@ static void print_dir(const char *who, const char *name,
 	       (unsigned long long)d->refused);
 }
 
+static void addr_str(char *out, size_t len, const ngtcp2_addr *a)
+{
+	const struct sockaddr_in6 *s6 = (const void *)a->addr;
+	const struct sockaddr_in *s4 = (const void *)a->addr;
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->addr->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, ntohs(s4->sin_port));
+	}
+}
+
+/* What was negotiated, for the interop suite's case table. */
+static void session_summary(struct conn *c, const char *who)
+{
+	const ngtcp2_path *path = ngtcp2_conn_get_path(c->q);
+	size_t n = ngtcp2_conn_get_scid(c->q, NULL);
+	ngtcp2_cid *ours = calloc(n ? n : 1, sizeof(*ours));
+	char now[64], first[64];
+
+	addr_str(now, sizeof(now), &path->remote);
+	addr_str(first, sizeof(first), &c->ps.path.remote);
+	if (ours)
+		ngtcp2_conn_get_scid(c->q, ours);
+	printf("%s: session: %s, QUIC version 0x%08x, %s, early data %s; "
+	       "ID lengths: ours %zu, the peer's %zu; peer %s, first %s; "
+	       "retries %u\n",
+	       who, gnutls_ciphersuite_get(c->tls),
+	       ngtcp2_conn_get_negotiated_version(c->q),
+	       gnutls_session_is_resumed(c->tls) ? "resumed" : "full handshake",
+	       gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA ?
+	       "accepted" : "none", n && ours ? ours[0].datalen : 0,
+	       ngtcp2_conn_get_dcid(c->q)->datalen, now, first, c->retries);
+	free(ours);
+}
+
 void conn_summary(struct conn *c, const char *who)
 {
 	double secs = c->t_end > c->t_begin ?
@@ -876,6 +1052,7 @@ void conn_summary(struct conn *c, const char *who)
 		       "pto %.0f ms\n", who, c->ku_done, c->ku_refused,
 		       (double)c->ku_wait_max / NGTCP2_MILLISECONDS,
 		       (double)ngtcp2_conn_get_pto(c->q) / NGTCP2_MILLISECONDS);
+	session_summary(c, who);
 	printf("%s: sent %" PRIu64 " datagrams, %" PRIu64 " packets, %" PRIu64
 	       " bytes; received %" PRIu64 " datagrams, %" PRIu64
 	       " packets, %" PRIu64 " bytes; srtt %.3f ms, cwnd %" PRIu64 "\n",

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <gnutls/gnutls.h>
 #include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
 #include <nghttp3/nghttp3.h>
 
 #include "quic_offload.h"
@@ -34,6 +35,8 @@ int common_opt(struct common_opts *o, const char *name, const char *arg);
 	"  --offload=off|tx|rx|both  kernel packet protection (both)\n" \
 	"  --keylog=FILE             append TLS secrets (NSS key log format)\n" \
 	"  --ciphers=LIST            GnuTLS cipher list, e.g. +AES-128-GCM\n" \
+	"  --preferred-versions=HEX[,HEX]  QUIC versions to prefer in\n" \
+	"                            compatible version negotiation\n" \
 	"  -q, --quiet               no progress messages\n"
 
 uint64_t now_ns(void);
@@ -64,10 +67,12 @@ struct conn {
 	void *user;			/* the program's */
 	int fd;
 	bool server, connected, closed;
+	unsigned int retries;		/* client: Retry packets followed */
 	bool aead_limit;		/* closed for the integrity limit */
 	ngtcp2_conn *q;
 	nghttp3_conn *h3;
 	gnutls_session_t tls;
+	ngtcp2_crypto_conn_ref ref;	/* the session pointer */
 	struct qo_conn *qo;
 	ngtcp2_ccerr err;
 	ngtcp2_path_storage ps;		/* local and remote address */

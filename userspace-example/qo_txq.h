@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The Tx record queue of quic_offload.c: which 1-RTT packets the library
  * left in plaintext for the kernel, and the QUIC_ULP_TX_INFO control message

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * quic_offload: ngtcp2 glue for the kernel's "quic" UDP ULP. See
  * quic_offload.h for the API and README.md for how it fits together.
@@ -48,6 +48,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <pthread.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
@@ -85,7 +86,7 @@ struct qo_dir {
 };
 
 struct qo_conn {
-	ngtcp2_crypto_conn_ref ref;	/* the session pointer: keep first */
+	struct qo_conn *hnext;		/* in the session registry */
 	ngtcp2_conn *conn;
 	gnutls_session_t tls;
 	ngtcp2_callbacks app;		/* the application's, for chaining */
@@ -145,7 +146,15 @@ unsigned int qo_attach(int fd, unsigned int want)
 				   sizeof(one));
 		return want;
 	}
-	if (errno == ENOENT || errno == ENOPROTOOPT)
+	/* ENOENT is also what an unprivileged process gets when the module
+	 * exists but is not loaded: the kernel loads ULP modules on demand
+	 * only for CAP_NET_ADMIN
+	 */
+	if (errno == ENOENT)
+		say_once(&said, "%s (%s): using userspace crypto",
+			 "no \"quic\" UDP ULP loaded (try: modprobe quic_ulp)",
+			 errno);
+	else if (errno == ENOPROTOOPT)
 		say_once(&said, "%s (%s): using userspace crypto",
 			 "this kernel has no \"quic\" UDP ULP", errno);
 	else
@@ -798,11 +807,116 @@ static int qo_hp_mask(uint8_t *dest, const ngtcp2_crypto_cipher *hp,
 
 /* Talking to the kernel. */
 
+/*
+ * The connection of a GnuTLS session. The session's user pointer is the
+ * application's (ngtcp2's examples keep their ngtcp2_crypto_conn_ref there
+ * and read it back in their own hooks, a session ticket's for one), and
+ * ngtcp2's crypto callbacks carry no pointer of the library's: so the
+ * library keeps its own map, from session to connection. It is consulted at
+ * key installs, key updates, handshake and connection ID events, never per
+ * packet; a mutex keeps it safe for connections driven from several
+ * threads.
+ */
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct qo_conn **reg;
+static size_t reg_size, reg_count;	/* buckets (a power of 2), entries */
+
+static size_t reg_bucket(gnutls_session_t s, size_t size)
+{
+	uint64_t h = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (size - 1);
+}
+
+/* Called with reg_lock held. */
+static int reg_grow(void)
+{
+	size_t size = reg_size ? reg_size * 2 : 64, i;
+	struct qo_conn **b = calloc(size, sizeof(*b)), *qc;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < reg_size; i++) {
+		while ((qc = reg[i])) {
+			size_t j = reg_bucket(qc->tls, size);
+
+			reg[i] = qc->hnext;
+			qc->hnext = b[j];
+			b[j] = qc;
+		}
+	}
+	free(reg);
+	reg = b;
+	reg_size = size;
+	return 0;
+}
+
+static struct qo_conn *reg_find_locked(gnutls_session_t s)
+{
+	struct qo_conn *qc;
+
+	if (!reg_size)
+		return NULL;
+	for (qc = reg[reg_bucket(s, reg_size)]; qc; qc = qc->hnext)
+		if (qc->tls == s)
+			return qc;
+	return NULL;
+}
+
+static int reg_add(struct qo_conn *qc, gnutls_session_t s)
+{
+	int rv = 0;
+	size_t i;
+
+	pthread_mutex_lock(&reg_lock);
+	if (reg_find_locked(s))
+		rv = -EEXIST;
+	else if (reg_count >= reg_size)
+		rv = reg_grow();
+	if (!rv) {
+		qc->tls = s;
+		i = reg_bucket(s, reg_size);
+		qc->hnext = reg[i];
+		reg[i] = qc;
+		reg_count++;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return rv;
+}
+
+static void reg_del(struct qo_conn *qc)
+{
+	struct qo_conn **pp;
+
+	pthread_mutex_lock(&reg_lock);
+	if (reg_size) {
+		for (pp = &reg[reg_bucket(qc->tls, reg_size)]; *pp;
+		     pp = &(*pp)->hnext) {
+			if (*pp == qc) {
+				*pp = qc->hnext;
+				reg_count--;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static struct qo_conn *reg_find(gnutls_session_t s)
+{
+	struct qo_conn *qc;
+
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&reg_lock);
+	qc = reg_find_locked(s);
+	pthread_mutex_unlock(&reg_lock);
+	return qc;
+}
+
 static struct qo_conn *qc_of(ngtcp2_conn *conn)
 {
-	gnutls_session_t s = ngtcp2_conn_get_tls_native_handle(conn);
-
-	return s ? gnutls_session_get_ptr(s) : NULL;
+	return reg_find(ngtcp2_conn_get_tls_native_handle(conn));
 }
 
 static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
@@ -1027,7 +1141,7 @@ static int qo_secret(gnutls_session_t session,
 		     gnutls_record_encryption_level_t glevel,
 		     const void *rx_secret, const void *tx_secret, size_t len)
 {
-	struct qo_conn *qc = gnutls_session_get_ptr(session);
+	struct qo_conn *qc = reg_find(session);
 	ngtcp2_encryption_level level =
 		ngtcp2_crypto_gnutls_from_gnutls_record_encryption_level(glevel);
 	const void *secret[2] = { rx_secret, tx_secret };
@@ -1035,6 +1149,8 @@ static int qo_secret(gnutls_session_t session,
 	uint8_t iv[64];
 	int i, rv;
 
+	if (!qc)
+		return -1;
 	for (i = 0; i < 2; i++) {
 		if (!secret[i])
 			continue;
@@ -1196,11 +1312,6 @@ static int qo_dcid_status(ngtcp2_conn *conn,
 
 /* The API. */
 
-static ngtcp2_conn *qo_get_conn(ngtcp2_crypto_conn_ref *ref)
-{
-	return ((struct qo_conn *)ref)->conn;
-}
-
 struct qo_conn *qo_conn_new(int fd, unsigned int mode)
 {
 	static uint32_t next_handle;
@@ -1208,7 +1319,6 @@ struct qo_conn *qo_conn_new(int fd, unsigned int mode)
 
 	if (!qc)
 		return NULL;
-	qc->ref.get_conn = qo_get_conn;
 	qc->fd = fd;
 	qc->mode = mode & (QO_TX | QO_RX);
 	qc->handle = __atomic_add_fetch(&next_handle, 1, __ATOMIC_RELAXED);
@@ -1234,14 +1344,25 @@ void qo_conn_callbacks(struct qo_conn *qc, ngtcp2_callbacks *cb)
 	cb->dcid_status = qo_dcid_status;
 }
 
-void qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
-		  gnutls_session_t session)
+int qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
+		 gnutls_session_t session)
 {
+	int rv;
+
+	/* ngtcp2's crypto callbacks find the connection through the
+	 * application's ngtcp2_crypto_conn_ref: without one, the first
+	 * handshake message would dereference NULL
+	 */
+	if (!qc || !conn || !session || qc->tls ||
+	    !gnutls_session_get_ptr(session))
+		return -EINVAL;
+	rv = reg_add(qc, session);
+	if (rv)
+		return rv;
 	qc->conn = conn;
-	qc->tls = session;
-	gnutls_session_set_ptr(session, &qc->ref);
 	gnutls_handshake_set_secret_function(session, qo_secret);
 	ngtcp2_conn_set_tls_native_handle(conn, session);
+	return 0;
 }
 
 int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
@@ -1402,8 +1523,8 @@ void qo_conn_del(struct qo_conn *qc)
 	if (qc->in_kernel)
 		setsockopt(qc->fd, SOL_UDP, QUIC_ULP_DEL_CONN, &qc->handle,
 			   sizeof(qc->handle));
-	if (qc->tls && gnutls_session_get_ptr(qc->tls) == &qc->ref)
-		gnutls_session_set_ptr(qc->tls, NULL);
+	if (qc->tls)
+		reg_del(qc);
 	if (cur == qc)
 		cur = NULL;
 	qo_txq_free(&qc->txq);

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * quic_offload: hand the 1-RTT packet protection of an ngtcp2 connection to
  * the kernel's "quic" UDP ULP, and fall back to ngtcp2's own GnuTLS crypto
@@ -17,8 +17,15 @@
  *	qo_read_events(fd, ev, n);                when poll() says POLLERR
  *	qo_conn_del(qc);                          after the last packet was sent
  *
- * The library owns the GnuTLS session pointer (an ngtcp2_crypto_conn_ref)
- * and the session's secret function. It plugs its own encrypt, decrypt,
+ * The GnuTLS session pointer stays the application's: set it to your
+ * ngtcp2_crypto_conn_ref before qo_conn_bind(), as ngtcp2 requires anyway,
+ * and read it back in your own hooks (a session ticket's, say). The library
+ * takes the session's secret function (it calls ngtcp2_crypto's install
+ * functions as ngtcp2's own does, and keeps the 1-RTT secrets for the
+ * kernel), and finds its connection from the session in a map of its own.
+ * Nothing it installs stops session tickets, resumption or 0-RTT: 0-RTT and
+ * the handshake stay in userspace, and a resumed connection hands its
+ * 1-RTT keys over like any other. It plugs its own encrypt, decrypt,
  * hp_mask and update_key callbacks into ngtcp2 (they use ngtcp2_crypto's
  * for everything not offloaded) and chains the application's handshake and
  * connection ID callbacks.
@@ -42,14 +49,30 @@
 #ifndef QUIC_OFFLOAD_H
 #define QUIC_OFFLOAD_H
 
+/*
+ * The library's version, set here and nowhere else: the Makefile reads it
+ * for the shared library's file name and soname (libquic_offload.so.MAJOR)
+ * and for quic_offload.pc. MAJOR changes with the ABI.
+ */
+#define QO_VERSION_MAJOR 0
+#define QO_VERSION_MINOR 1
+#define QO_VERSION_PATCH 0
+#define QO_VERSION_NUMBER (QO_VERSION_MAJOR * 10000 + \
+			   QO_VERSION_MINOR * 100 + QO_VERSION_PATCH)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>		/* struct timespec, for <linux/errqueue.h> */
 #include <sys/socket.h>
 #include <linux/errqueue.h>
 #include <linux/quic.h>
 #include <gnutls/gnutls.h>
 #include <ngtcp2/ngtcp2.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #ifndef UDP_ULP
 #define UDP_ULP 105
@@ -278,13 +301,20 @@ void qo_conn_callbacks(struct qo_conn *qc, ngtcp2_callbacks *cb);
  * @qc: the connection
  * @conn: the ngtcp2 connection
  * @session: its GnuTLS session, after
- *	ngtcp2_crypto_gnutls_configure_{client,server}_session()
+ *	ngtcp2_crypto_gnutls_configure_{client,server}_session() and after
+ *	the application set its session pointer (gnutls_session_set_ptr(),
+ *	an ngtcp2_crypto_conn_ref as ngtcp2's crypto callbacks need)
  *
- * Sets the session pointer and the secret function, and the conn's TLS
- * native handle.
+ * Sets the session's secret function and the conn's TLS native handle; the
+ * session pointer is left alone.
+ *
+ * Return: 0; -EINVAL when the session has no pointer yet, or @qc is bound
+ * already; -EEXIST when another connection is bound to @session; -ENOMEM.
+ * On failure the session and @conn are as they were; treat it as a failure
+ * to create the connection (its callbacks are the library's already).
  */
-void qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
-		  gnutls_session_t session);
+int qo_conn_bind(struct qo_conn *qc, ngtcp2_conn *conn,
+		 gnutls_session_t session);
 
 /**
  * qo_conn_read_pkt() - ngtcp2_conn_read_pkt() for one UDP segment
@@ -417,5 +447,9 @@ void qo_conn_stats(const struct qo_conn *qc, struct qo_stats *st);
  * GnuTLS session is freed.
  */
 void qo_conn_del(struct qo_conn *qc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* QUIC_OFFLOAD_H */

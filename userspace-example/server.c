@@ -478,6 +478,7 @@ int main(int argc, char **argv)
 		{ "offload", required_argument, NULL, 'o' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ciphers", required_argument, NULL, 'c' },
+		{ "preferred-versions", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
