@@ -5,8 +5,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -194,21 +196,32 @@ static int ticket_received(gnutls_session_t s, unsigned int htype,
 {
 	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
 	struct conn *c = ref->user_data;
+	char tmp[PATH_MAX];
 	gnutls_datum_t data;
-	FILE *f;
+	int fd, ok;
 
 	(void)htype; (void)when; (void)incoming; (void)msg;
+	if (c != &cli.c) {	/* the library must have left it alone */
+		fprintf(stderr, "the session pointer is not ours\n");
+		return -1;
+	}
 	if (gnutls_session_get_data2(s, &data))
 		return 0;
-	f = fopen(cli.session_file, "w");
-	if (!f || fwrite(data.data, 1, data.size, f) != data.size) {
+	/* It holds the resumption secret: for our eyes only, and whole or
+	 * not at all
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cli.session_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok = fd >= 0 && write(fd, data.data, data.size) == (ssize_t)data.size;
+	if (fd >= 0 && close(fd))
+		ok = 0;
+	if (!ok || rename(tmp, cli.session_file)) {
 		perror(cli.session_file);
+		unlink(tmp);
 	} else if (!quiet) {
-		fprintf(stderr, "session ticket saved (%s connection)\n",
-			c->server ? "server" : "client");
+		fprintf(stderr, "session ticket saved to %s\n",
+			cli.session_file);
 	}
-	if (f)
-		fclose(f);
 	gnutls_free(data.data);
 	return 0;
 }
@@ -224,8 +237,12 @@ static int session_resume(gnutls_session_t tls)
 	gnutls_handshake_set_hook_function(tls,
 		GNUTLS_HANDSHAKE_NEW_SESSION_TICKET, GNUTLS_HOOK_POST,
 		ticket_received);
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		perror(cli.session_file);
+		return -1;
+	}
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	if (!n || n == sizeof(buf))

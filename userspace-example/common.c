@@ -256,36 +256,42 @@ static int keylog_cb(gnutls_session_t session, const char *label,
 }
 
 /*
- * 0-RTT anti-replay (RFC 8446, section 8): GnuTLS hands over a key per
- * ClientHello that carries early data, within its window; a key seen
- * before is a replay, and its early data is refused. The example keeps the
- * last REPLAY_KEYS keys' digests: enough for a test server, and it fails
- * closed (a key it forgot in the window is taken as new, as with any
- * bounded cache, but never one it still holds).
+ * 0-RTT anti-replay (RFC 8446, section 8): for each ClientHello with early
+ * data inside its window, GnuTLS hands over a key and when it expires; a
+ * key seen before and not expired is a replay, and GnuTLS refuses its early
+ * data. Keys are kept until they expire; when every slot holds a live one
+ * the cache says so (GNUTLS_E_DB_ERROR) and the early data is refused too:
+ * the handshake goes on in 1-RTT. Nothing is ever forgotten early.
  */
 #define REPLAY_KEYS 1024
 
 static struct {
 	uint8_t digest[REPLAY_KEYS][32];
-	unsigned int next, count;
+	time_t exp[REPLAY_KEYS];
 } replay;
 
 static int replay_add(void *ptr, time_t exp, const gnutls_datum_t *key,
 		      const gnutls_datum_t *data)
 {
+	time_t now = time(NULL);
+	unsigned int i, free_slot = REPLAY_KEYS;
 	uint8_t d[32];
-	unsigned int i;
 
-	(void)ptr; (void)exp; (void)data;
+	(void)ptr; (void)data;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, key->data, key->size, d))
 		return GNUTLS_E_DB_ERROR;
-	for (i = 0; i < replay.count; i++)
-		if (!memcmp(replay.digest[i], d, sizeof(d)))
+	for (i = 0; i < REPLAY_KEYS; i++) {
+		if (replay.exp[i] <= now) {	/* empty, or expired */
+			if (free_slot == REPLAY_KEYS)
+				free_slot = i;
+		} else if (!memcmp(replay.digest[i], d, sizeof(d))) {
 			return GNUTLS_E_DB_ENTRY_EXISTS;
-	memcpy(replay.digest[replay.next], d, sizeof(d));
-	replay.next = (replay.next + 1) % REPLAY_KEYS;
-	if (replay.count < REPLAY_KEYS)
-		replay.count++;
+		}
+	}
+	if (free_slot == REPLAY_KEYS)
+		return GNUTLS_E_DB_ERROR;
+	memcpy(replay.digest[free_slot], d, sizeof(d));
+	replay.exp[free_slot] = exp > now ? exp : now + 1;
 	return 0;
 }
 

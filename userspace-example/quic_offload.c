@@ -914,9 +914,14 @@ static struct qo_conn *reg_find(gnutls_session_t s)
 	return qc;
 }
 
+/* A session freed before qo_conn_del() may come back at the same address:
+ * the entry must also be this conn's
+ */
 static struct qo_conn *qc_of(ngtcp2_conn *conn)
 {
-	return reg_find(ngtcp2_conn_get_tls_native_handle(conn));
+	struct qo_conn *qc = reg_find(ngtcp2_conn_get_tls_native_handle(conn));
+
+	return qc && qc->conn == conn ? qc : NULL;
 }
 
 static int cid_op(struct qo_conn *qc, int opt, uint8_t dir,
@@ -1145,12 +1150,14 @@ static int qo_secret(gnutls_session_t session,
 	ngtcp2_encryption_level level =
 		ngtcp2_crypto_gnutls_from_gnutls_record_encryption_level(glevel);
 	const void *secret[2] = { rx_secret, tx_secret };
-	struct qo_dir *dir[2] = { &qc->rx, &qc->tx };
+	struct qo_dir *dir[2];
 	uint8_t iv[64];
 	int i, rv;
 
 	if (!qc)
 		return -1;
+	dir[0] = &qc->rx;
+	dir[1] = &qc->tx;
 	for (i = 0; i < 2; i++) {
 		if (!secret[i])
 			continue;
@@ -1243,7 +1250,7 @@ static int qo_handshake_completed(ngtcp2_conn *conn, void *user_data)
 	struct qo_conn *qc = qc_of(conn);
 
 	if (!qc)
-		return 0;
+		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (qc->app.handshake_completed &&
 	    qc->app.handshake_completed(conn, user_data))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -1257,7 +1264,7 @@ static int qo_handshake_confirmed(ngtcp2_conn *conn, void *user_data)
 	struct qo_conn *qc = qc_of(conn);
 
 	if (!qc)
-		return 0;
+		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (qc->app.handshake_confirmed &&
 	    qc->app.handshake_confirmed(conn, user_data))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -1285,7 +1292,7 @@ static int qo_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid,
 	struct qo_conn *qc = qc_of(conn);
 
 	if (!qc)
-		return 0;
+		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (qc->app.remove_connection_id &&
 	    qc->app.remove_connection_id(conn, cid, user_data))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -1302,7 +1309,7 @@ static int qo_dcid_status(ngtcp2_conn *conn,
 	struct qo_conn *qc = qc_of(conn);
 
 	if (!qc)
-		return 0;
+		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (qc->app.dcid_status &&
 	    qc->app.dcid_status(conn, type, seq, cid, token, user_data))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
