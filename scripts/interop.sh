@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Interoperability of the quic ULP with QUIC stacks nobody here wrote:
-# Debian's ngtcp2 examples (gtlsclient, gtlsserver) against our HTTP/3
+# Debian's ngtcp2 examples (gtlsclient, gtlsserver), and Debian's Chromium
+# (headless: a page and a file, see userspace-example/interop-chromium.sh,
+# whose screenshot stays in the case's directory), against our HTTP/3
 # server and client (userspace-example/), which offload 1-RTT packet
 # protection to the kernel. Builds the examples, boots the test kernel once
 # (scripts/boot.sh) and runs userspace-example/interop-guest.sh in it; then,
@@ -68,6 +70,13 @@ SUITE=interop$VARIANT
 SIZE=${INTEROP_SIZE:-104857600}
 LOSSY_SIZE=${INTEROP_LOSSY_SIZE:-$SIZE}
 SAN_SIZE=${INTEROP_SAN_SIZE:-16777216}
+# The cases of what peers negotiate (cipher, version, IDs, paths, Retry,
+# resumption, several connections): the transfer is not their point
+FLAG_SIZE=${INTEROP_FLAG_SIZE:-16777216}
+# ... but the address change two seconds in must find the transfer going
+PATH_SIZE=${INTEROP_PATH_SIZE:-67108864}
+# Chromium under TCG: 70 to 180 s for 16 MiB, most of it the browser starting
+CHROMIUM_SIZE=${INTEROP_CHROMIUM_SIZE:-16777216}
 KU_MIN=3
 # Our client downloads and sends little but ACKs; ngtcp2 allows its next
 # update only once the peer acknowledged a packet of the new phase, so on
@@ -90,6 +99,22 @@ ALL_CASES=(
 	ipv6-lossy-gtlsclient-qoserver:gtls-qo:6:$LOSSY_SIZE:lossy:10
 	ipv6-lossy-qoclient-gtlsserver:qo-gtls:6:$LOSSY_SIZE:lossy:10
 	ipv6-lossy-qoclient-qoserver-asan:qo-qo:6:$SAN_SIZE:lossy:10:san
+	ipv4-chacha-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:chacha
+	ipv6-chacha-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:chacha
+	ipv6-aes256-gtlsclient-qoserver:gtls-qo:6:$FLAG_SIZE:clean:2:aes256
+	ipv4-aes256-qoclient-gtlsserver:qo-gtls:4:$FLAG_SIZE:clean:2:aes256
+	ipv4-ccm-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:ccm
+	ipv4-v2-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:v2
+	ipv6-v2-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:v2
+	ipv4-zcid-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:zcid
+	ipv6-zcid-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:zcid
+	ipv4-rebind-gtlsclient-qoserver:gtls-qo:4:$PATH_SIZE:clean:2:rebind
+	ipv6-migrate-gtlsclient-qoserver:gtls-qo:6:$PATH_SIZE:clean:2:migrate
+	ipv4-retry-qoclient-gtlsserver:qo-gtls:4:$FLAG_SIZE:clean:2:retry
+	ipv4-0rtt-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:resume
+	ipv6-resume-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:resume
+	ipv4-multi-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:multi
+	ipv4-clean-chromium-qoserver:chromium-qo:4:$CHROMIUM_SIZE:clean:2
 )
 
 cases=()
@@ -114,12 +139,14 @@ fi
 
 rm -rf "$GUEST_DIR" "$OUT"
 mkdir -p "$GUEST_DIR" "$OUT"
+# In a file: on the kernel command line (boot.sh) they overflow its 2 KiB
+printf '%s\n' "${cases[@]}" >"$GUEST_DIR/cases"
 note "interop: ${#cases[@]} cases in the VM (main ${SIZE} bytes, lossy ${LOSSY_SIZE})"
 t0=$(date +%s)
 vm_rc=0
 BOOT_TIMEOUT=${INTEROP_BOOT_TIMEOUT:-3600} VM_LOG=$OUT/console.log "$TOP/scripts/boot.sh" \
 	--port qo-pcap="$OUT/pcaps.tar" -- "$TOP/scripts/guest-kcheck.sh" \
-	"$EX/interop-guest.sh" "$GUEST_DIR" "${cases[@]}" | tee "$OUT/guest.log" || vm_rc=$?
+	"$EX/interop-guest.sh" "$GUEST_DIR" @"$GUEST_DIR/cases" | tee "$OUT/guest.log" || vm_rc=$?
 note "interop: VM run took $(($(date +%s) - t0)) s (exit $vm_rc)"
 mv "$GUEST_DIR"/* "$OUT"/ 2>/dev/null || true
 # The captures, one tar archive per case end to end (interop-guest.sh)
@@ -135,39 +162,130 @@ meta() {	# DIR KEY
 	sed -n "s/^$2=//p" "$1/meta" | tail -n1
 }
 
-# The numbers of one summary (qo-server's or qo-client's): KEY=VALUE lines.
+# The numbers of a program's summaries (qo-server's or qo-client's), summed
+# over its connections: KEY=VALUE lines. mode is the first connection's
+# that was not txrx, else txrx; conns counts the connections.
 summary_numbers() {	# LOG
 	awk '
+	function add(k, x) { v[k] += x; seen[k] = 1 }
 	/: offload / {
 		s = $0
 		sub(/.*: offload /, "", s)
-		mode = s; sub(/:.*/, "", mode); print "mode=" mode
+		m = s; sub(/:.*/, "", m)
+		if (mode == "" || mode == "txrx") mode = m
+		conns++
 		n = split(s, w, /[^0-9]+/)
 		# tx K by kernel, U in userspace (+L after switch-on); rx K by
 		# kernel, U in userspace (+Q queued at switch-on, +L after), R refused
-		print "lib_tx_kernel=" w[3]; print "lib_tx_user=" w[4]
-		print "lib_tx_late=" w[5]; print "lib_rx_kernel=" w[6]
-		print "lib_rx_user=" w[7]; print "lib_rx_queued=" w[8]
-		print "lib_rx_late=" w[9]; print "lib_rx_refused=" w[10]
+		add("lib_tx_kernel", w[3]); add("lib_tx_user", w[4])
+		add("lib_tx_late", w[5]); add("lib_rx_kernel", w[6])
+		add("lib_rx_user", w[7]); add("lib_rx_queued", w[8])
+		add("lib_rx_late", w[9]); add("lib_rx_refused", w[10])
 	}
 	/: kernel (tx|rx): / {
 		d = ($0 ~ /kernel tx:/) ? "tx" : "rx"
 		s = $0; sub(/.*: kernel (tx|rx): /, "", s)
 		split(s, w, /[^0-9]+/)
-		print "k_" d "_packets=" w[1]
-		match(s, /auth failures [0-9]+/); print "k_" d "_auth=" substr(s, RSTART + 14, RLENGTH - 14)
-		match(s, /key updates [0-9]+/); print "k_" d "_keyupd=" substr(s, RSTART + 12, RLENGTH - 12)
-		match(s, /old-key packets [0-9]+/); print "k_" d "_old=" substr(s, RSTART + 16, RLENGTH - 16)
+		add("k_" d "_packets", w[1])
+		match(s, /auth failures [0-9]+/); add("k_" d "_auth", substr(s, RSTART + 14, RLENGTH - 14))
+		match(s, /key updates [0-9]+/); add("k_" d "_keyupd", substr(s, RSTART + 12, RLENGTH - 12))
+		match(s, /old-key packets [0-9]+/); add("k_" d "_old", substr(s, RSTART + 16, RLENGTH - 16))
 	}
 	/ bytes in .* s: / {
-		s = $0; sub(/.*: /, "", s); sub(/ Mbit.*/, "", s); print "mbps=" s
+		s = $0; sub(/.*: /, "", s); sub(/ Mbit.*/, "", s); mbps = s
 	}
 	/key updates initiated: / {
 		s = $0; sub(/.*initiated: /, "", s); ku = s; sub(/[^0-9].*/, "", ku)
-		print "ku_initiated=" ku
-		sub(/^[0-9]+; /, "", s); print "ku_pacing=" s
+		add("ku_initiated", ku)
+		sub(/^[0-9]+; /, "", s); pacing = s
+	}
+	END {
+		if (mode != "") print "mode=" mode
+		print "conns=" conns + 0
+		for (k in seen) print k "=" v[k]
+		if (mbps != "") print "mbps=" mbps
+		if (pacing != "") print "ku_pacing=" pacing
 	}
 	' "$1"
+}
+
+# What a case's FLAGS (interop-guest.sh) ask of the connections, checked in
+# the summaries' "session:" and "kernel conn" lines and wirecheck.py's
+# figures (the W array). Prints one reason per failed expectation.
+check_flags() {	# LOG FLAGS DIRECTION ROLE
+	local log=$1 flags=,$2, dir=$3 role=$4 f n sess last
+	sess=$(grep ': session: ' "$log" | sed 's/.*: session: //')
+	last=$(tail -n1 <<<"$sess")
+	n=$(grep -c . <<<"$sess")
+	[ -n "$sess" ] || { echo "no session line"; return; }
+	# every connection's own line from the kernel (QUIC_ULP_CONN_INFO)
+	local kconns
+	kconns=$(grep -c ': kernel conn ' "$log")
+	[ "$kconns" = "$n" ] || echo "$kconns connections known to the kernel, $n in all"
+	for f in chacha:TLS_CHACHA20_POLY1305_SHA256:0x1303:CHACHA20-POLY1305 \
+		 aes256:TLS_AES_256_GCM_SHA384:0x1302:AES-256-GCM \
+		 ccm:TLS_AES_128_CCM_SHA256:0x1304:AES-128-CCM; do
+		IFS=: read -r flag suite id wname <<<"$f"
+		[[ $flags == *,$flag,* ]] || continue
+		grep -vq "^$suite," <<<"$sess" && echo "a connection negotiated other than $suite"
+		grep ': kernel conn ' "$log" | grep -vq "cipher $id\$" &&
+			echo "the kernel had other than cipher $id"
+		[ "${W[cipher]:-}" = "$wname" ] || echo "wirecheck: cipher ${W[cipher]:-?}, not $wname"
+	done
+	if [[ $flags == *,v2,* ]]; then
+		grep -vq 'QUIC version 0x6b3343cf' <<<"$sess" && echo "a connection not in QUIC v2"
+		[ "${W[version]:-}" = 0x6b3343cf ] || echo "wirecheck: version ${W[version]:-?}, not v2"
+	fi
+	if [[ $flags == *,zcid,* ]]; then
+		if [ "$role" = server ]; then
+			grep -vq "the peer's 0;" <<<"$sess" && echo "the client's IDs were not zero-length"
+		else
+			grep -vq "ours 0," <<<"$sess" && echo "our IDs were not zero-length"
+		fi
+	fi
+	if [[ $flags == *,rebind,* || $flags == *,migrate,* ]]; then
+		awk '{ p = $0; sub(/.*; peer /, "", p); sub(/;.*/, "", p)
+		       split(p, a, ", first "); exit !(a[1] != a[2]) }' <<<"$last" ||
+			echo "the client's address did not change: ${last##*; peer }"
+	fi
+	if [[ $flags == *,retry,* ]]; then
+		grep -q 'retries 1$' <<<"$last" || echo "no Retry followed: ${last##*; }"
+	fi
+	if [[ $flags == *,resume,* ]]; then
+		[ "$n" = 2 ] || echo "$n connections, not 2 (first, then resumed)"
+		grep -q ', resumed,' <<<"$last" || echo "the second connection did not resume"
+		if [ "$dir" = gtls-qo ]; then
+			grep -q 'early data accepted' <<<"$last" || echo "no 0-RTT accepted"
+			[ "${W[zero_rtt_packets]:-0}" -gt 0 ] ||
+				echo "wirecheck: no 0-RTT packet authenticates"
+		fi
+		[ "${W[connections]:-}" = 2 ] || echo "wirecheck: ${W[connections]:-?} connections, not 2"
+	fi
+	if [[ $flags == *,multi,* ]]; then
+		[ "$n" = 4 ] || echo "$n connections, not 4"
+		[ "$(meta "$d" downloads)" = 4 ] || echo "$(meta "$d" downloads) downloads, not 4"
+		[ "${W[connections]:-}" = 4 ] || echo "wirecheck: ${W[connections]:-?} connections, not 4"
+	fi
+}
+
+# A chromium-qo case (interop-chromium.sh): the page's script got the file
+# (its SHA-256 is the sha256 check's), page and file over HTTP/3, a
+# screenshot came back, and the kernel protected and unprotected 1-RTT
+# packets (the sums over the browser's connections: late, tx-wire and
+# rx-wire apply to them as to any case). Prints one reason per failure.
+check_chromium() {	# DIR SIZE
+	local d=$1 p
+	[ -z "$(meta "$d" chromium_error)" ] || echo "chromium: $(meta "$d" chromium_error)"
+	for p in page file; do
+		[ "$(meta "$d" chromium_${p}_protocol)" = h3 ] ||
+			echo "chromium: the $p came over '$(meta "$d" chromium_${p}_protocol)', not h3"
+	done
+	[ "$(meta "$d" chromium_bytes)" = "$2" ] ||
+		echo "chromium: the page got $(meta "$d" chromium_bytes) bytes, not $2"
+	[ "$(head -c 4 "$d/screenshot.png" 2>/dev/null | tail -c 3)" = PNG ] ||
+		echo "chromium: no screenshot"
+	[ "${N[k_tx_packets]:-0}" -gt 0 ] && [ "${N[k_rx_packets]:-0}" -gt 0 ] ||
+		echo "the kernel protected ${N[k_tx_packets]:-0} and unprotected ${N[k_rx_packets]:-0} 1-RTT packets"
 }
 
 # /proc/net/quic_ulp_stat as our program printed it, right after the
@@ -179,24 +297,26 @@ stat_value() {	# LOG NAME
 # 1-RTT packets on the wire, per direction, as tshark dissects them:
 # "out IN" for the endpoint at ADDR. A datagram carries at most one
 # short-header packet, which comes last; ICMP errors quoting one are not
-# counted. For a client (CUTOFF=last), the
-# inbound ones that arrived after its last packet (its CONNECTION_CLOSE,
-# sent just before it read the kernel's counters) are not counted.
+# counted. For a client (CUTOFF=last), the inbound ones that arrived at a
+# socket of ours after its last packet (its CONNECTION_CLOSE, sent just
+# before it read the kernel's counters and closed) are not counted: per
+# socket, as a resumed case has two.
 wire_count() {	# PCAP ADDR CUTOFF
 	tshark -r "$1" -n --disable-protocol http3 -d udp.port==4433,quic \
 		-Y 'udp && !icmp && !icmpv6' -T fields -E separator=' ' -E occurrence=a \
-		-e frame.time_relative -e ip.src -e ipv6.src -e quic.header_form \
-		2>/dev/null |
+		-e frame.time_relative -e ip.src -e ipv6.src -e udp.srcport \
+		-e udp.dstport -e quic.header_form 2>/dev/null |
 	awk -v me="$2" -v cutoff="$3" '
-		NF < 3 { next }
+		NF < 5 { next }
 		{
-			forms = $NF; src = $2
+			forms = $NF; src = $2; sport = $(NF - 2); dport = $(NF - 1)
 			if (forms !~ /(^|,)0$/) next
-			if (src == me) { out++; last = $1 } else { t[++n] = $1 }
+			if (src == me) { out++; last[sport] = $1 }
+			else { n++; t[n] = $1; port[n] = dport }
 		}
 		END {
 			for (i = 1; i <= n; i++)
-				if (cutoff != "last" || t[i] <= last)
+				if (cutoff != "last" || t[i] <= last[port[i]])
 					in_++
 			print out + 0, in_ + 0
 		}'
@@ -226,13 +346,17 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	fi
 	dir=$(meta "$d" direction) fam=$(meta "$d" family) size=$(meta "$d" size)
 	net=$(meta "$d" net) ku=$(meta "$d" key_updates_asked)
+	local flags first_exit
+	flags=$(meta "$d" flags) first_exit=$(meta "$d" first_exit)
+	[ -z "$first_exit" ] || [ "$first_exit" = 0 ] ||
+		fails+=("the first connection's client exit $first_exit")
 	src=$(meta "$d" source_sha256) got=$(meta "$d" received_sha256)
 	cexit=$(meta "$d" client_exit) sexit=$(meta "$d" server_exit)
 	[ -z "$(meta "$d" setup)" ] || fails+=("set-up: $(meta "$d" setup)")
 	[ -n "$src" ] && [ "$src" = "$got" ] || fails+=("sha256 ${got:-none} != source $src")
 
 	case $dir in
-	gtls-qo|qo-qo) role=server; cutoff=all ;;
+	gtls-qo|qo-qo|chromium-qo) role=server; cutoff=all ;;
 	qo-gtls) role=client; cutoff=last ;;
 	esac
 	[ "$cexit" = 0 ] || fails+=("client exit $cexit")
@@ -271,35 +395,49 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	# connection): userspace then tries and rejects them (see "late").
 	local nonext
 	nonext=$(stat_value "$d/our.log" QuicRxNoNextKey)
+	# The capture is taken where rtr hands packets to the veth that faces
+	# our endpoint; what that veth then dropped (its peer's ring full
+	# while the namespace lagged under TCG: veth_xmit() counts it as the
+	# sender's TX drop) was captured, never received
+	local vdrop
+	vdrop=$(awk '/TX:/ { getline; print $4; exit }' \
+		"$d/link-rtr-$([ "$role" = client ] && echo c || echo s)" 2>/dev/null)
 	local k_in=$(( ${N[k_rx_packets]:-0} + ${N[k_rx_auth]:-0} + ${nonext:-0} + \
-		${N[lib_rx_user]:-0} + ${N[lib_rx_queued]:-0} + ${N[lib_rx_late]:-0} ))
+		${N[lib_rx_user]:-0} + ${N[lib_rx_queued]:-0} + ${N[lib_rx_late]:-0} + ${vdrop:-0} ))
 	within "$wire_out" "$k_out" || fails+=("tx-wire: wire $wire_out, kernel+userspace $k_out")
 	within "$wire_in" "$k_in" || fails+=("rx-wire: wire $wire_in, kernel+userspace $k_in")
 
 	# the packets themselves, with our endpoint's keys
 	local wc=() wcheck=skipped
+	local -A W=()
 	if [ -n "$WIRECHECK" ] && [ -s "$d/keylog" ]; then
 		if mapfile -t wc < <("$WIRECHECK" "$d/cap.pcap" "$d/keylog" "$addr" 4433 \
 				"$role" 2>"$d/wirecheck.err") && [ ${#wc[@]} -gt 0 ]; then
-			local -A W=()
 			local kv
 			for kv in "${wc[@]}"; do W[${kv%%=*}]=${kv#*=}; done
-			wcheck="${W[cipher]}: sent ${W[tx_packets]}, ${W[tx_bad]} failing, generation ${W[tx_generations]}; received ${W[rx_packets]}, ${W[rx_bad]} failing, generation ${W[rx_generations]}"
+			wcheck="${W[connections]} connection(s), ${W[cipher]} ${W[version]}: sent ${W[tx_packets]}, ${W[tx_bad]} failing, generation ${W[tx_generations]}; received ${W[rx_packets]}, ${W[rx_bad]} failing, generation ${W[rx_generations]}"
 			[ "${W[rx_bad]}" = 0 ] ||
 				wcheck+=" (${W[rx_bad_late]} arrived too late, up to ${W[rx_bad_max_late]} packets behind; ${W[rx_bad_unexplained]} unexplained)"
 			[ "${W[tx_bad]}" = 0 ] && [ "${W[tx_packets]}" = "$wire_out" ] &&
 				[ "${W[tx_generations]}" = "${N[k_tx_keyupd]:-}" ] ||
 				fails+=("crypto: $wcheck (kernel Tx generation ${N[k_tx_keyupd]:-?})")
-			# A client reads its counters just before it closes: the
-			# peer's answer to its last update may come after that.
+			# A client's count ends with its last packet on the wire
+			# (its CONNECTION_CLOSE), and it reads its counters a
+			# moment later: a packet of the peer's next generation
+			# may arrive on either side of that moment, so a client's
+			# kernel may be one generation ahead of the wire or behind.
 			local rx_gen=${N[k_rx_keyupd]:-}
 			[ "${W[rx_generations]}" = "$rx_gen" ] ||
-				{ [ "$role" = client ] && [ "${W[rx_generations]}" = $((rx_gen + 1)) ]; } ||
+				{ [ "$role" = client ] && [ -n "$rx_gen" ] &&
+				  [ $((W[rx_generations] - rx_gen)) -ge -1 ] &&
+				  [ $((W[rx_generations] - rx_gen)) -le 1 ]; } ||
 				fails+=("crypto: received packets reach generation ${W[rx_generations]}, the kernel's Rx ${rx_gen:-?}")
 			within "${W[rx_bad]}" $((${N[k_rx_auth]:-0} + ${nonext:-0})) ||
 				fails+=("crypto: ${W[rx_bad]} received packets fail, kernel counted ${N[k_rx_auth]:-0} + ${nonext:-0} without next keys")
 			[ "${W[rx_bad_unexplained]}" = 0 ] ||
 				fails+=("crypto: ${W[rx_bad_unexplained]} received packets authenticate under no key and number")
+			[ "${W[rx_packets]}" = "$wire_in" ] ||
+				fails+=("crypto: wirecheck checked ${W[rx_packets]} received packets, tshark counts $wire_in")
 		else
 			fails+=("crypto: wirecheck.py failed: $(tail -n1 "$d/wirecheck.err")")
 		fi
@@ -308,6 +446,15 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	else
 		fails+=("crypto: our endpoint wrote no TLS key log")
 	fi
+
+	# what the case's flags asked for: cipher, version, IDs, path, ...
+	local why
+	while read -r why; do
+		[ -z "$why" ] || fails+=("$why")
+	done < <(check_flags "$d/our.log" "$flags" "$dir" "$role")
+	[ "$dir" != chromium-qo ] || while read -r why; do
+		[ -z "$why" ] || fails+=("$why")
+	done < <(check_chromium "$d" "$size")
 
 	# the namespace's counters against the connection's
 	local st=$d/our.log sp sr sa skt skr
@@ -328,21 +475,27 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	fi
 
 	{
-		printf '%s: %s, IPv%s, %s bytes, %s, %s s, %s Mbit/s at our %s\n' \
-			"$name" "$dir" "$fam" "$size" "$net" "$(meta "$d" seconds | cut -c1-6)" \
-			"${N[mbps]:-?}" "$role"
+		printf '%s: %s, IPv%s, %s bytes, %s%s, %s s, %s Mbit/s at our %s, %s connection(s)\n' \
+			"$name" "$dir" "$fam" "$size" "$net" "${flags:+, $flags}" \
+			"$(meta "$d" seconds | cut -c1-6)" "${N[mbps]:-?}" "$role" "${N[conns]:-?}"
 		printf '  sha256 %s (source %s)\n' "${got:-none}" "$src"
+		grep ': session: ' "$d/our.log" | sed 's/.*: session: /  session: /'
 		printf '  1-RTT out: wire %s = kernel %s + userspace before switch-on %s + after %s\n' \
 			"$wire_out" "${N[k_tx_packets]:-?}" "${N[lib_tx_user]:-?}" "${N[lib_tx_late]:-?}"
-		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s\n' \
+		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s + dropped by the veth %s\n' \
 			"$wire_in" "${N[k_rx_packets]:-?}" "${N[k_rx_auth]:-?}" "${nonext:-?}" "${N[lib_rx_user]:-?}" \
-			"${N[lib_rx_queued]:-?}" "${N[lib_rx_late]:-?}"
+			"${N[lib_rx_queued]:-?}" "${N[lib_rx_late]:-?}" "${vdrop:-?}"
 		printf '  key generation tx %s rx %s (kernel rotations tx %s rx %s; old-key packets tx %s rx %s); initiated by us %s%s\n' \
 			"${N[k_tx_keyupd]:-?}" "${N[k_rx_keyupd]:-?}" "${skt:-?}" "${skr:-?}" \
 			"${N[k_tx_old]:-?}" "${N[k_rx_old]:-?}" "${N[ku_initiated]:-0}" \
 			"${N[ku_pacing]:+ (${N[ku_pacing]})}"
 		printf '  quic_ulp_stat: TxPackets %s RxPackets %s RxAuthFailures %s\n' "$sp" "$sr" "$sa"
 		printf '  wirecheck: %s\n' "$wcheck"
+		[ "$dir" != chromium-qo ] ||
+			printf '  chromium: %s, page over %s, file over %s in %s s; screenshot %s\n' \
+				"$(meta "$d" chromium_browser)" "$(meta "$d" chromium_page_protocol)" \
+				"$(meta "$d" chromium_file_protocol)" "$(meta "$d" chromium_seconds)" \
+				"$d/screenshot.png"
 	} >"$d/verdict"
 	if [ ${#fails[@]} = 0 ]; then
 		echo "pass $name"

@@ -40,6 +40,11 @@ PACKAGES=(
 	ngtcp2-server libgnutls28-dev pkg-config
 	# fuzzing and sanitizers, plots
 	clang libclang-rt-14-dev gnuplot-nox jq python3-docutils
+	# a browser as an HTTP/3 client (interop-chromium.sh), and the fonts
+	# its screenshot's text needs (only recommended by chromium-common)
+	chromium fonts-liberation
+	# the library's man page, checked by check-install.sh
+	groff-base man-db
 )
 APT_SOURCES=/etc/apt/sources.list.d/quic-offload.sources
 APT_PREFS=/etc/apt/preferences.d/quic-offload

@@ -5,11 +5,16 @@
 # "quic" ULP built as a module.
 #
 #	interop-guest.sh OUTDIR CASE...
+#	interop-guest.sh OUTDIR @FILE	(the cases, one per line)
 #
-# A CASE is NAME:DIRECTION:FAMILY:SIZE:NET:KEYUPDATES[:san]
+# A CASE is NAME:DIRECTION:FAMILY:SIZE:NET:KEYUPDATES[:FLAG[,FLAG...]]
 #	DIRECTION  gtls-qo   Debian's gtlsclient downloads from qo-server
 #		   qo-gtls   qo-client downloads from Debian's gtlsserver
 #		   qo-qo     qo-client downloads from qo-server
+#		   chromium-qo  Debian's Chromium, headless, loads a page
+#			     from qo-server whose script fetches the file and
+#			     hashes it (interop-chromium.sh); qo-server
+#			     initiates the key updates
 #	FAMILY     4 or 6
 #	SIZE       bytes of the file downloaded (random bytes)
 #	NET        clean, or lossy: netem with 1% loss, 20 ms delay,
@@ -17,7 +22,27 @@
 #	KEYUPDATES key updates to ask for: qo-* try one every
 #		   SIZE/(3*KEYUPDATES+1) bytes (ngtcp2 refuses one until 3 PTOs
 #		   after the last was confirmed), gtlsclient one after a second
-#	san        run our programs built with ASan + UBSan (build/sanitize)
+#	FLAG       san      run our programs built with ASan + UBSan
+#			    (build/sanitize)
+#		   chacha, aes256, ccm
+#			    the client offers only ChaCha20-Poly1305,
+#			    AES-256-GCM or AES-128-CCM
+#		   v2       QUIC version 2: gtlsclient offers it beside
+#			    version 1 and qo-server prefers it (compatible
+#			    version negotiation, RFC 9368); qo-client starts
+#			    with it
+#		   zcid     the client uses zero-length connection IDs (our
+#			    client's Rx is then found by address)
+#		   rebind   gtlsclient moves to another port two seconds
+#			    into the transfer, without path validation (NAT
+#			    rebinding); migrate: the same with validation
+#			    and a new connection ID (migration)
+#		   retry    gtlsserver answers the first Initial with Retry
+#		   resume   a first connection gets a session ticket, the
+#			    measured one resumes with it; with gtlsclient
+#			    the request goes in 0-RTT
+#		   multi    four gtlsclients download at once from one
+#			    qo-server socket
 #
 # Every case gets a fresh topology of three network namespaces (so that the
 # per-namespace /proc/net/quic_ulp_stat starts at zero):
@@ -48,6 +73,8 @@ set -u
 OUT=$1
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
+# chromium_client, for the chromium-qo cases
+. "$HERE/interop-chromium.sh"
 QO=${QO_BIN:-$HERE/build}
 WORK=/tmp/interop
 PORT=4433
@@ -172,16 +199,52 @@ url_host() {	# ADDR
 	case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac
 }
 
-run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
-	local name=$1 dir=$2 fam=$3 size=$4 net=$5 ku=$6 QO=$QO
+# gtlsclient downloads PATH into $WORK/dl-TAG: GTLS_ARGS and gtls_ku apply.
+gtlsclient_get() {	# TAG PATH [more gtlsclient options]
+	local tag=$1 path=$2
+	shift 2
+	rm -rf "$WORK/dl-$tag"
+	mkdir -p "$WORK/dl-$tag"
+	timeout "$TIMEOUT" ip netns exec cli gtlsclient -q \
+		--exit-on-all-streams-close --download="$WORK/dl-$tag" \
+		"${GTLS_ARGS[@]}" "$@" "$srv_addr" $PORT \
+		"https://$(url_host "$srv_addr"):$PORT/$path" >>"$d/peer.log" 2>&1
+}
+
+run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
+	local name=$1 dir=$2 fam=$3 size=$4 net=$5 ku=$6 flags=,${7:-}, QO=$QO
 	local d=$OUT/$name srv_addr cap_if srv_pid cap_pid t0 t1 rc src got
 	local ku_every=$((size / (3 * ku + 1)))
-	local qo_ku=() gtls_ku=()
+	local qo_ku=() gtls_ku=() f i
+	# options for: gtlsclient, gtlsserver, qo-server, qo-client
+	local srv_args=() qo_srv_args=() qo_cli_args=()
+	GTLS_ARGS=()
 
 	rm -rf "$d"
 	mkdir -p "$d"
-	[ "${7:-}" = san ] && QO=$QO/sanitize
-	log "case $name: $dir IPv$fam, $size bytes, $net, $ku key updates"
+	[[ $flags == *,san,* ]] && QO=$QO/sanitize
+	for f in chacha:CHACHA20-POLY1305 aes256:AES-256-GCM ccm:AES-128-CCM; do
+		[[ $flags == *,${f%%:*},* ]] || continue
+		GTLS_ARGS+=(--ciphers="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+${f#*:}")
+		qo_cli_args+=(--ciphers="+${f#*:}")
+	done
+	if [[ $flags == *,v2,* ]]; then
+		GTLS_ARGS+=(--available-versions=0x6b3343cf,0x1)
+		qo_srv_args+=(--preferred-versions=6b3343cf,1)
+		qo_cli_args+=(--version=6b3343cf)
+	fi
+	if [[ $flags == *,zcid,* ]]; then
+		GTLS_ARGS+=(--scid=)
+		qo_cli_args+=(--scid-len=0)
+	fi
+	# Two seconds after the handshake completed: well after it is
+	# confirmed even under TCG (a move at 500 ms once left gtlsclient
+	# sending nothing more, until the idle timeout ended it with exit 0)
+	[[ $flags != *,rebind,* ]] ||
+		GTLS_ARGS+=(--change-local-addr=2s --nat-rebinding)
+	[[ $flags != *,migrate,* ]] || GTLS_ARGS+=(--change-local-addr=2s)
+	[[ $flags != *,retry,* ]] || srv_args+=(-V)
+	log "case $name: $dir IPv$fam, $size bytes, $net, $ku key updates${7:+, $7}"
 	if ! topo_up "$net" >"$d/topo.log" 2>&1; then
 		log "case $name: network set-up failed"
 		echo "setup=failed" >"$d/meta"
@@ -202,6 +265,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		echo "size=$size"
 		echo "net=$net"
 		echo "key_updates_asked=$ku"
+		echo "flags=${7:-}"
 		echo "binaries=$QO"
 		echo "source_sha256=$(cat "$WORK/sha256-$size")"
 	} >"$d/meta"
@@ -215,7 +279,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 	fi
 
 	case $dir in
-	gtls-qo|qo-qo) cap_if=s ;;
+	gtls-qo|qo-qo|chromium-qo) cap_if=s ;;
 	qo-gtls) cap_if=c ;;
 	esac
 	# To tmpfs: writing to 9p under TCG makes dumpcap fall seconds behind.
@@ -225,14 +289,15 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 
 	# The server
 	case $dir in
-	gtls-qo|qo-qo)
+	gtls-qo|qo-qo|chromium-qo)
 		ip netns exec srv "$QO/qo-server" -q --htdocs="$WORK/htdocs" \
-			--keylog="$d/keylog" "${qo_ku[@]}" "$srv_addr" $PORT "$KEY" "$CERT" \
-			>"$d/our.log" 2>&1 &
+			--keylog="$d/keylog" "${qo_ku[@]}" "${qo_srv_args[@]}" \
+			"$srv_addr" $PORT "$KEY" "$CERT" >"$d/our.log" 2>&1 &
 		;;
 	qo-gtls)
 		ip netns exec srv gtlsserver -q --htdocs="$WORK/htdocs" \
-			"$srv_addr" $PORT "$KEY" "$CERT" >"$d/peer.log" 2>&1 &
+			"${srv_args[@]}" "$srv_addr" $PORT "$KEY" "$CERT" \
+			>"$d/peer.log" 2>&1 &
 		;;
 	esac
 	srv_pid=$!
@@ -249,31 +314,71 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 	t0=$(date +%s.%N)
 	case $dir in
 	gtls-qo)
-		rm -rf "$WORK/dl"
-		mkdir -p "$WORK/dl"
-		timeout "$TIMEOUT" ip netns exec cli gtlsclient -q \
-			--exit-on-all-streams-close --download="$WORK/dl" \
-			"${gtls_ku[@]}" "$srv_addr" $PORT \
-			"https://$(url_host "$srv_addr"):$PORT/data$size" \
-			>"$d/peer.log" 2>&1
+		if [[ $flags == *,resume,* ]]; then
+			# the ticket, from a short first connection
+			gtlsclient_get first 1000 --wait-for-ticket \
+				--session-file="$WORK/session" --tp-file="$WORK/tp"
+			echo "first_exit=$?" >>"$d/meta"
+			GTLS_ARGS+=(--session-file="$WORK/session" --tp-file="$WORK/tp")
+			t0=$(date +%s.%N)
+		fi
+		if [[ $flags == *,multi,* ]]; then
+			local pids=()
+			for i in 1 2 3 4; do
+				gtlsclient_get $i "data$size" "${gtls_ku[@]}" &
+				pids+=($!)
+			done
+			rc=0
+			for i in "${pids[@]}"; do
+				wait "$i" || rc=$?
+			done
+		else
+			gtlsclient_get 1 "data$size" "${gtls_ku[@]}"
+			rc=$?
+		fi
+		t1=$(date +%s.%N)
+		# every download's digest: one line when they all agree
+		got=$(for i in "$WORK"/dl-[0-9]*; do
+			if [ -f "$i/data$size" ]; then
+				sha256sum <"$i/data$size" | cut -d' ' -f1
+			else
+				echo missing
+			fi
+		done | sort -u | paste -sd' ')
+		echo "downloads=$(ls -d "$WORK"/dl-[0-9]*/data"$size" 2>/dev/null |
+			wc -l)" >>"$d/meta"
+		rm -rf "$WORK"/dl-*
+		;;
+	chromium-qo)
+		chromium_client "$d" "$srv_addr" "$size"
 		rc=$?
 		t1=$(date +%s.%N)
-		got=$(sha256sum <"$WORK/dl/data$size" 2>/dev/null | cut -d' ' -f1)
-		rm -rf "$WORK/dl"
+		got=$(sed -n 's/^chromium_sha256=//p' "$d/meta")
 		;;
 	qo-gtls|qo-qo)
 		local client_log=$d/our.log client_keys=$d/keylog
 		if [ "$dir" = qo-qo ]; then
 			client_log=$d/our-client.log client_keys=$d/keylog-client
 		fi
+		if [[ $flags == *,resume,* ]]; then
+			printf 'small' >"$WORK/htdocs/small"
+			timeout "$TIMEOUT" ip netns exec cli "$QO/qo-client" -q \
+				--keylog="$client_keys" --session-file="$WORK/session" \
+				"${qo_cli_args[@]}" "$srv_addr" $PORT /small \
+				>"$client_log" 2>&1
+			echo "first_exit=$?" >>"$d/meta"
+			qo_cli_args+=(--session-file="$WORK/session")
+			t0=$(date +%s.%N)
+		fi
 		timeout "$TIMEOUT" ip netns exec cli "$QO/qo-client" -q \
-			--sha256 --keylog="$client_keys" "${qo_ku[@]}" "$srv_addr" $PORT "/data$size" \
-			>"$client_log" 2>&1
+			--sha256 --keylog="$client_keys" "${qo_ku[@]}" "${qo_cli_args[@]}" \
+			"$srv_addr" $PORT "/data$size" >>"$client_log" 2>&1
 		rc=$?
 		t1=$(date +%s.%N)
-		got=$(sed -n 's/^sha256 //p' "$client_log")
+		got=$(sed -n 's/^sha256 //p' "$client_log" | tail -n1)
 		;;
 	esac
+	rm -f "$WORK/session" "$WORK/tp" "$WORK/htdocs/small"
 	log "case $name: transfer done"
 	# Let the server see the close and print its summary, then stop it.
 	sleep 1
@@ -297,20 +402,28 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [san]
 		echo "received_sha256=$got"
 	} >>"$d/meta"
 	case $dir in
-	gtls-qo|qo-qo) ip netns exec srv cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat" ;;
+	gtls-qo|qo-qo|chromium-qo) ip netns exec srv cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat" ;;
 	qo-gtls) ip netns exec cli cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat" ;;
 	esac
 	[ "$dir" = qo-qo ] && ip netns exec cli cat /proc/net/quic_ulp_stat >"$d/quic_ulp_stat-client"
 	ip netns exec rtr tc -s qdisc >"$d/tc" 2>&1
+	# What rtr's veths dropped after the capture saw it (the peer's ring
+	# full while its namespace lagged under TCG): counted as their TX drops
+	ip -n rtr -s link show c >"$d/link-rtr-c" 2>&1
+	ip -n rtr -s link show s >"$d/link-rtr-s" 2>&1
 	ip netns exec cli nstat -az >"$d/nstat-cli" 2>&1
 	ip netns exec srv nstat -az >"$d/nstat-srv" 2>&1
 	topo_down
 	log "case $name: client exit $rc, $(sed -n 's/^seconds=//p' "$d/meta") s"
 }
 
-for c in "$@"; do
-	IFS=: read -r name dir fam size net ku san <<<"$c"
-	run_case "$name" "$dir" "$fam" "$size" "$net" "$ku" "$san"
+cases=("$@")
+if [ $# = 1 ] && [ "${1#@}" != "$1" ]; then
+	mapfile -t cases <"${1#@}"
+fi
+for c in "${cases[@]}"; do
+	IFS=: read -r name dir fam size net ku flags <<<"$c"
+	run_case "$name" "$dir" "$fam" "$size" "$net" "$ku" "$flags"
 done
 rm -rf "$WORK"
 exit 0

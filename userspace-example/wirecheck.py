@@ -4,10 +4,18 @@
 
     wirecheck.py PCAP KEYLOG ADDR PORT client|server
 
-PCAP is a classic pcap (dumpcap -P) of one QUIC connection; KEYLOG the
+PCAP is a classic pcap (dumpcap -P) of QUIC connections; KEYLOG the
 NSS key log of the endpoint at ADDR (one of ours, which has the ULP do its
 1-RTT packet protection); PORT the server's UDP port; the last argument
 says whether that endpoint is the client or the server.
+
+With one connection in the key log, every packet belongs to it, whatever
+addresses it moved between (migration, NAT rebinding). With several
+(resumption, parallel clients), a connection is the packets exchanged with
+one client address and port, and its secrets are the ones (by client random)
+that authenticate the first packet the endpoint sent there; the figures
+are then sums over the connections (generations too), and cipher and
+version list each one seen.
 
 Every short-header packet the endpoint sent must authenticate under the
 1-RTT keys the key log gives, following its Key Phase bit through key
@@ -27,7 +35,8 @@ rx_bad_unexplained those that authenticate under nothing.
 
 Prints KEY=VALUE lines: tx_packets, tx_bad, tx_generations, rx_packets,
 rx_bad, rx_generations, rx_bad_late, rx_bad_max_late, rx_bad_unexplained,
-cipher, version. Exit status 0 unless the capture
+cipher, version, connections, zero_rtt_packets (the client's 0-RTT
+packets that authenticate under its early secret). Exit status 0 unless the capture
 or the key log cannot be read.
 
 Written for the interop suite (scripts/interop.sh); needs the Python
@@ -142,7 +151,10 @@ def varint(b, off):
 
 
 def datagrams(path, port):
-    """(source address, UDP payload) of each UDP datagram to or from port."""
+    """(source, destination, UDP payload) of each datagram to or from port.
+
+    Source and destination are (address, port) pairs.
+    """
     data = open(path, "rb").read()
     magic = struct.unpack("<I", data[:4])[0]
     if magic not in (0xA1B2C3D4, 0xA1B23C4D):
@@ -163,19 +175,25 @@ def datagrams(path, port):
             if pkt[9] != 17:
                 continue
             src = ipaddress.ip_address(pkt[12:16])
+            dst = ipaddress.ip_address(pkt[16:20])
             udp = pkt[(pkt[0] & 15) * 4:]
         else:
             if pkt[6] != 17:	# no extension headers here
                 continue
             src = ipaddress.ip_address(pkt[8:24])
+            dst = ipaddress.ip_address(pkt[24:40])
             udp = pkt[40:]
         sport, dport = struct.unpack(">HH", udp[:4])
         if port in (sport, dport):
-            yield src, udp[8:]
+            yield (src, sport), (dst, dport), udp[8:]
 
 
-def short_packets(payload, scid_len, version_seen):
-    """The short-header packet of a datagram after any long ones, if any."""
+def short_packets(payload, scid_len, version_seen, zero_rtt=None):
+    """The short-header packet of a datagram after any long ones, if any.
+
+    0-RTT packets are appended to zero_rtt as (packet, packet number
+    offset), when a list is given.
+    """
     off = 0
     while off < len(payload):
         first = payload[off]
@@ -192,12 +210,15 @@ def short_packets(payload, scid_len, version_seen):
         ptype = (first >> 4) & 3
         initial = (ptype == 0) if version == V1 else (ptype == 1)
         retry = (ptype == 3) if version == V1 else (ptype == 0)
+        early = (ptype == 1) if version == V1 else (ptype == 2)
         if retry:
             return None
         if initial:
             tlen, p = varint(payload, p)
             p += tlen
         length, p = varint(payload, p)
+        if early and zero_rtt is not None:
+            zero_rtt.append((payload[off:p + length], p - off, version))
         off = p + length
     return None
 
@@ -281,79 +302,182 @@ class Stream:
         self.unexplained += 1
 
 
+class Connection:
+    """The 1-RTT packets of one connection, both ways."""
+
+    def __init__(self):
+        self.flows = []			# (sent by us, short-header packet)
+        self.cid_len = {True: [None], False: [None]}
+        self.versions = set()
+        self.zero_rtt = {True: [], False: []}
+        self.zero_rtt_ok = 0
+
+    def add(self, mine, payload):
+        pkt = short_packets(payload, self.cid_len[mine], self.versions,
+                            self.zero_rtt[mine])
+        if pkt is not None:
+            self.flows.append((mine, pkt))
+
+    def largest_0rtt(self, suite, secret, mine):
+        """The largest packet number of the 0-RTT packets sent one way.
+
+        0-RTT and 1-RTT share a packet number space (RFC 9000, 12.3): a
+        client's first 1-RTT packet may be encoded against 0-RTT numbers
+        the server acknowledged, so a receiver's expected number starts
+        after them. Only packets that authenticate under the 0-RTT keys
+        (of their own version: compatible version negotiation may change
+        it after them) count; self.zero_rtt_ok says how many did.
+        """
+        self.zero_rtt_ok = 0
+        if not self.zero_rtt[mine] or secret is None:
+            return None
+        keys = {}
+        largest = None
+        for pkt, pn_off, version in self.zero_rtt[mine]:
+            if len(pkt) < pn_off + 20 or version not in LABELS:
+                continue
+            k = keys.setdefault(version, Direction(suite, version, secret))
+            mask = k.mask(pkt[pn_off + 4:pn_off + 20])
+            first = pkt[0] ^ (mask[0] & 0x0F)
+            pn_len = (first & 3) + 1
+            truncated = 0
+            for i in range(pn_len):
+                truncated = truncated << 8 | (pkt[pn_off + i] ^ mask[1 + i])
+            expected = 0 if largest is None else largest + 1
+            pn = decode_pn(expected, truncated, pn_len * 8)
+            hdr = bytes([first]) + pkt[1:pn_off] + \
+                truncated.to_bytes(pn_len, "big")
+            if not k.open(0, pn, hdr, pkt[pn_off + pn_len:]):
+                continue
+            self.zero_rtt_ok += 1
+            if largest is None or pn > largest:
+                largest = pn
+        return largest
+
+    def check(self, keylogs, role, me):
+        """Run both directions; returns (suite, version, tx, rx)."""
+        # A client closes its socket right after its last packet (the
+        # CONNECTION_CLOSE): what arrives later no receiver saw, so it is
+        # left out, as the wire counts of scripts/interop.sh leave it out.
+        if role == "client":
+            last = max((i for i, (m, _) in enumerate(self.flows) if m),
+                       default=-1)
+            self.flows = self.flows[:last + 1]
+        version = V2 if V2 in self.versions else V1
+        if self.cid_len[True][0] is None or self.cid_len[False][0] is None:
+            sys.exit("no long-header packets to learn the IDs from")
+        # The secrets and cipher suite: those our first packet
+        # authenticates with.
+        first_tx = next((p for m, p in self.flows if m), None)
+        found = None
+        for tx_secret, rx_secret, early in keylogs:
+            for s in SUITES:
+                if first_tx is None or len(tx_secret) != hashlib.new(
+                        s.hash_name).digest_size:
+                    continue
+                probe = Stream()
+                if role == "client":	# our 1-RTT numbers follow 0-RTT's
+                    probe.largest = self.largest_0rtt(s, early, True)
+                probe.process(Direction(s, version, tx_secret), first_tx,
+                              self.cid_len[False][0])
+                if not probe.bad:
+                    found = s, tx_secret, rx_secret, early
+                    break
+            if found:
+                break
+        if found is None:
+            sys.exit("no cipher suite and secret decrypt the first packet "
+                     "sent by %s" % me)
+        suite, tx_secret, rx_secret, early = found
+        tx_keys = Direction(suite, version, tx_secret)
+        rx_keys = Direction(suite, version, rx_secret)
+        tx, rx = Stream(), Stream()
+        # the client's 1-RTT numbers follow its 0-RTT ones
+        client = tx if role == "client" else rx
+        client.largest = self.largest_0rtt(suite, early, role == "client")
+        for mine, pkt in self.flows:
+            if mine:
+                tx.process(tx_keys, pkt, self.cid_len[False][0])
+            else:
+                rx.process(rx_keys, pkt, self.cid_len[True][0])
+        return suite, version, tx, rx
+
+
 def main():
     if len(sys.argv) != 6 or sys.argv[5] not in ("client", "server"):
         sys.exit(__doc__)
     pcap, keylog, me, port, role = sys.argv[1:]
     me, port = ipaddress.ip_address(me), int(port)
-    secrets = {}
+    by_random = {}
     for line in open(keylog):
         f = line.split()
         if len(f) == 3:
-            secrets[f[0]] = bytes.fromhex(f[2])
+            by_random.setdefault(f[1], {})[f[0]] = bytes.fromhex(f[2])
     ours, theirs = ("CLIENT", "SERVER") if role == "client" else \
         ("SERVER", "CLIENT")
-    try:
-        tx_secret = secrets[ours + "_TRAFFIC_SECRET_0"]
-        rx_secret = secrets[theirs + "_TRAFFIC_SECRET_0"]
-    except KeyError:
+    keylogs = [(k[ours + "_TRAFFIC_SECRET_0"], k[theirs + "_TRAFFIC_SECRET_0"],
+                k.get("CLIENT_EARLY_TRAFFIC_SECRET"))
+               for k in by_random.values()
+               if ours + "_TRAFFIC_SECRET_0" in k and
+               theirs + "_TRAFFIC_SECRET_0" in k]
+    if not keylogs:
         sys.exit("%s: no 1-RTT traffic secrets" % keylog)
 
     # Connection ID lengths from the long headers: the short-header
     # packets we send carry the peer's ID, those we receive ours.
-    cid_len = {True: [None], False: [None]}
-    versions = set()
-    flows = []
-    for src, payload in datagrams(pcap, port):
-        mine = src == me
-        pkt = short_packets(payload, cid_len[mine], versions)
-        if pkt is not None:
-            flows.append((mine, pkt))
-    # A client closes its socket right after its last packet (the
-    # CONNECTION_CLOSE): what arrives later no receiver saw, so it is left
-    # out, as the wire counts of scripts/interop.sh leave it out.
-    if role == "client":
-        last = max((i for i, (m, _) in enumerate(flows) if m), default=-1)
-        flows = flows[:last + 1]
-    version = V2 if V2 in versions else V1
-    if cid_len[True][0] is None or cid_len[False][0] is None:
-        sys.exit("%s: no long-header packets to learn the IDs from" % pcap)
-
-    # The cipher suite: the one our first packet authenticates with.
-    suite = None
-    first_tx = next((p for m, p in flows if m), None)
-    for s in SUITES:
-        if first_tx is None or len(tx_secret) != hashlib.new(
-                s.hash_name).digest_size:
-            continue
-        probe = Stream()
-        probe.process(Direction(s, version, tx_secret), first_tx,
-                      cid_len[False][0])
-        if not probe.bad:
-            suite = s
-            break
-    if suite is None:
-        sys.exit("no cipher suite decrypts the first packet sent by %s" % me)
-
-    tx_keys = Direction(suite, version, tx_secret)
-    rx_keys = Direction(suite, version, rx_secret)
-    tx, rx = Stream(), Stream()
-    for mine, pkt in flows:
-        if mine:
-            tx.process(tx_keys, pkt, cid_len[False][0])
+    conns = {}
+    for src, dst, payload in datagrams(pcap, port):
+        # ours: from our address, and from the server's port if we are
+        # the server, to it if we are the client
+        mine = src[0] == me and \
+            (src[1] == port if role == "server" else dst[1] == port)
+        # a connection: a server's peer, a client's own socket
+        if role == "server":
+            end = dst if mine else src
         else:
-            rx.process(rx_keys, pkt, cid_len[True][0])
-    print("cipher=%s" % suite.name)
-    print("version=0x%08x" % version)
-    print("tx_packets=%d" % tx.packets)
-    print("tx_bad=%d" % tx.bad)
-    print("tx_generations=%d" % tx.cur)
-    print("rx_packets=%d" % rx.packets)
-    print("rx_bad=%d" % rx.bad)
-    print("rx_generations=%d" % rx.cur)
-    print("rx_bad_late=%d" % rx.late)
-    print("rx_bad_max_late=%d" % rx.max_late)
-    print("rx_bad_unexplained=%d" % rx.unexplained)
+            end = src if mine else dst
+        key = end if len(keylogs) > 1 else None
+        conns.setdefault(key, Connection()).add(mine, payload)
+
+    total = {"tx_packets": 0, "tx_bad": 0, "tx_generations": 0,
+             "rx_packets": 0, "rx_bad": 0, "rx_generations": 0,
+             "rx_bad_late": 0, "rx_bad_max_late": 0,
+             "rx_bad_unexplained": 0}
+    ciphers, versions = [], []
+    zero_rtt = 0
+    for c in conns.values():
+        if not any(m for m, _ in c.flows):
+            # 1-RTT packets to us from where we sent none: no connection
+            # of ours could accept them
+            n = sum(1 for m, _ in c.flows if not m)
+            total["rx_packets"] += n
+            total["rx_bad"] += n
+            total["rx_bad_unexplained"] += n
+            continue
+        suite, version, tx, rx = c.check(keylogs, role, me)
+        zero_rtt += c.zero_rtt_ok
+        for name, v in ((suite.name, ciphers), ("0x%08x" % version,
+                                                versions)):
+            if name not in v:
+                v.append(name)
+        total["tx_packets"] += tx.packets
+        total["tx_bad"] += tx.bad
+        total["tx_generations"] += tx.cur
+        total["rx_packets"] += rx.packets
+        total["rx_bad"] += rx.bad
+        total["rx_generations"] += rx.cur
+        total["rx_bad_late"] += rx.late
+        total["rx_bad_max_late"] = max(total["rx_bad_max_late"], rx.max_late)
+        total["rx_bad_unexplained"] += rx.unexplained
+    if not ciphers:
+        sys.exit("%s: no 1-RTT packet sent by %s" % (pcap, me))
+    print("cipher=%s" % ",".join(ciphers))
+    print("version=%s" % ",".join(versions))
+    print("connections=%d" % sum(1 for c in conns.values()
+                                 if any(m for m, _ in c.flows)))
+    print("zero_rtt_packets=%d" % zero_rtt)
+    for k, v in total.items():
+        print("%s=%d" % (k, v))
 
 
 if __name__ == "__main__":
