@@ -191,6 +191,10 @@ summary_numbers() {	# LOG
 		match(s, /key updates [0-9]+/); add("k_" d "_keyupd", substr(s, RSTART + 12, RLENGTH - 12))
 		match(s, /old-key packets [0-9]+/); add("k_" d "_old", substr(s, RSTART + 16, RLENGTH - 16))
 	}
+	/: coalesced after a long-header packet/ {
+		s = $0; sub(/.*1-RTT tx /, "", s); split(s, w, /[^0-9]+/)
+		add("lib_tx_coalesced", w[1]); add("lib_rx_coalesced", w[2])
+	}
 	/ bytes in .* s: / {
 		s = $0; sub(/.*: /, "", s); sub(/ Mbit.*/, "", s); mbps = s
 	}
@@ -389,7 +393,8 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	fi
 	[ -s "$d/cap.pcap" ] || fails+=("no capture reached the host")
 	read -r wire_out wire_in < <(wire_count "$d/cap.pcap" "$addr" "$cutoff")
-	local k_out=$(( ${N[k_tx_packets]:-0} + ${N[lib_tx_user]:-0} + ${N[lib_tx_late]:-0} ))
+	local k_out=$(( ${N[k_tx_packets]:-0} + ${N[lib_tx_user]:-0} + ${N[lib_tx_late]:-0} + \
+		${N[lib_tx_coalesced]:-0} ))
 	# Packets the kernel could not try for want of the next keys it
 	# delivers untouched (QuicRxNoNextKey; the namespace holds this one
 	# connection): userspace then tries and rejects them (see "late").
@@ -403,7 +408,8 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	vdrop=$(awk '/TX:/ { getline; print $4; exit }' \
 		"$d/link-rtr-$([ "$role" = client ] && echo c || echo s)" 2>/dev/null)
 	local k_in=$(( ${N[k_rx_packets]:-0} + ${N[k_rx_auth]:-0} + ${nonext:-0} + \
-		${N[lib_rx_user]:-0} + ${N[lib_rx_queued]:-0} + ${N[lib_rx_late]:-0} + ${vdrop:-0} ))
+		${N[lib_rx_user]:-0} + ${N[lib_rx_queued]:-0} + ${N[lib_rx_late]:-0} + \
+		${N[lib_rx_coalesced]:-0} + ${vdrop:-0} ))
 	within "$wire_out" "$k_out" || fails+=("tx-wire: wire $wire_out, kernel+userspace $k_out")
 	within "$wire_in" "$k_in" || fails+=("rx-wire: wire $wire_in, kernel+userspace $k_in")
 
@@ -480,11 +486,12 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 			"$(meta "$d" seconds | cut -c1-6)" "${N[mbps]:-?}" "$role" "${N[conns]:-?}"
 		printf '  sha256 %s (source %s)\n' "${got:-none}" "$src"
 		grep ': session: ' "$d/our.log" | sed 's/.*: session: /  session: /'
-		printf '  1-RTT out: wire %s = kernel %s + userspace before switch-on %s + after %s\n' \
-			"$wire_out" "${N[k_tx_packets]:-?}" "${N[lib_tx_user]:-?}" "${N[lib_tx_late]:-?}"
-		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s + dropped by the veth %s\n' \
+		printf '  1-RTT out: wire %s = kernel %s + userspace before switch-on %s + after %s + coalesced after a long header %s\n' \
+			"$wire_out" "${N[k_tx_packets]:-?}" "${N[lib_tx_user]:-?}" "${N[lib_tx_late]:-?}" \
+			"${N[lib_tx_coalesced]:-?}"
+		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s + coalesced after a long header %s + dropped by the veth %s\n' \
 			"$wire_in" "${N[k_rx_packets]:-?}" "${N[k_rx_auth]:-?}" "${nonext:-?}" "${N[lib_rx_user]:-?}" \
-			"${N[lib_rx_queued]:-?}" "${N[lib_rx_late]:-?}" "${vdrop:-?}"
+			"${N[lib_rx_queued]:-?}" "${N[lib_rx_late]:-?}" "${N[lib_rx_coalesced]:-?}" "${vdrop:-?}"
 		printf '  key generation tx %s rx %s (kernel rotations tx %s rx %s; old-key packets tx %s rx %s); initiated by us %s%s\n' \
 			"${N[k_tx_keyupd]:-?}" "${N[k_rx_keyupd]:-?}" "${skt:-?}" "${skr:-?}" \
 			"${N[k_tx_old]:-?}" "${N[k_rx_old]:-?}" "${N[ku_initiated]:-0}" \

@@ -1088,6 +1088,9 @@ void conn_summary(struct conn *c, const char *who)
 	       "in the kernel\n", who, st.tx_user_close, st.tx_unsent,
 	       st.tx_refused, st.tx_mismatch, st.tx_dropped,
 	       st.rx_auth_failures);
+	printf("%s: coalesced after a long-header packet, so in userspace: "
+	       "1-RTT tx %" PRIu64 " rx %" PRIu64 "\n", who,
+	       st.tx_user_coalesced, st.rx_user_coalesced);
 	if (c->aead_limit)
 		printf("%s: closed: the kernel reported the integrity limit "
 		       "(AEAD_LIMIT_REACHED)\n", who);

@@ -119,6 +119,7 @@ sleep 1
 kill -TERM $srv 2>/dev/null
 wait $srv
 cat "$SHOTS/chromium.result"
+cp "$W/server2.out" "$SHOTS/qo-server.log"
 BGOT=$(sed -n 's/^sha256=//p' "$SHOTS/chromium.result")
 echo "source sha256 $BSRC"
 read -r conns btx brx blate < <(awk '

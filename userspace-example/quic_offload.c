@@ -718,7 +718,11 @@ static int qo_encrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 		qc->st.tx_user_close++;
 		goto user;
 	}
-	if (known && !coalesced && !qc->tx_failed &&
+	if (coalesced) {	/* the kernel seals a segment's first packet */
+		qc->st.tx_user_coalesced++;
+		goto user;
+	}
+	if (known && !qc->tx_failed &&
 	    tx_leave(qc, aad, aadlen, dest, plaintextlen, pn, gen)) {
 		memmove(dest, plaintext, plaintextlen);
 		memset(dest + plaintextlen, 0, QUIC_ULP_TAG_LEN);
@@ -774,7 +778,10 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 	if (!rv) {
 		if (rx_gen_of(qc, nonce, noncelen, NULL, &pn, &gen))
 			dir_seen(&qc->rx, pn, gen);
-		if (qc->rx.kernel_seen)
+		if (qc->rx.on && qc->seglen && (qc->seg[0] & QO_LONG_HDR) &&
+		    in_range(ciphertext, ciphertextlen, qc->seg, qc->seglen))
+			qc->st.rx_user_coalesced++;	/* left whole */
+		else if (qc->rx.kernel_seen)
 			qc->st.rx_user_late++;
 		else if (qc->rx.on)
 			qc->st.rx_user_queued++;

@@ -210,9 +210,12 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
  *	(qo_conn_tx_done() with success)
  * @tx_user: protected in userspace before Tx switch-on
  * @tx_user_late: protected in userspace after Tx switch-on, CONNECTION_CLOSE
- *	packets aside (a packet whose key generation was not found exactly, a
- *	packet coalesced after a long-header one, or after the kernel refused
- *	this connection's sends for good): 0 normally
+ *	and coalesced packets aside (a packet whose key generation was not
+ *	found exactly, or after the kernel refused this connection's sends
+ *	for good): 0 normally
+ * @tx_user_coalesced: protected in userspace after Tx switch-on because
+ *	they follow a long-header packet in their datagram (a Handshake ACK,
+ *	say), and the kernel seals only a segment's first packet: by design
  * @tx_user_close: CONNECTION_CLOSE packets protected in userspace after Tx
  *	switch-on, on purpose: an application may send them again as they
  *	are during the closing period, which a packet number the kernel
@@ -233,8 +236,11 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
  *	the first packet the kernel decrypted: datagrams that were already
  *	queued on the socket when the key went in
  * @rx_user_late: unprotected in userspace after the kernel had decrypted
- *	one: packets the kernel left alone (no next key yet, out of memory,
- *	a refused ID): 0 normally
+ *	one, coalesced ones aside: packets the kernel left alone (no next key
+ *	yet, out of memory, a refused ID): 0 normally
+ * @rx_user_coalesced: unprotected in userspace after Rx switch-on because
+ *	they followed a long-header packet in their datagram, which the
+ *	kernel leaves alone whole: by design
  * @rx_refused: unprotected by the kernel, but refused here (packet number
  *	or connection disagreed with ngtcp2's): dropped
  * @rx_auth_failures: received packets of the connection that failed
@@ -255,6 +261,7 @@ struct qo_stats {
 	uint64_t rx_kernel, rx_user, rx_user_queued, rx_user_late, rx_refused;
 	uint64_t rx_auth_failures;
 	uint64_t cid_refused;
+	uint64_t tx_user_coalesced, rx_user_coalesced;
 	uint32_t tx_gen, rx_gen;
 	uint64_t tx_on_pn, rx_on_pn;
 	unsigned int mode;
