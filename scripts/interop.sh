@@ -73,7 +73,12 @@ SAN_SIZE=${INTEROP_SAN_SIZE:-16777216}
 # The cases of what peers negotiate (cipher, version, IDs, paths, Retry,
 # resumption, several connections): the transfer is not their point
 FLAG_SIZE=${INTEROP_FLAG_SIZE:-16777216}
-# ... but the address change two seconds in must find the transfer going
+# ... but the address change two seconds in must find the transfer going.
+# No case asks for "rebind" (gtlsclient --nat-rebinding): in about half the
+# runs that client stops sending once it moved, with nothing of its own in
+# flight (it drops what still arrives at its old port, so it never ACKs
+# from the new one), until its idle timeout ends it with exit 0 and half a
+# file. "migrate" moves the address with path validation, reliably.
 PATH_SIZE=${INTEROP_PATH_SIZE:-67108864}
 # Chromium under TCG: 70 to 180 s for 16 MiB, most of it the browser starting
 CHROMIUM_SIZE=${INTEROP_CHROMIUM_SIZE:-16777216}
@@ -108,7 +113,6 @@ ALL_CASES=(
 	ipv6-v2-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:v2
 	ipv4-zcid-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:zcid
 	ipv6-zcid-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:zcid
-	ipv4-rebind-gtlsclient-qoserver:gtls-qo:4:$PATH_SIZE:clean:2:rebind
 	ipv6-migrate-gtlsclient-qoserver:gtls-qo:6:$PATH_SIZE:clean:2:migrate
 	ipv4-retry-qoclient-gtlsserver:qo-gtls:4:$FLAG_SIZE:clean:2:retry
 	ipv4-0rtt-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:resume

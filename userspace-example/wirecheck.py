@@ -223,6 +223,25 @@ def short_packets(payload, scid_len, version_seen, zero_rtt=None):
     return None
 
 
+def unprotect_header(keys, pkt, pn_off, first_bits, largest):
+    """Remove header protection (RFC 9001, 5.4) from a packet whose Packet
+    Number field starts at pn_off, and recover its number against the
+    largest one seen (None: none yet). first_bits: the bits of the first
+    byte under protection (0x1F short header, 0x0F long). Returns the
+    header as protected by the AEAD, the number, its length in bytes.
+    """
+    mask = keys.mask(pkt[pn_off + 4:pn_off + 20])
+    first = pkt[0] ^ (mask[0] & first_bits)
+    pn_len = (first & 3) + 1
+    truncated = 0
+    for i in range(pn_len):
+        truncated = truncated << 8 | (pkt[pn_off + i] ^ mask[1 + i])
+    expected = 0 if largest is None else largest + 1
+    pn = decode_pn(expected, truncated, pn_len * 8)
+    hdr = bytes([first]) + pkt[1:pn_off] + truncated.to_bytes(pn_len, "big")
+    return hdr, pn, pn_len
+
+
 class Stream:
     """The short-header packets of one direction, as a receiver sees them."""
 
@@ -239,16 +258,9 @@ class Stream:
         if len(pkt) < pn_off + 20:
             self.bad += 1
             return
-        mask = keys.mask(pkt[pn_off + 4:pn_off + 20])
-        first = pkt[0] ^ (mask[0] & 0x1F)
-        pn_len = (first & 3) + 1
-        truncated = 0
-        for i in range(pn_len):
-            truncated = truncated << 8 | (pkt[pn_off + i] ^ mask[1 + i])
-        expected = 0 if self.largest is None else self.largest + 1
-        pn = decode_pn(expected, truncated, pn_len * 8)
-        phase = (first >> 2) & 1
-        hdr = bytes([first]) + pkt[1:pn_off] + truncated.to_bytes(pn_len, "big")
+        hdr, pn, pn_len = unprotect_header(keys, pkt, pn_off, 0x1F,
+                                           self.largest)
+        phase = (hdr[0] >> 2) & 1
         if phase == self.cur & 1:
             g = self.cur
         elif self.cur > 0 and pn < self.first[self.cur]:
@@ -337,16 +349,7 @@ class Connection:
             if len(pkt) < pn_off + 20 or version not in LABELS:
                 continue
             k = keys.setdefault(version, Direction(suite, version, secret))
-            mask = k.mask(pkt[pn_off + 4:pn_off + 20])
-            first = pkt[0] ^ (mask[0] & 0x0F)
-            pn_len = (first & 3) + 1
-            truncated = 0
-            for i in range(pn_len):
-                truncated = truncated << 8 | (pkt[pn_off + i] ^ mask[1 + i])
-            expected = 0 if largest is None else largest + 1
-            pn = decode_pn(expected, truncated, pn_len * 8)
-            hdr = bytes([first]) + pkt[1:pn_off] + \
-                truncated.to_bytes(pn_len, "big")
+            hdr, pn, pn_len = unprotect_header(k, pkt, pn_off, 0x0F, largest)
             if not k.open(0, pn, hdr, pkt[pn_off + pn_len:]):
                 continue
             self.zero_rtt_ok += 1
