@@ -128,7 +128,7 @@ for c in "${ALL_CASES[@]}"; do
 	fi
 done
 [ ${#cases[@]} -gt 0 ] || die "INTEROP_CASES matches no case"
-for t in gtlsclient gtlsserver tshark dumpcap; do
+for t in gtlsclient gtlsserver tshark dumpcap chromium; do
 	command -v $t >/dev/null || die "$t missing; run scripts/setup.sh"
 done
 
