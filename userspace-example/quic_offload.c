@@ -49,6 +49,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <pthread.h>
+#include <search.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
@@ -86,9 +87,8 @@ struct qo_dir {
 };
 
 struct qo_conn {
-	struct qo_conn *hnext;		/* in the session registry */
+	gnutls_session_t tls;		/* first: the registry's key */
 	ngtcp2_conn *conn;
-	gnutls_session_t tls;
 	ngtcp2_callbacks app;		/* the application's, for chaining */
 	int fd;
 	uint32_t handle;
@@ -778,7 +778,7 @@ static int qo_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead,
 	if (!rv) {
 		if (rx_gen_of(qc, nonce, noncelen, NULL, &pn, &gen))
 			dir_seen(&qc->rx, pn, gen);
-		if (qc->rx.on && qc->seglen && (qc->seg[0] & QO_LONG_HDR) &&
+		if (qc->rx.on && qc->seg && (qc->seg[0] & QO_LONG_HDR) &&
 		    in_range(ciphertext, ciphertextlen, qc->seg, qc->seglen))
 			qc->st.rx_user_coalesced++;	/* left whole */
 		else if (qc->rx.kernel_seen)
@@ -825,100 +825,52 @@ static int qo_hp_mask(uint8_t *dest, const ngtcp2_crypto_cipher *hp,
  * threads.
  */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct qo_conn **reg;
-static size_t reg_size, reg_count;	/* buckets (a power of 2), entries */
+static void *reg;			/* tsearch() tree of struct qo_conn */
 
-static size_t reg_bucket(gnutls_session_t s, size_t size)
+/* Entries are connections, keys sessions: both start with the session */
+static int reg_cmp(const void *a, const void *b)
 {
-	uint64_t h = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull;
+	uintptr_t x = (uintptr_t)*(const gnutls_session_t *)a;
+	uintptr_t y = (uintptr_t)*(const gnutls_session_t *)b;
 
-	return (size_t)(h >> 32) & (size - 1);
-}
-
-/* Called with reg_lock held. */
-static int reg_grow(void)
-{
-	size_t size = reg_size ? reg_size * 2 : 64, i;
-	struct qo_conn **b = calloc(size, sizeof(*b)), *qc;
-
-	if (!b)
-		return -ENOMEM;
-	for (i = 0; i < reg_size; i++) {
-		while ((qc = reg[i])) {
-			size_t j = reg_bucket(qc->tls, size);
-
-			reg[i] = qc->hnext;
-			qc->hnext = b[j];
-			b[j] = qc;
-		}
-	}
-	free(reg);
-	reg = b;
-	reg_size = size;
-	return 0;
-}
-
-static struct qo_conn *reg_find_locked(gnutls_session_t s)
-{
-	struct qo_conn *qc;
-
-	if (!reg_size)
-		return NULL;
-	for (qc = reg[reg_bucket(s, reg_size)]; qc; qc = qc->hnext)
-		if (qc->tls == s)
-			return qc;
-	return NULL;
+	return (x > y) - (x < y);
 }
 
 static int reg_add(struct qo_conn *qc, gnutls_session_t s)
 {
+	struct qo_conn **found;
 	int rv = 0;
-	size_t i;
 
 	pthread_mutex_lock(&reg_lock);
-	if (reg_find_locked(s))
+	qc->tls = s;
+	found = tsearch(qc, &reg, reg_cmp);
+	if (!found)
+		rv = -ENOMEM;
+	else if (*found != qc)
 		rv = -EEXIST;
-	else if (reg_count >= reg_size)
-		rv = reg_grow();
-	if (!rv) {
-		qc->tls = s;
-		i = reg_bucket(s, reg_size);
-		qc->hnext = reg[i];
-		reg[i] = qc;
-		reg_count++;
-	}
+	if (rv)
+		qc->tls = NULL;
 	pthread_mutex_unlock(&reg_lock);
 	return rv;
 }
 
 static void reg_del(struct qo_conn *qc)
 {
-	struct qo_conn **pp;
-
 	pthread_mutex_lock(&reg_lock);
-	if (reg_size) {
-		for (pp = &reg[reg_bucket(qc->tls, reg_size)]; *pp;
-		     pp = &(*pp)->hnext) {
-			if (*pp == qc) {
-				*pp = qc->hnext;
-				reg_count--;
-				break;
-			}
-		}
-	}
+	tdelete(qc, &reg, reg_cmp);
 	pthread_mutex_unlock(&reg_lock);
 }
 
 static struct qo_conn *reg_find(gnutls_session_t s)
 {
-	struct qo_conn *qc;
+	struct qo_conn **found;
 
 	if (!s)
 		return NULL;
 	pthread_mutex_lock(&reg_lock);
-	qc = reg_find_locked(s);
+	found = tfind(&s, &reg, reg_cmp);
 	pthread_mutex_unlock(&reg_lock);
-	return qc;
+	return found ? *found : NULL;
 }
 
 /* A session freed before qo_conn_del() may come back at the same address:
@@ -1401,6 +1353,7 @@ int qo_conn_read_pkt(struct qo_conn *qc, const ngtcp2_path *path,
 	if (qc->info)		/* decrypted, but ngtcp2 never asked */
 		qc->info = NULL;
 	qc->seg = NULL;
+	qc->seglen = 0;
 	cur = prev;
 	if (!rv && !qc->rx.on)
 		rx_on(qc);
