@@ -130,6 +130,8 @@ run_tests() {
 		RACE_SECONDS RACE_ROUNDS QUIC_LIMITS_FULL; do
 		[ -z "${!v:-}" ] || env+=("$v=${!v}")
 	done
+	# quic_ynl.sh runs the YNL CLI and the spec of the tree under test
+	env+=("KSRC=$SRC")
 	# Sanitizer findings must fail the test that hit them. The runner
 	# starts each test through stdbuf, an LD_PRELOAD that ASan would
 	# otherwise refuse to run behind. guest-kcheck.sh has kmemleak scan

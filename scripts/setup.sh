@@ -45,6 +45,8 @@ PACKAGES=(
 	chromium fonts-liberation
 	# the library's man page, checked by check-install.sh
 	groff-base man-db
+	# the kernel's YNL CLI (tools/net/ynl) in the netlink selftest
+	python3-yaml python3-jsonschema
 )
 APT_SOURCES=/etc/apt/sources.list.d/quic-offload.sources
 APT_PREFS=/etc/apt/preferences.d/quic-offload

@@ -61,7 +61,14 @@
 # codes), our.log (qo-server's or qo-client's summary: the library's and
 # the kernel's counters), peer.log, quic_ulp_stat (the endpoint namespace's
 # counters at the end), cap.pcap, tc (netem statistics), dumpcap.log,
-# keylog (TLS secrets of our endpoint, to decrypt cap.pcap).
+# keylog (TLS secrets of our endpoint, to decrypt cap.pcap), and the
+# kernel's own account of the case, taken in the namespace of the endpoint
+# that offloads (the server's in qo-qo) from before the server starts until
+# both programs ended: nl-events.json, nl-conns.json, nl-stats.json (the
+# quic-ulp netlink family through the kernel's YNL tool, interop-nl.py;
+# INTEROP_YNL_CLI and INTEROP_YNL_SPEC name the tool and the spec) and
+# trace.txt (the quic_ulp tracepoints, in a tracefs instance of the case's
+# own: the whole VM's, so in qo-qo the client's namespace's too).
 # scripts/interop.sh judges them on the host.
 #
 # The captures (some 130 MB each) leave through the virtio serial port
@@ -100,6 +107,100 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 
 ADDR4_CLI=10.1.0.1 ADDR4_SRV=10.2.0.1
 ADDR6_CLI=fd00:1::1 ADDR6_SRV=fd00:2::1
+
+# tracefs: where the kernel mounts it, else under debugfs
+TRACEFS=
+for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	[ -d "$t/instances" ] || [ "$t" != /sys/kernel/tracing ] ||
+		mount -t tracefs nodev "$t" 2>/dev/null
+	[ -d "$t/instances" ] || [ "$t" != /sys/kernel/debug/tracing ] ||
+		mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+	if [ -d "$t/instances" ]; then
+		TRACEFS=$t
+		break
+	fi
+done
+[ -n "$TRACEFS" ] || log "no tracefs: every case fails its observe check"
+YNL_CLI=${INTEROP_YNL_CLI:-}
+YNL_SPEC=${INTEROP_YNL_SPEC:-}
+[ -f "$YNL_CLI" ] && [ -f "$YNL_SPEC" ] ||
+	log "no YNL tool or quic-ulp spec ('$YNL_CLI', '$YNL_SPEC'): every case fails its observe check"
+
+# The kernel's account of case NAME in namespace NS, into D: a tracefs
+# instance recording the quic_ulp events (global clock, 8 MiB a CPU) and
+# interop-nl.py listening, both ready before the transfer starts. Failures
+# go to meta as observe_error, which fails the case.
+observe_start() {	# NS NAME D
+	local ns=$1 inst=$TRACEFS/instances/interop_$2 d=$3
+	OBS_INST= OBS_PID=
+	if [ -n "$TRACEFS" ]; then
+		[ ! -d "$inst" ] || rmdir "$inst"
+		if mkdir "$inst" && echo 8192 >"$inst/buffer_size_kb" &&
+		   echo global >"$inst/trace_clock" &&
+		   echo 1 >"$inst/events/quic_ulp/enable"; then
+			OBS_INST=$inst
+		else
+			echo "observe_error=no tracefs instance with events/quic_ulp" >>"$d/meta"
+			[ ! -d "$inst" ] || rmdir "$inst"
+		fi
+	else
+		echo "observe_error=no tracefs" >>"$d/meta"
+	fi
+	if [ -f "$YNL_CLI" ] && [ -f "$YNL_SPEC" ]; then
+		ip netns exec "$ns" python3 "$HERE/interop-nl.py" "$YNL_CLI" \
+			"$YNL_SPEC" "$d" $((TIMEOUT * 2 + 600)) >"$d/nl.log" 2>&1 &
+		OBS_PID=$!
+	else
+		echo "observe_error=no YNL tool or quic-ulp spec" >>"$d/meta"
+	fi
+}
+
+# Until interop-nl.py subscribed and dumps: under TCG Python takes seconds
+# to start (in parallel with dumpcap's start). The wait goes to meta.
+observe_ready() {	# D
+	local i t0
+	t0=$(date +%s.%N)
+	if [ -n "$OBS_PID" ]; then
+		for i in $(seq 1200); do
+			[ ! -e "$1/nl-ready" ] || break
+			kill -0 "$OBS_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if [ ! -e "$1/nl-ready" ]; then
+			log "case ${1##*/}: interop-nl.py not ready: $(tail -n1 "$1/nl.log")"
+			echo "observe_error=interop-nl.py not ready: $(tail -n1 "$1/nl.log")" >>"$1/meta"
+		fi
+	fi
+	echo "observe_ready_seconds=$(echo "$(date +%s.%N) - $t0" | bc)" >>"$1/meta"
+}
+
+# Once both programs ended: the listener reads what is left, dumps once
+# more and writes stats-get (observe_stop then waits for it); the trace
+# is copied and its instance removed.
+observe_signal() {
+	[ -z "$OBS_PID" ] || kill -TERM "$OBS_PID" 2>/dev/null
+}
+
+observe_stop() {	# D
+	local t0 rc
+	t0=$(date +%s.%N)
+	if [ -n "$OBS_PID" ]; then
+		wait "$OBS_PID"
+		rc=$?
+		[ "$rc" = 0 ] ||
+			echo "observe_error=interop-nl.py exit $rc: $(tail -n1 "$1/nl.log")" >>"$1/meta"
+	fi
+	if [ -n "$OBS_INST" ]; then
+		echo 0 >"$OBS_INST/tracing_on"
+		cp "$OBS_INST/trace" "$1/trace.txt" ||
+			echo "observe_error=trace not copied" >>"$1/meta"
+		echo 0 >"$OBS_INST/events/quic_ulp/enable"
+		rmdir "$OBS_INST" || log "cannot remove $OBS_INST"
+	fi
+	rm -f "$1/nl-ready"
+	OBS_INST= OBS_PID=
+	echo "observe_stop_seconds=$(echo "$(date +%s.%N) - $t0" | bc)" >>"$1/meta"
+}
 
 topo_down() {
 	local ns
@@ -213,7 +314,7 @@ gtlsclient_get() {	# TAG PATH [more gtlsclient options]
 
 run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	local name=$1 dir=$2 fam=$3 size=$4 net=$5 ku=$6 flags=,${7:-}, QO=$QO
-	local d=$OUT/$name srv_addr cap_if srv_pid cap_pid t0 t1 rc src got
+	local d=$OUT/$name srv_addr cap_if obs_ns srv_pid cap_pid t0 t1 rc src got
 	local ku_every=$((size / (3 * ku + 1)))
 	local qo_ku=() gtls_ku=() f i
 	# options for: gtlsclient, gtlsserver, qo-server, qo-client
@@ -279,9 +380,10 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	fi
 
 	case $dir in
-	gtls-qo|qo-qo|chromium-qo) cap_if=s ;;
-	qo-gtls) cap_if=c ;;
+	gtls-qo|qo-qo|chromium-qo) cap_if=s obs_ns=srv ;;
+	qo-gtls) cap_if=c obs_ns=cli ;;
 	esac
+	observe_start "$obs_ns" "$name" "$d"
 	# To tmpfs: writing to 9p under TCG makes dumpcap fall seconds behind.
 	ip netns exec rtr dumpcap -q -P -B 64 -i "$cap_if" -w "$WORK/cap.pcap" \
 		>"$d/dumpcap.log" 2>&1 &
@@ -309,6 +411,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 		log "case $name: the server did not start"
 		echo "setup=no-server" >>"$d/meta"
 	fi
+	observe_ready "$d"
 
 	# The client
 	t0=$(date +%s.%N)
@@ -386,8 +489,10 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	wait "$srv_pid"
 	echo "server_exit=$?" >>"$d/meta"
 	log "case $name: server stopped"
+	observe_signal
 	capture_stop "$cap_pid" "$WORK/cap.pcap"
 	log "case $name: capture stopped"
+	observe_stop "$d"
 	if [ -n "$PCAP_PORT" ]; then
 		tar -c -C "$WORK" --transform="s|^|$name/|" cap.pcap >"$PCAP_PORT" ||
 			echo "setup=capture-not-sent" >>"$d/meta"

@@ -72,6 +72,11 @@ struct udp_ulp_req {
  *	UDP_MAX_SEGMENTS); softirq context. It must end in @deliver
  *	(possibly later, from another context) or free @skb.
  * @recv_cmsg: add control messages to a recvmsg() of @skb
+ * @get_info: add what the ULP tells of @sk to a sock_diag reply, inside
+ *	its INET_DIAG_ULP_INFO nest, after INET_ULP_INFO_NAME; @state is
+ *	its state of @sk. Atomic context, under rcu_read_lock(); return 0
+ *	or -EMSGSIZE.
+ * @get_info_size: the most room @get_info takes
  */
 struct udp_ulp_ops {
 	struct list_head	list;
@@ -90,6 +95,8 @@ struct udp_ulp_ops {
 			   udp_ulp_deliver_t deliver);
 	void	(*recv_cmsg)(struct sock *sk, struct msghdr *msg,
 			     struct sk_buff *skb);
+	int	(*get_info)(struct sock *sk, void *state, struct sk_buff *skb);
+	size_t	(*get_info_size)(const struct sock *sk);
 };
 
 /**
@@ -126,6 +133,8 @@ struct udp_ulp_skb_cb {
 
 int udp_ulp_register(struct udp_ulp_ops *ops);
 void udp_ulp_unregister(struct udp_ulp_ops *ops);
+int udp_ulp_diag_get_info(struct sock *sk, struct sk_buff *skb);
+size_t udp_ulp_diag_get_info_size(struct sock *sk);
 
 int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen);
 int udp_ulp_get(struct sock *sk, sockopt_t *opt);

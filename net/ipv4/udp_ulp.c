@@ -4,8 +4,10 @@
  * to a socket, and the calls UDP makes into it.
  */
 
+#include <linux/inet_diag.h>
 #include <linux/module.h>
 #include <linux/spinlock.h>
+#include <net/netlink.h>
 #include <net/udp_ulp.h>
 
 static LIST_HEAD(udp_ulp_list);
@@ -217,6 +219,70 @@ static const struct udp_ulp_ops *udp_ulp_ops(const struct sock *sk)
 	 */
 	return smp_load_acquire(&udp_sk(sk)->ulp_ops);
 }
+
+/**
+ * udp_ulp_diag_get_info() - a socket's ULP, in a sock_diag reply
+ * @sk: the socket
+ * @skb: the reply
+ *
+ * An INET_DIAG_ULP_INFO nest, as TCP's: the ULP's name, then what the
+ * ULP's @get_info adds. Atomic context: UDP dumps sockets under the lock
+ * of their hash slot. The state read here is freed an RCU grace period
+ * after the socket's release at the earliest.
+ *
+ * Return: 0, or -EMSGSIZE.
+ */
+int udp_ulp_diag_get_info(struct sock *sk, struct sk_buff *skb)
+{
+	const struct udp_ulp_ops *ops;
+	struct nlattr *nest;
+	void *state;
+	int err = 0;
+
+	rcu_read_lock();
+	ops = udp_ulp_ops(sk);
+	state = udp_ulp_state(sk);
+	if (!ops || !state)
+		goto out;
+	err = -EMSGSIZE;
+	nest = nla_nest_start_noflag(skb, INET_DIAG_ULP_INFO);
+	if (!nest)
+		goto out;
+	err = nla_put_string(skb, INET_ULP_INFO_NAME, ops->name);
+	if (!err && ops->get_info)
+		err = ops->get_info(sk, state, skb);
+	if (err)
+		nla_nest_cancel(skb, nest);
+	else
+		nla_nest_end(skb, nest);
+out:
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(udp_ulp_diag_get_info);
+
+/**
+ * udp_ulp_diag_get_info_size() - the room udp_ulp_diag_get_info() takes
+ * @sk: the socket
+ *
+ * Return: the most bytes it adds to a reply.
+ */
+size_t udp_ulp_diag_get_info_size(struct sock *sk)
+{
+	const struct udp_ulp_ops *ops;
+	size_t size = 0;
+
+	rcu_read_lock();
+	ops = udp_ulp_ops(sk);
+	if (ops) {
+		size = nla_total_size(0) + nla_total_size(UDP_ULP_NAME_MAX);
+		if (ops->get_info_size)
+			size += ops->get_info_size(sk);
+	}
+	rcu_read_unlock();
+	return size;
+}
+EXPORT_SYMBOL_GPL(udp_ulp_diag_get_info_size);
 
 /**
  * udp_ulp_setsockopt() - pass a ULP's socket option to it

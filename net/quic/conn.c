@@ -177,7 +177,8 @@ struct quic_conn *quic_ulp_conn_create(struct quic_sock *qs, u32 handle,
 	}
 	/* Freed after the socket state is gone: counters, limits, module */
 	quic_ulp_sock_hold(qs);
-	qs->nconns++;
+	/* (read without the socket lock by sock_diag) */
+	WRITE_ONCE(qs->nconns, qs->nconns + 1);
 	QUIC_INC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
 	return conn;
 }
@@ -536,7 +537,7 @@ void quic_ulp_conn_delete(struct quic_sock *qs, struct quic_conn *conn)
 	list_for_each_entry_safe(cid, tmp, &conn->cid_list, conn_node)
 		quic_cid_unlink(qs, cid, false);
 	xa_erase(&qs->conns, conn->handle);
-	qs->nconns--;
+	WRITE_ONCE(qs->nconns, qs->nconns - 1);
 	QUIC_DEC_STATS(qs->net, QUIC_MIB_CURR_CONNS);
 	quic_ulp_conn_put(conn);
 }

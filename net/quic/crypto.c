@@ -62,6 +62,7 @@ static const struct quic_cipher quic_ciphers[] = {
 };
 
 static const struct quic_labels quic_v1_labels = {
+	.version	= QUIC_ULP_VERSION_1,
 	.key	= "quic key",
 	.iv	= "quic iv",
 	.hp	= "quic hp",
@@ -69,6 +70,7 @@ static const struct quic_labels quic_v1_labels = {
 };
 
 static const struct quic_labels quic_v2_labels = {
+	.version	= QUIC_ULP_VERSION_2,
 	.key	= "quicv2 key",
 	.iv	= "quicv2 iv",
 	.hp	= "quicv2 hp",

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "quic.h"
+#include <trace/events/quic_ulp.h>
 
 /**
  * quic_ulp_dir_init() - set up a direction without keys
@@ -265,12 +266,19 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_install);
  */
 void quic_ulp_dir_discard_old(struct quic_dir *dir)
 {
+	struct quic_conn *conn = dir->conn;
 	struct quic_gen *old;
 
 	spin_lock_bh(&dir->lock);
 	old = dir->old;
 	dir->old = NULL;
 	spin_unlock_bh(&dir->lock);
+	if (old)
+		trace_quic_ulp_old_keys_discarded(conn->qs->sk, conn->handle,
+						  dir == &conn->tx ?
+						  QUIC_ULP_DIR_TX :
+						  QUIC_ULP_DIR_RX,
+						  old->number);
 	quic_ulp_gen_put(old);
 }
 

@@ -4,10 +4,12 @@
  * stacks. See Documentation/networking/quic.rst.
  *
  * This file registers the ULP and keeps what belongs to a network
- * namespace: the counters (/proc/net/quic_ulp_stat) and the limits on what one
- * socket may hold (sysctl net.quic_ulp.*).
+ * namespace: the counters (/proc/net/quic_ulp_stat), the limits on what one
+ * socket may hold (sysctl net.quic_ulp.*) and the list of its sockets that
+ * the netlink family dumps.
  */
 
+#include <linux/inet_diag.h>
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -18,6 +20,9 @@
 #include <net/netns/generic.h>
 
 #include "quic.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/quic_ulp.h>
 
 struct workqueue_struct *quic_ulp_wq;
 
@@ -42,6 +47,9 @@ struct workqueue_struct *quic_ulp_wq;
  * @max_cids: most connection IDs per connection and direction
  * @conns: connections counted against @max_conns_total, until freed
  * @sysctl: the limits' sysctl table
+ * @socks_lock: protects @socks and @next_sock_id
+ * @socks: sockets with the ULP, in the order it was attached to them
+ * @next_sock_id: the id the next socket gets
  */
 struct quic_net {
 	struct quic_mib __percpu	*mib;
@@ -50,6 +58,9 @@ struct quic_net {
 	unsigned int			max_cids;
 	atomic_t			conns;
 	struct ctl_table_header		*sysctl;
+	spinlock_t			socks_lock;	/* see above */
+	struct list_head		socks;
+	u64				next_sock_id;
 };
 
 static unsigned int quic_net_id __read_mostly;
@@ -138,6 +149,84 @@ void quic_ulp_net_uncharge_conn(struct net *net)
 	atomic_dec(&quic_net(net)->conns);
 	if (quic_net_shared(net))
 		atomic_dec(&quic_net(&init_net)->conns);
+}
+
+/**
+ * quic_ulp_net_stats() - sum a namespace's counters over its CPUs
+ * @net: the namespace
+ * @stats: QUIC_MIB_MAX counters, filled from index 1 (QUIC_MIB_NUM is not
+ *	a counter)
+ */
+void quic_ulp_net_stats(const struct net *net, u64 *stats)
+{
+	struct quic_mib __percpu *mib = quic_ulp_net_mib(net);
+	int cpu, i;
+
+	memset(stats, 0, QUIC_MIB_MAX * sizeof(*stats));
+	for_each_possible_cpu(cpu)
+		for (i = 1; i < QUIC_MIB_MAX; i++)
+			stats[i] += snmp_get_cpu_field64(mib, cpu, i,
+							 offsetof(struct quic_mib,
+								  syncp));
+}
+
+/* A socket is listed from the attachment of the ULP until its release,
+ * within which its struct sock is alive: a reader that finds it listed
+ * may take a reference to the socket.
+ */
+static void quic_net_sock_add(struct quic_sock *qs)
+{
+	struct quic_net *qn = quic_net(qs->net);
+
+	spin_lock_bh(&qn->socks_lock);
+	qs->id = qn->next_sock_id++;
+	list_add_tail(&qs->net_node, &qn->socks);
+	spin_unlock_bh(&qn->socks_lock);
+}
+
+static void quic_net_sock_del(struct quic_sock *qs)
+{
+	struct quic_net *qn = quic_net(qs->net);
+
+	spin_lock_bh(&qn->socks_lock);
+	list_del(&qs->net_node);
+	spin_unlock_bh(&qn->socks_lock);
+}
+
+/**
+ * quic_ulp_net_sock_get() - the first socket with the ULP from an id on
+ * @net: the namespace
+ * @id: the smallest id wanted
+ *
+ * Return: the state of the socket with the smallest id at least @id, with
+ * a reference to it and to its socket (quic_ulp_net_sock_put()), or NULL.
+ */
+struct quic_sock *quic_ulp_net_sock_get(struct net *net, u64 id)
+{
+	struct quic_net *qn = quic_net(net);
+	struct quic_sock *qs, *found = NULL;
+
+	spin_lock_bh(&qn->socks_lock);
+	list_for_each_entry(qs, &qn->socks, net_node) {
+		if (qs->id < id)
+			continue;
+		sock_hold(qs->sk);
+		quic_ulp_sock_hold(qs);
+		found = qs;
+		break;
+	}
+	spin_unlock_bh(&qn->socks_lock);
+	return found;
+}
+
+/**
+ * quic_ulp_net_sock_put() - drop what quic_ulp_net_sock_get() took
+ * @qs: the socket's state
+ */
+void quic_ulp_net_sock_put(struct quic_sock *qs)
+{
+	sock_put(qs->sk);
+	quic_ulp_sock_put(qs);
 }
 
 #ifdef CONFIG_PROC_FS
@@ -286,6 +375,8 @@ static int __net_init quic_net_init(struct net *net)
 		qn->max_cids = quic_ulp_max_cids(&init_net);
 	}
 	atomic_set(&qn->conns, 0);
+	spin_lock_init(&qn->socks_lock);
+	INIT_LIST_HEAD(&qn->socks);
 	qn->mib = alloc_percpu(struct quic_mib);
 	if (!qn->mib)
 		return -ENOMEM;
@@ -378,6 +469,7 @@ static void *quic_ulp_init(struct sock *sk)
 	refcount_set(&qs->refcnt, 1);
 	INIT_RCU_WORK(&qs->free_work, quic_sock_free_work);
 	__module_get(THIS_MODULE);
+	quic_net_sock_add(qs);
 	return qs;
 }
 
@@ -389,8 +481,31 @@ static void quic_ulp_release(struct sock *sk, void *state)
 {
 	struct quic_sock *qs = state;
 
+	quic_net_sock_del(qs);
 	quic_ulp_sock_destroy(qs);
 	quic_ulp_sock_put(qs);
+}
+
+/* What ss shows of a socket: its number of connections */
+static int quic_ulp_get_info(struct sock *sk, void *state, struct sk_buff *skb)
+{
+	struct quic_sock *qs = state;
+	struct nlattr *nest;
+
+	nest = nla_nest_start_noflag(skb, INET_ULP_INFO_QUIC);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, QUIC_ULP_DIAG_CONNS, READ_ONCE(qs->nconns))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static size_t quic_ulp_get_info_size(const struct sock *sk)
+{
+	return nla_total_size(0) + nla_total_size(sizeof(u32));
 }
 
 static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
@@ -403,6 +518,8 @@ static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
 	.sendmsg_skb	= quic_ulp_sendmsg_skb,
 	.rcv_skb	= quic_ulp_rcv_skb,
 	.recv_cmsg	= quic_ulp_recv_cmsg,
+	.get_info	= quic_ulp_get_info,
+	.get_info_size	= quic_ulp_get_info_size,
 };
 
 static int __init quic_init(void)
@@ -417,11 +534,16 @@ static int __init quic_init(void)
 	err = register_pernet_subsys(&quic_net_ops);
 	if (err)
 		goto err_wq;
-	err = udp_ulp_register(&quic_ulp_ops);
+	err = quic_ulp_nl_init();
 	if (err)
 		goto err_net;
+	err = udp_ulp_register(&quic_ulp_ops);
+	if (err)
+		goto err_nl;
 	return 0;
 
+err_nl:
+	quic_ulp_nl_exit();
 err_net:
 	unregister_pernet_subsys(&quic_net_ops);
 err_wq:
@@ -432,6 +554,7 @@ err_wq:
 static void __exit quic_exit(void)
 {
 	udp_ulp_unregister(&quic_ulp_ops);
+	quic_ulp_nl_exit();
 	/* No socket state is left (each held the module): what remains
 	 * are callbacks queued after a grace period, and the work they
 	 * queue. Let them run, then free the per-CPU request blocks.

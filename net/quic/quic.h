@@ -58,12 +58,14 @@ struct quic_cipher {
 
 /**
  * struct quic_labels - HKDF labels of a QUIC version (RFC 9001, RFC 9369)
+ * @version: the version, QUIC_ULP_VERSION_*
  * @key: AEAD key
  * @iv: AEAD IV
  * @hp: header protection key
  * @ku: next generation's secret
  */
 struct quic_labels {
+	u32		version;
 	const char	*key;
 	const char	*iv;
 	const char	*hp;
@@ -169,6 +171,10 @@ struct quic_dir {
  * @labels: its QUIC version's labels, likewise
  * @tx: Tx state
  * @rx: Rx state
+ * @peer_addr: source address of the largest-numbered packet that
+ *	authenticated, v4-mapped for IPv4: the peer's address as RFC 9000,
+ *	section 9.3 follows it (under @rx's lock)
+ * @peer_port: its source port, 0 until a packet authenticated
  * @cid_list: its connection IDs, both directions (socket lock)
  * @reset_tokens: the peer's Stateless Reset Tokens, from its Tx IDs
  * @key_work: derives the next generation of a direction after an update,
@@ -185,6 +191,8 @@ struct quic_conn {
 	const struct quic_labels *labels;
 	struct quic_dir		tx;
 	struct quic_dir		rx;
+	struct in6_addr		peer_addr;
+	__be16			peer_port;
 	struct list_head	cid_list;
 	struct quic_tokens __rcu *reset_tokens;
 	struct work_struct	key_work;
@@ -260,6 +268,8 @@ struct quic_cid_entry {
  * @len_count: per length, how many receive IDs
  * @rx_async: bytes of received datagrams waiting for an asynchronous AEAD,
  *	counted against the socket's receive buffer
+ * @net_node: entry in its namespace's list of sockets, until released
+ * @id: its place in that list, which a netlink dump resumes from
  * @free_work: frees the state after the socket is gone
  */
 struct quic_sock {
@@ -274,6 +284,8 @@ struct quic_sock {
 	u32			rx_cid_seq;
 	u32			len_count[QUIC_ULP_MAX_CID_LEN + 1];
 	atomic_t		rx_async;
+	struct list_head	net_node;
+	u64			id;
 	struct rcu_work		free_work;
 };
 
@@ -334,6 +346,17 @@ unsigned int quic_ulp_max_conns(const struct net *net);
 unsigned int quic_ulp_max_cids(const struct net *net);
 bool quic_ulp_net_charge_conn(struct net *net);
 void quic_ulp_net_uncharge_conn(struct net *net);
+void quic_ulp_net_stats(const struct net *net, u64 *stats);
+struct quic_sock *quic_ulp_net_sock_get(struct net *net, u64 id);
+void quic_ulp_net_sock_put(struct quic_sock *qs);
+
+/* netlink.c: the quic-ulp generic netlink family */
+int quic_ulp_nl_init(void);
+void quic_ulp_nl_exit(void);
+void quic_ulp_nl_key_update(struct sock *sk, const struct quic_conn *conn,
+			    u8 dir, u32 key_updates);
+void quic_ulp_nl_limit(struct sock *sk, const struct quic_conn *conn, u8 dir,
+		       u32 key_updates, u64 packets);
 
 extern struct workqueue_struct *quic_ulp_wq;
 
@@ -556,6 +579,7 @@ static inline struct quic_sock *quic_sk(struct sock *sk)
 int quic_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen);
 int quic_ulp_getsockopt(struct sock *sk, int optname, sockopt_t *opt);
+void quic_ulp_dir_info(struct quic_dir *dir, struct quic_ulp_dir_info *info);
 
 /* tx.c, rx.c: the data path */
 int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,

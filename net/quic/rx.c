@@ -33,6 +33,7 @@
 #include <net/udp.h>
 
 #include "quic.h"
+#include <trace/events/quic_ulp.h>
 
 /* What became of one packet, besides 0 (decrypted) and negative errnos */
 enum {
@@ -319,6 +320,7 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	struct net *net = rx->qs->net;
 	struct quic_dir *dir = &conn->rx;
 	struct quic_gen *gen = pkt->gen;
+	bool rotated = false;
 
 	memset(info, 0, sizeof(*info));
 	info->pn = pkt->pn;
@@ -330,6 +332,7 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	spin_lock_bh(&dir->lock);
 	if (pkt->choice == QUIC_KEY_NEXT && dir->next == gen) {
 		quic_ulp_dir_rotate(dir);
+		rotated = true;
 		info->flags |= QUIC_ULP_RX_KEY_UPDATE;
 		QUIC_INC_STATS(net, QUIC_MIB_RX_KEY_UPDATES);
 	} else if (pkt->choice == QUIC_KEY_OLD) {
@@ -342,6 +345,8 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	if (!dir->have_pn || pkt->pn > dir->largest_pn) {
 		dir->largest_pn = pkt->pn;
 		dir->have_pn = true;
+		conn->peer_addr = rx->saddr;
+		conn->peer_port = rx->sport;
 	}
 	dir->packets++;
 	dir->bytes += pkt->len;
@@ -351,16 +356,26 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 
 	QUIC_INC_STATS(net, QUIC_MIB_RX_PACKETS);
 	QUIC_ADD_STATS(net, QUIC_MIB_RX_BYTES, pkt->len);
+	if (rotated) {
+		trace_quic_ulp_key_update(rx->qs->sk, conn->handle,
+					  QUIC_ULP_DIR_RX, gen->number, pkt->pn);
+		/* (not once the socket is gone, after an async AEAD) */
+		if (rx->sk)
+			quic_ulp_nl_key_update(rx->sk, conn, QUIC_ULP_DIR_RX,
+					       gen->number);
+	}
 }
 
 static void quic_rx_auth_failed(struct quic_rx *rx)
 {
 	struct quic_conn *conn = rx->pkt.conn;
 	struct quic_dir *dir = &conn->rx;
+	u32 number = rx->pkt.gen ? rx->pkt.gen->number : 0;
 	bool limit = false;
+	u64 failures;
 
 	spin_lock_bh(&dir->lock);
-	dir->auth_failures++;
+	failures = ++dir->auth_failures;
 	dir->unreported++;
 	if (!dir->limit &&
 	    dir->auth_failures >= conn->cipher->integrity_limit) {
@@ -369,9 +384,16 @@ static void quic_rx_auth_failed(struct quic_rx *rx)
 	}
 	spin_unlock_bh(&dir->lock);
 	QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_AUTH_FAILURES);
+	trace_quic_ulp_rx_auth_failed(rx->qs->sk, conn->handle, rx->pkt.pn,
+				      number, failures);
 	if (limit) {
 		QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_LIMIT_REACHED);
 		quic_rx_report_limit(rx, conn);
+		trace_quic_ulp_limit_reached(rx->qs->sk, conn->handle,
+					     QUIC_ULP_DIR_RX, number, failures);
+		if (rx->sk)
+			quic_ulp_nl_limit(rx->sk, conn, QUIC_ULP_DIR_RX, number,
+					  failures);
 	}
 }
 

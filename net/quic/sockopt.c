@@ -242,7 +242,12 @@ int quic_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	return err;
 }
 
-static void quic_dir_info(struct quic_dir *dir, struct quic_ulp_dir_info *info)
+/**
+ * quic_ulp_dir_info() - a consistent snapshot of a direction's state
+ * @dir: the direction
+ * @info: filled; zeroed by the caller
+ */
+void quic_ulp_dir_info(struct quic_dir *dir, struct quic_ulp_dir_info *info)
 {
 	spin_lock_bh(&dir->lock);
 	info->largest_pn = dir->have_pn ? dir->largest_pn : U64_MAX;
@@ -286,8 +291,8 @@ static int quic_get_conn_info(struct quic_sock *qs, sockopt_t *opt)
 	if (!conn)
 		return -ENOENT;
 	info.cipher = conn->cipher->suite;
-	quic_dir_info(&conn->tx, &info.tx);
-	quic_dir_info(&conn->rx, &info.rx);
+	quic_ulp_dir_info(&conn->tx, &info.tx);
+	quic_ulp_dir_info(&conn->rx, &info.rx);
 	opt->optlen = len;
 	if (copy_to_iter(&info, len, &opt->iter_out) != len)
 		return -EFAULT;

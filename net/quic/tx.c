@@ -20,6 +20,7 @@
 #include <net/udp.h>
 
 #include "quic.h"
+#include <trace/events/quic_ulp.h>
 
 /* Segments whose generations are chosen under one hold of the lock */
 #define QUIC_TX_RUN	16
@@ -29,6 +30,7 @@
  * @skb: the datagram
  * @cmsg: the QUIC_ULP_TX_INFO message, in the kernel's copy of the control data
  * @nonblock: the sendmsg() may not sleep for the next keys
+ * @sk: the socket
  * @net: the socket's network namespace
  * @qs: the socket's ULP state
  * @off: offset of the UDP payload
@@ -41,6 +43,7 @@ struct quic_tx {
 	struct sk_buff		*skb;
 	const struct cmsghdr	*cmsg;
 	bool			nonblock;
+	struct sock		*sk;
 	struct net		*net;
 	struct quic_sock	*qs;
 	unsigned int		off;
@@ -156,6 +159,41 @@ static int quic_tx_choose(struct quic_dir *dir, struct net *net,
 	return 0;
 }
 
+/* A send moved the connection to its next keys (generation @number): say
+ * so, with the number of the first packet sealed with them, one of
+ * segments @first + @from to @first + @to - 1
+ */
+static void quic_tx_key_updated(const struct quic_tx *tx,
+				const struct quic_conn *conn, unsigned int first,
+				unsigned int from, unsigned int to,
+				struct quic_gen **gens, u32 number)
+{
+	struct quic_ulp_tx_info info = {};
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		if (gens[i]->number == number) {
+			quic_tx_info(tx, first + i, &info);
+			break;
+		}
+	}
+	trace_quic_ulp_key_update(tx->sk, conn->handle, QUIC_ULP_DIR_TX, number,
+				  info.pn);
+	quic_ulp_nl_key_update(tx->sk, conn, QUIC_ULP_DIR_TX, number);
+}
+
+/* The generation record @info named has sealed all the packets it may */
+static void quic_tx_limit_reached(const struct quic_tx *tx,
+				  const struct quic_conn *conn,
+				  const struct quic_ulp_tx_info *info)
+{
+	u64 limit = conn->cipher->confidentiality_limit;
+
+	trace_quic_ulp_limit_reached(tx->sk, conn->handle, QUIC_ULP_DIR_TX,
+				     info->key_gen, limit);
+	quic_ulp_nl_limit(tx->sk, conn, QUIC_ULP_DIR_TX, info->key_gen, limit);
+}
+
 /* Choose the generations of segments @first to @first + @n - 1, all of
  * @conn. The next generation of a key update may still be being derived:
  * wait for it once, unless the send may not sleep.
@@ -166,12 +204,17 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
 {
 	struct quic_dir *dir = &conn->tx;
 	struct quic_ulp_tx_info info;
-	bool waited = false;
-	unsigned int i = 0;
+	bool waited = false, limit, rotated;
+	unsigned int i = 0, k;
+	struct quic_gen *cur;
+	u32 rotated_to = 0;
 	int err = 0;
 
 	while (i < n) {
+		k = i;
 		spin_lock_bh(&dir->lock);
+		cur = dir->cur;
+		limit = dir->limit;
 		for (; i < n; i++) {
 			quic_tx_info(tx, first + i, &info);
 			err = quic_tx_choose(dir, tx->net, &info,
@@ -180,7 +223,20 @@ static int quic_tx_choose_run(const struct quic_tx *tx, struct quic_conn *conn,
 			if (err)
 				break;
 		}
+		rotated = dir->cur != cur;
+		if (rotated)
+			rotated_to = dir->cur->number;
+		limit = !limit && dir->limit;
 		spin_unlock_bh(&dir->lock);
+
+		/* What changed, said outside the lock: at most one key
+		 * update, since the next keys come from a work item
+		 */
+		if (rotated)
+			quic_tx_key_updated(tx, conn, first, k, i, gens,
+					    rotated_to);
+		if (limit && err == -EKEYEXPIRED)
+			quic_tx_limit_reached(tx, conn, &info);
 		if (err != -EBUSY || waited)
 			break;
 		quic_ulp_conn_schedule_keys(conn);
@@ -333,7 +389,7 @@ static unsigned int quic_tx_run_len(const struct quic_tx *tx,
 }
 
 static void quic_tx_refused(struct quic_tx *tx, struct quic_conn *conn,
-			    int err)
+			    u32 handle, int err)
 {
 	int field;
 
@@ -375,6 +431,8 @@ static void quic_tx_refused(struct quic_tx *tx, struct quic_conn *conn,
 		break;
 	}
 	QUIC_INC_STATS(tx->net, field);
+	trace_quic_ulp_tx_refused(tx->sk, conn ? conn->handle : handle, !!conn,
+				  err);
 	if (conn) {
 		spin_lock_bh(&conn->tx.lock);
 		conn->tx.refused++;
@@ -413,7 +471,7 @@ static int quic_tx_protect(struct quic_tx *tx)
 			quic_ulp_gen_put(gens[k]);
 	}
 	if (err)
-		quic_tx_refused(tx, conn, err);
+		quic_tx_refused(tx, conn, info.conn, err);
 	if (conn)
 		quic_ulp_conn_put(conn);
 	return err;
@@ -450,6 +508,7 @@ int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 		.skb		= skb,
 		.cmsg		= cmsg,
 		.nonblock	= req->flags & MSG_DONTWAIT,
+		.sk		= sk,
 		.net		= sock_net(sk),
 		.off	= skb_transport_offset(skb) + sizeof(struct udphdr),
 	};
@@ -496,6 +555,6 @@ int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 	return 0;
 
 refused:
-	quic_tx_refused(&tx, NULL, err);
+	quic_tx_refused(&tx, NULL, 0, err);
 	return err;
 }

@@ -308,4 +308,17 @@ struct quic_ulp_rx_info {
  */
 #define QUIC_ULP_EV_INTEGRITY_LIMIT	1
 
+/*
+ * sock_diag: in the INET_DIAG_ULP_INFO nest of a UDP socket with the ULP,
+ * after INET_ULP_INFO_NAME ("quic"), an INET_ULP_INFO_QUIC nest of these.
+ * The reply has it when the request asks for INET_DIAG_INFO.
+ */
+enum {
+	QUIC_ULP_DIAG_UNSPEC,
+	QUIC_ULP_DIAG_CONNS,		/* u32: connections of the socket */
+	__QUIC_ULP_DIAG_MAX,
+};
+
+#define QUIC_ULP_DIAG_MAX	(__QUIC_ULP_DIAG_MAX - 1)
+
 #endif /* _UAPI_LINUX_QUIC_H */
