@@ -10,7 +10,8 @@
 # the last; BISECT_SCOPE=full links every prefix, some 40 minutes more on
 # a fresh machine); and it builds in the configurations the lean kernel
 # never sees: IPv6 a module or absent, no INET, i386
-# (scripts/check-configs.sh).
+# (scripts/check-configs.sh). On the primary base, the netlink family's
+# generated code must be what its YNL spec gives (scripts/ynl-gen.sh).
 # Each writes its "pass|fail NAME" lines under $RESULTS (series-check.lines,
 # series-bisect.lines, series-config.lines); results in
 # $BUILD/results/series.result (series-6.12.result with BACKPORT=6.12).
@@ -35,6 +36,12 @@ BISECT_SCOPE=${BISECT_SCOPE:-objects} "$TOP/scripts/check-bisect.sh" || rc=$?
 if [ -z "$BACKPORT" ]; then
 	"$TOP/scripts/check-configs.sh" || rc=$?
 	[ -f "$configs" ] || echo "fail series:config" >"$configs"
+	if "$TOP/scripts/ynl-gen.sh" --check; then
+		echo "pass series:ynl-gen" >>"$configs"
+	else
+		echo "fail series:ynl-gen" >>"$configs"
+		rc=1
+	fi
 else
 	: >"$configs"
 fi

@@ -37,4 +37,12 @@ BOOT_TIMEOUT=${DEMO_TIMEOUT:-1500} VM_LOG=$BUILD/demo/console.log \
 	"$TOP/scripts/boot.sh" --rwdir "$BUILD/demo" -- \
 	"$TOP/userspace-example/demo-guest.sh" "$DEMO_SIZE" "$BUILD/demo" |
 	tee "$BUILD/demo/demo.log" || rc=$?
+# What the kernel itself said of one case of the last interop run, if any
+# (scripts/interop.sh: conn-get over netlink, the quic_ulp tracepoints)
+for f in "$BUILD"/interop/*/nl-conns.json; do
+	d=${f%/*}
+	[ -f "$d/trace.txt" ] || continue
+	note "demo: the kernel's account of interop case ${d##*/}: $f, $d/trace.txt"
+	break
+done
 exit "$rc"

@@ -45,6 +45,22 @@
 #             number window, or after its keys were discarded), none
 #             under nothing
 #   exit      both programs exited cleanly (sanitizer reports fail it)
+#   observe   the kernel's own account, taken in our endpoint's namespace
+#             throughout the case (interop-guest.sh, interop-nl.py): the
+#             quic-ulp netlink family's key-update-ntf notifications, per
+#             direction, are as many as the namespace's key rotations
+#             (/proc/net/quic_ulp_stat at the end) and as the connections'
+#             generations (QUIC_ULP_CONN_INFO, summed; a client's Rx may
+#             be one ahead, see "crypto"), and number each connection's
+#             generations 1, 2, 3, ...; the quic_ulp_key_update
+#             tracepoint fired as often per direction, quic_ulp_rx_auth_failed
+#             as QuicRxAuthFailures counts and quic_ulp_tx_refused as the
+#             QuicTxErr* counters sum (the trace is the VM's: in qo-qo the
+#             client's namespace's counters are added), the trace lost
+#             nothing; the last non-empty conn-get dump shows the cipher
+#             and version the case's flags ask for (TLS_AES_128_GCM_SHA256
+#             and version 1 without), protected in software both ways;
+#             stats-get at the end says what /proc/net/quic_ulp_stat says
 #
 # and, once for the whole run, "kernel-log": no report of the kernel's
 # (BUG, WARNING, KASAN, lockdep, ...; kmemleak on the debug kernel, DEBUG=1)
@@ -150,6 +166,8 @@ t0=$(date +%s)
 vm_rc=0
 BOOT_TIMEOUT=${INTEROP_BOOT_TIMEOUT:-3600} VM_LOG=$OUT/console.log "$TOP/scripts/boot.sh" \
 	--port qo-pcap="$OUT/pcaps.tar" -- "$TOP/scripts/guest-kcheck.sh" \
+	env INTEROP_YNL_CLI="$SRC/tools/net/ynl/pyynl/cli.py" \
+	INTEROP_YNL_SPEC="$SRC/Documentation/netlink/specs/quic-ulp.yaml" \
 	"$EX/interop-guest.sh" "$GUEST_DIR" @"$GUEST_DIR/cases" | tee "$OUT/guest.log" || vm_rc=$?
 note "interop: VM run took $(($(date +%s) - t0)) s (exit $vm_rc)"
 mv "$GUEST_DIR"/* "$OUT"/ 2>/dev/null || true
@@ -194,6 +212,7 @@ summary_numbers() {	# LOG
 		match(s, /auth failures [0-9]+/); add("k_" d "_auth", substr(s, RSTART + 14, RLENGTH - 14))
 		match(s, /key updates [0-9]+/); add("k_" d "_keyupd", substr(s, RSTART + 12, RLENGTH - 12))
 		match(s, /old-key packets [0-9]+/); add("k_" d "_old", substr(s, RSTART + 16, RLENGTH - 16))
+		if (match(s, /refused [0-9]+/)) add("k_" d "_refused", substr(s, RSTART + 8, RLENGTH - 8))
 	}
 	/: coalesced after a long-header packet/ {
 		s = $0; sub(/.*1-RTT tx /, "", s); split(s, w, /[^0-9]+/)
@@ -274,6 +293,201 @@ check_flags() {	# LOG FLAGS DIRECTION ROLE
 		[ "$(meta "$d" downloads)" = 4 ] || echo "$(meta "$d" downloads) downloads, not 4"
 		[ "${W[connections]:-}" = 4 ] || echo "wirecheck: ${W[connections]:-?} connections, not 4"
 	fi
+}
+
+# The figures of the kernel's own account of a case (interop-guest.sh):
+# KEY=VALUE lines. ev_*: nl-events.json; tr_*: trace.txt; cn_*: the last
+# non-empty conn-get dump (nl-conns.json); st_diff: what stats-get
+# (nl-stats.json) says otherwise than the namespace's quic_ulp_stat at the
+# end; ns_*: that namespace's counters; vm_*: the sums over every
+# QUIC_ULP_STAT file given, the namespaces the trace saw; nl_*: what
+# interop-nl.py counted.
+observed() {	# DIR QUIC_ULP_STAT...
+	python3 - "$@" <<'EOF'
+import json, os, re, sys
+d, stats = sys.argv[1], sys.argv[2:]
+out = {}
+def hexs(v):
+    try:
+        return '0x%x' % (int(v, 16) if isinstance(v, str) else v)
+    except (TypeError, ValueError):
+        return str(v)
+def proc(path):
+    vals = {}
+    try:
+        for line in open(path):
+            f = line.split()
+            if len(f) == 2 and f[1].isdigit():
+                vals[f[0]] = int(f[1])
+    except OSError:
+        pass
+    return vals
+procs = [proc(p) for p in stats]
+def keys(v):
+    return {'ku_tx': v.get('QuicTxKeyUpdates'), 'ku_rx': v.get('QuicRxKeyUpdates'),
+            'auth': v.get('QuicRxAuthFailures'),
+            'refused': sum(x for k, x in v.items() if k.startswith('QuicTxErr')) if v else None}
+ns = keys(procs[0])
+vm = {}
+for v in procs:
+    for k, x in keys(v).items():
+        vm[k] = None if x is None or vm.get(k, 0) is None else vm.get(k, 0) + x
+for k in ns:
+    out['ns_' + k] = '?' if ns[k] is None else ns[k]
+    out['vm_' + k] = '?' if vm[k] is None else vm[k]
+
+# notifications
+ev = {'tx': 0, 'rx': 0}; lim = {'tx': 0, 'rx': 0}; bad = 0; other = 0
+last = {}; seq = 'ok'
+try:
+    lines = open(os.path.join(d, 'nl-events.json')).read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    try:
+        m = json.loads(line); msg = m['msg']; name = m['name']
+    except (ValueError, KeyError, TypeError):
+        bad += 1
+        continue
+    # the enum's name, or its value (1 Tx, 2 Rx) where the spec has none
+    dr = {1: 'tx', 2: 'rx'}.get(msg.get('dir'), str(msg.get('dir')))
+    if name == 'key-update-ntf' and dr in ev:
+        ev[dr] += 1
+        key = (msg.get('sock-cookie'), msg.get('handle'), dr)
+        want = last.get(key, 0) + 1
+        got = msg.get('key-updates')
+        if got != want and seq == 'ok':
+            seq = f"socket {msg.get('sock-ino')} handle {msg.get('handle')} {dr}: {got} after {want - 1}"
+        last[key] = got if isinstance(got, int) else want
+    elif name == 'limit-ntf' and dr in lim:
+        lim[dr] += 1
+    else:
+        other += 1
+out.update(ev_tx=ev['tx'], ev_rx=ev['rx'], ev_limit_tx=lim['tx'], ev_limit_rx=lim['rx'],
+           ev_bad=bad, ev_other=other, ev_seq=seq,
+           ev_conns=len({k[:2] for k in last}))
+
+# the trace
+tr = {'key_update_tx': 0, 'key_update_rx': 0, 'rx_auth_failed': 0, 'tx_refused': 0,
+      'tx_refused_known': 0, 'old_keys_discarded': 0, 'limit_reached': 0, 'other': 0}
+entries = '?'; n = 0
+try:
+    tlines = open(os.path.join(d, 'trace.txt')).read().splitlines()
+except OSError:
+    tlines = []
+for line in tlines:
+    m = re.match(r'# entries-in-buffer/entries-written: (\d+)/(\d+)', line)
+    if m:
+        entries = f'{m[1]}/{m[2]}'
+    m = re.search(r'\bquic_ulp_(\w+): (.*)$', line)
+    if line.startswith('#') or not m:
+        continue
+    n += 1
+    f = dict(x.split('=', 1) for x in m[2].split() if '=' in x)
+    ev_name = m[1]
+    if ev_name == 'key_update' and f.get('dir') in ('tx', 'rx'):
+        tr['key_update_' + f['dir']] += 1
+    elif ev_name == 'tx_refused':
+        tr['tx_refused'] += 1
+        tr['tx_refused_known'] += f.get('known') == '1'
+    elif ev_name in tr:
+        tr[ev_name] += 1
+    else:
+        tr['other'] += 1
+out.update({'tr_' + k: int(v) for k, v in tr.items()})
+out.update(tr_lines=n, tr_entries=entries)
+
+# the last non-empty conn-get dump
+try:
+    conns = json.load(open(os.path.join(d, 'nl-conns.json')))
+except (OSError, ValueError):
+    conns = []
+out['cn_count'] = len(conns)
+out['cn_cipher'] = ','.join(sorted({hexs(c.get('cipher')) for c in conns}))
+out['cn_version'] = ','.join(sorted({hexs(c.get('version')) for c in conns}))
+out['cn_path'] = ','.join(sorted({str({0: 'software'}.get(c.get(x, {}).get('crypto-path'),
+                                                       c.get(x, {}).get('crypto-path')))
+                                  for c in conns for x in ('tx', 'rx')}))
+out['cn_ku'] = ' '.join(f"{c.get('handle')}:{c.get('tx', {}).get('key-updates')}/"
+                        f"{c.get('rx', {}).get('key-updates')}" for c in conns)
+
+# stats-get against /proc/net/quic_ulp_stat
+diff = []
+try:
+    st = json.load(open(os.path.join(d, 'nl-stats.json')))
+    for k, v in procs[0].items():
+        a = re.sub(r'(?<!^)(?=[A-Z])', '-', k[4:]).lower().replace('no-mem', 'nomem')
+        if st.get(a) != v:
+            diff.append(f'{a} {st.get(a)} /proc {v}')
+    if not procs[0]:
+        diff.append('no quic_ulp_stat')
+except (OSError, ValueError) as e:
+    diff.append(f'no stats-get: {e}')
+out['st_diff'] = '; '.join(diff)
+out['st_fields'] = len(procs[0])
+
+# interop-nl.py's own count
+try:
+    for line in open(os.path.join(d, 'nl.log')):
+        m = re.match(r'dumps (\d+) nonempty (\d+) events (\d+) lost (\d+)', line)
+        if m:
+            out.update(nl_dumps=m[1], nl_nonempty=m[2], nl_events=m[3], nl_lost=m[4])
+except OSError:
+    pass
+for k, v in out.items():
+    print(f'{k}={v}')
+EOF
+}
+
+# The kernel's own account (observed(), in O) against what the case's
+# counters and flags say. Prints one reason per failure.
+check_observe() {	# DIR DIRECTION FLAGS ROLE
+	local d=$1 dir=$2 flags=,$3, role=$4 f k ev tr ci want_cipher=0x1301 want_version=0x1
+	[ -z "$(meta "$d" observe_error)" ] || echo "observe: $(meta "$d" observe_error)"
+	for f in nl-events.json nl-conns.json nl-stats.json trace.txt; do
+		[ -s "$d/$f" ] || [ "$f" = nl-events.json ] || echo "observe: no $f"
+	done
+	[ -f "$d/nl-events.json" ] || echo "observe: no nl-events.json"
+	[ "${O[nl_lost]:-?}" = 0 ] ||
+		echo "observe: interop-nl.py lost notifications (${O[nl_lost]:-no count})"
+	[ "${O[ev_bad]}" = 0 ] && [ "${O[ev_other]}" = 0 ] ||
+		echo "observe: nl-events.json has ${O[ev_bad]} unreadable and ${O[ev_other]} unknown notifications"
+	for k in tx rx; do
+		ev=${O[ev_$k]} tr=${O[tr_key_update_$k]} ci=${N[k_${k}_keyupd]:-?}
+		[ "$ev" = "${O[ns_ku_$k]}" ] ||
+			echo "observe: $ev key-update-ntf $k, the namespace's key rotations ${O[ns_ku_$k]}"
+		[ "$ev" = "$ci" ] ||
+			{ [ "$role" = client ] && [ $k = rx ] && [ "$ci" != '?' ] && [ "$ev" = $((ci + 1)) ]; } ||
+			echo "observe: $ev key-update-ntf $k, the connections' generations (QUIC_ULP_CONN_INFO) $ci"
+		[ "$tr" = "${O[vm_ku_$k]}" ] ||
+			echo "observe: $tr quic_ulp_key_update dir=$k in the trace, key rotations ${O[vm_ku_$k]}"
+	done
+	[ "${O[ev_seq]}" = ok ] ||
+		echo "observe: key-update-ntf not numbered 1, 2, 3, ... per connection and direction: ${O[ev_seq]}"
+	[ "${O[tr_rx_auth_failed]}" = "${O[vm_auth]}" ] ||
+		echo "observe: ${O[tr_rx_auth_failed]} quic_ulp_rx_auth_failed in the trace, QuicRxAuthFailures ${O[vm_auth]}"
+	[ "${O[tr_tx_refused]}" = "${O[vm_refused]}" ] ||
+		echo "observe: ${O[tr_tx_refused]} quic_ulp_tx_refused in the trace, QuicTxErr* ${O[vm_refused]}"
+	[ "${O[tr_other]}" = 0 ] || echo "observe: ${O[tr_other]} unknown quic_ulp trace events"
+	[[ ${O[tr_entries]} =~ ^([0-9]+)/([0-9]+)$ ]] &&
+		[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] ||
+		echo "observe: the trace lost events (entries-in-buffer/written ${O[tr_entries]})"
+	for f in chacha:0x1303 aes256:0x1302 ccm:0x1304; do
+		[[ $flags != *,${f%%:*},* ]] || want_cipher=${f#*:}
+	done
+	[[ $flags != *,v2,* ]] || want_version=0x6b3343cf
+	if [ "${O[cn_count]}" = 0 ]; then
+		echo "observe: no connection in any conn-get dump (${O[nl_dumps]:-?} dumps)"
+	else
+		[ "${O[cn_cipher]}" = "$want_cipher" ] ||
+			echo "observe: conn-get cipher ${O[cn_cipher]}, not $want_cipher"
+		[ "${O[cn_version]}" = "$want_version" ] ||
+			echo "observe: conn-get version ${O[cn_version]}, not $want_version"
+		[ "${O[cn_path]}" = software ] ||
+			echo "observe: conn-get crypto-path ${O[cn_path]}, not software"
+	fi
+	[ -z "${O[st_diff]}" ] ||
+		echo "observe: stats-get differs from /proc/net/quic_ulp_stat: ${O[st_diff]}"
 }
 
 # A chromium-qo case (interop-chromium.sh): the page's script got the file
@@ -466,6 +680,15 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 		[ -z "$why" ] || fails+=("$why")
 	done < <(check_chromium "$d" "$size")
 
+	# the kernel's own account: netlink notifications, dumps, tracepoints
+	local -A O=()
+	local stats=("$d/quic_ulp_stat")
+	[ "$dir" != qo-qo ] || stats+=("$d/quic_ulp_stat-client")
+	while IFS='=' read -r k v; do O[$k]=$v; done < <(observed "$d" "${stats[@]}")
+	while read -r why; do
+		[ -z "$why" ] || fails+=("$why")
+	done < <(check_observe "$d" "$dir" "$flags" "$role")
+
 	# the namespace's counters against the connection's
 	local st=$d/our.log sp sr sa skt skr
 	sp=$(stat_value "$st" QuicTxPackets) sr=$(stat_value "$st" QuicRxPackets)
@@ -502,6 +725,17 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 			"${N[ku_pacing]:+ (${N[ku_pacing]})}"
 		printf '  quic_ulp_stat: TxPackets %s RxPackets %s RxAuthFailures %s\n' "$sp" "$sr" "$sa"
 		printf '  wirecheck: %s\n' "$wcheck"
+		printf '  observed: key-update-ntf tx %s rx %s (kernel rotations tx %s rx %s, generations tx %s rx %s), numbering %s; limit-ntf tx %s rx %s; trace (%s lines, %s kept/written): key_update tx %s rx %s, rx_auth_failed %s (QuicRxAuthFailures %s), tx_refused %s (QuicTxErr* %s; of known connections %s, the connections say %s), old_keys_discarded %s, limit_reached %s; conn-get: %s dumps, %s non-empty, the last %s connection(s) (handle:generation tx/rx %s) cipher %s version %s %s; stats-get %s\n' \
+			"${O[ev_tx]}" "${O[ev_rx]}" "${O[ns_ku_tx]}" "${O[ns_ku_rx]}" \
+			"${N[k_tx_keyupd]:-?}" "${N[k_rx_keyupd]:-?}" "${O[ev_seq]}" \
+			"${O[ev_limit_tx]}" "${O[ev_limit_rx]}" "${O[tr_lines]}" "${O[tr_entries]}" \
+			"${O[tr_key_update_tx]}" "${O[tr_key_update_rx]}" \
+			"${O[tr_rx_auth_failed]}" "${O[vm_auth]}" "${O[tr_tx_refused]}" "${O[vm_refused]}" \
+			"${O[tr_tx_refused_known]}" "${N[k_tx_refused]:-?}" \
+			"${O[tr_old_keys_discarded]}" "${O[tr_limit_reached]}" \
+			"${O[nl_dumps]:-?}" "${O[nl_nonempty]:-?}" "${O[cn_count]}" "${O[cn_ku]}" \
+			"${O[cn_cipher]}" "${O[cn_version]}" "${O[cn_path]}" \
+			"$([ -z "${O[st_diff]}" ] && echo "= /proc/net/quic_ulp_stat (${O[st_fields]} counters)" || echo "differs")"
 		[ "$dir" != chromium-qo ] ||
 			printf '  chromium: %s, page over %s, file over %s in %s s; screenshot %s\n' \
 				"$(meta "$d" chromium_browser)" "$(meta "$d" chromium_page_protocol)" \

@@ -416,6 +416,7 @@ def series_checks():
         if maintained(commit, added):
             issues = [l for l in issues if ":FILE_PATH_CHANGES:" not in l]
         issues = [l for l in issues if not writable_copy(patch, l)]
+        issues = [l for l in issues if not trace_event_layout(patch, l)]
         yield "checkpatch:" + os.path.basename(patch)[:4], \
             "; ".join(issues) if issues else None
 
@@ -453,6 +454,31 @@ def doc_checks(root):
         if p.returncode:
             bad.append("%s: %s" % (f, p.stderr.decode(errors="replace").strip()))
     yield "rst", "; ".join(bad) if bad else None
+
+
+# TRACE_EVENT() is written as every header under include/trace/events/
+# writes it, one TP_*() part per paragraph: checkpatch --strict reads that
+# layout as a call whose arguments do not line up (every such header in
+# the tree gets these two CHECKs). Nothing else is excused there.
+TRACE_LAYOUT = (":PARENTHESIS_ALIGNMENT:", ":OPEN_ENDED_LINE:")
+
+
+def trace_event_layout(patch, issue):
+    if not any(t in issue for t in TRACE_LAYOUT):
+        return False
+    # "<patch>:<line>: ...": the file is the last "+++ b/" before the line
+    try:
+        n = int(issue.split(":")[1])
+    except (IndexError, ValueError):
+        return False
+    path = None
+    with open(patch, errors="replace") as f:
+        for i, l in enumerate(f, 1):
+            if i > n:
+                break
+            if l.startswith("+++ b/"):
+                path = l[6:].strip()
+    return bool(path) and path.startswith("include/trace/events/")
 
 
 def writable_copy(patch, issue):

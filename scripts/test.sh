@@ -9,7 +9,9 @@
 # KUNIT_ARCH=um runs them on UML instead), the interop suite against
 # Debian's ngtcp2 examples (scripts/interop.sh, in the VM), the
 # libFuzzer harnesses of fuzz/ (FUZZ_SECONDS per harness, default 30
-# here, one harness per core) and the userspace library as an installed
+# here, one harness per core), ss with the iproute2 change of
+# userspace-example/iproute2 against the kernel's sock_diag
+# (scripts/ss-check.sh, in the VM) and the userspace library as an installed
 # product (scripts/check-install.sh: install, pkg-config, an out-of-tree
 # consumer on this host's kernel, exports, man page; seconds). Then the
 # same for each backport in BACKPORTS (default: 6.12): its series checked
@@ -35,7 +37,7 @@ set -euo pipefail
 . "$(dirname "$0")/results.sh"
 
 BACKPORTS=${BACKPORTS-6.12}
-SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" interop fuzz install)
+SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" ss interop fuzz install)
 [ -n "$VARIANT" ] && BACKPORTS=
 for b in $BACKPORTS; do
 	SUITES+=("series-$b" "kselftest-$b" "kunit-$b")
@@ -111,6 +113,7 @@ vm_lane() {
 	local b
 	stage run-kselftests.sh || true
 	stage kunit.sh || true
+	stage ss-check.sh || true
 	stage interop.sh || true
 	for b in $BACKPORTS; do
 		while [ ! -f "$(backport_ready "$b")" ]; do

@@ -174,11 +174,22 @@ observe_ready() {	# D
 	echo "observe_ready_seconds=$(echo "$(date +%s.%N) - $t0" | bc)" >>"$1/meta"
 }
 
-# Once both programs ended: the listener reads what is left, dumps once
-# more and writes stats-get (observe_stop then waits for it); the trace
-# is copied and its instance removed.
-observe_signal() {
+# Once both programs ended (capture_stop runs meanwhile): the listener
+# reads what is left, dumps once more and writes stats-get; the trace is
+# copied and its instance removed. observe_stop waits for both.
+observe_signal() {	# D
+	local d=$1
 	[ -z "$OBS_PID" ] || kill -TERM "$OBS_PID" 2>/dev/null
+	OBS_TRACE_PID=
+	[ -n "$OBS_INST" ] || return 0
+	(
+		echo 0 >"$OBS_INST/tracing_on"
+		cp "$OBS_INST/trace" "$d/trace.txt" ||
+			echo "observe_error=trace not copied" >>"$d/meta"
+		echo 0 >"$OBS_INST/events/quic_ulp/enable"
+		rmdir "$OBS_INST" || log "cannot remove $OBS_INST"
+	) &
+	OBS_TRACE_PID=$!
 }
 
 observe_stop() {	# D
@@ -190,15 +201,9 @@ observe_stop() {	# D
 		[ "$rc" = 0 ] ||
 			echo "observe_error=interop-nl.py exit $rc: $(tail -n1 "$1/nl.log")" >>"$1/meta"
 	fi
-	if [ -n "$OBS_INST" ]; then
-		echo 0 >"$OBS_INST/tracing_on"
-		cp "$OBS_INST/trace" "$1/trace.txt" ||
-			echo "observe_error=trace not copied" >>"$1/meta"
-		echo 0 >"$OBS_INST/events/quic_ulp/enable"
-		rmdir "$OBS_INST" || log "cannot remove $OBS_INST"
-	fi
+	[ -z "$OBS_TRACE_PID" ] || wait "$OBS_TRACE_PID"
 	rm -f "$1/nl-ready"
-	OBS_INST= OBS_PID=
+	OBS_INST= OBS_PID= OBS_TRACE_PID=
 	echo "observe_stop_seconds=$(echo "$(date +%s.%N) - $t0" | bc)" >>"$1/meta"
 }
 
@@ -352,6 +357,12 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 		return
 	fi
 	eval "srv_addr=\$ADDR${fam}_SRV"
+	case $dir in
+	gtls-qo|qo-qo|chromium-qo) cap_if=s obs_ns=srv ;;
+	qo-gtls) cap_if=c obs_ns=cli ;;
+	esac
+	# (Python starts meanwhile: seconds under TCG)
+	observe_start "$obs_ns" "$name" "$d"
 	# The file: random bytes, made (and hashed) once per size.
 	src=$WORK/htdocs/data$size
 	if [ ! -f "$src" ]; then
@@ -369,7 +380,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 		echo "flags=${7:-}"
 		echo "binaries=$QO"
 		echo "source_sha256=$(cat "$WORK/sha256-$size")"
-	} >"$d/meta"
+	} >>"$d/meta"
 	log "case $name: source ready"
 	if [ "$ku" -gt 0 ]; then
 		qo_ku=(--key-update="$ku_every")
@@ -379,11 +390,6 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 		[ "$dir" = gtls-qo ] && qo_ku+=(--key-update-after-peer)
 	fi
 
-	case $dir in
-	gtls-qo|qo-qo|chromium-qo) cap_if=s obs_ns=srv ;;
-	qo-gtls) cap_if=c obs_ns=cli ;;
-	esac
-	observe_start "$obs_ns" "$name" "$d"
 	# To tmpfs: writing to 9p under TCG makes dumpcap fall seconds behind.
 	ip netns exec rtr dumpcap -q -P -B 64 -i "$cap_if" -w "$WORK/cap.pcap" \
 		>"$d/dumpcap.log" 2>&1 &
@@ -489,7 +495,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	wait "$srv_pid"
 	echo "server_exit=$?" >>"$d/meta"
 	log "case $name: server stopped"
-	observe_signal
+	observe_signal "$d"
 	capture_stop "$cap_pid" "$WORK/cap.pcap"
 	log "case $name: capture stopped"
 	observe_stop "$d"

@@ -73,10 +73,9 @@ struct udp_ulp_req {
  *	(possibly later, from another context) or free @skb.
  * @recv_cmsg: add control messages to a recvmsg() of @skb
  * @get_info: add what the ULP tells of @sk to a sock_diag reply, inside
- *	its INET_DIAG_ULP_INFO nest, after INET_ULP_INFO_NAME; @state is
- *	its state of @sk. Atomic context, under rcu_read_lock(); return 0
- *	or -EMSGSIZE.
- * @get_info_size: the most room @get_info takes
+ *	its INET_DIAG_ULP_INFO nest, after INET_ULP_INFO_NAME: at most
+ *	UDP_ULP_DIAG_INFO_MAX bytes. @state is its state of @sk. Atomic
+ *	context, under rcu_read_lock(); return 0 or -EMSGSIZE.
  */
 struct udp_ulp_ops {
 	struct list_head	list;
@@ -96,8 +95,12 @@ struct udp_ulp_ops {
 	void	(*recv_cmsg)(struct sock *sk, struct msghdr *msg,
 			     struct sk_buff *skb);
 	int	(*get_info)(struct sock *sk, void *state, struct sk_buff *skb);
-	size_t	(*get_info_size)(const struct sock *sk);
 };
+
+/* The most a ULP's get_info() may add to a sock_diag reply: replies are
+ * sized before the fill, when a ULP may not yet be attached
+ */
+#define UDP_ULP_DIAG_INFO_MAX	64
 
 /**
  * udp_ulp_state() - the state a ULP keeps for a socket
@@ -134,7 +137,7 @@ struct udp_ulp_skb_cb {
 int udp_ulp_register(struct udp_ulp_ops *ops);
 void udp_ulp_unregister(struct udp_ulp_ops *ops);
 int udp_ulp_diag_get_info(struct sock *sk, struct sk_buff *skb);
-size_t udp_ulp_diag_get_info_size(struct sock *sk);
+size_t udp_ulp_diag_get_info_size(void);
 
 int udp_ulp_set(struct sock *sk, sockptr_t optval, unsigned int optlen);
 int udp_ulp_get(struct sock *sk, sockopt_t *opt);

@@ -263,24 +263,16 @@ EXPORT_SYMBOL_GPL(udp_ulp_diag_get_info);
 
 /**
  * udp_ulp_diag_get_info_size() - the room udp_ulp_diag_get_info() takes
- * @sk: the socket
+ *
+ * Whether the socket has a ULP or not: one may be attached between the
+ * sizing of a reply and its fill.
  *
  * Return: the most bytes it adds to a reply.
  */
-size_t udp_ulp_diag_get_info_size(struct sock *sk)
+size_t udp_ulp_diag_get_info_size(void)
 {
-	const struct udp_ulp_ops *ops;
-	size_t size = 0;
-
-	rcu_read_lock();
-	ops = udp_ulp_ops(sk);
-	if (ops) {
-		size = nla_total_size(0) + nla_total_size(UDP_ULP_NAME_MAX);
-		if (ops->get_info_size)
-			size += ops->get_info_size(sk);
-	}
-	rcu_read_unlock();
-	return size;
+	return nla_total_size(0) + nla_total_size(UDP_ULP_NAME_MAX) +
+	       UDP_ULP_DIAG_INFO_MAX;
 }
 EXPORT_SYMBOL_GPL(udp_ulp_diag_get_info_size);
 

@@ -47,9 +47,9 @@ struct workqueue_struct *quic_ulp_wq;
  * @max_cids: most connection IDs per connection and direction
  * @conns: connections counted against @max_conns_total, until freed
  * @sysctl: the limits' sysctl table
- * @socks_lock: protects @socks and @next_sock_id
- * @socks: sockets with the ULP, in the order it was attached to them
- * @next_sock_id: the id the next socket gets
+ * @socks: sockets with the ULP, by an id given in the order it was
+ *	attached to them, for netlink dumps to resume from
+ * @next_sock_id: the id after the last one given
  */
 struct quic_net {
 	struct quic_mib __percpu	*mib;
@@ -58,9 +58,8 @@ struct quic_net {
 	unsigned int			max_cids;
 	atomic_t			conns;
 	struct ctl_table_header		*sysctl;
-	spinlock_t			socks_lock;	/* see above */
-	struct list_head		socks;
-	u64				next_sock_id;
+	struct xarray			socks;
+	u32				next_sock_id;
 };
 
 static unsigned int quic_net_id __read_mostly;
@@ -174,23 +173,19 @@ void quic_ulp_net_stats(const struct net *net, u64 *stats)
  * within which its struct sock is alive: a reader that finds it listed
  * may take a reference to the socket.
  */
-static void quic_net_sock_add(struct quic_sock *qs)
+static int quic_net_sock_add(struct quic_sock *qs)
 {
 	struct quic_net *qn = quic_net(qs->net);
+	int err;
 
-	spin_lock_bh(&qn->socks_lock);
-	qs->id = qn->next_sock_id++;
-	list_add_tail(&qs->net_node, &qn->socks);
-	spin_unlock_bh(&qn->socks_lock);
+	err = xa_alloc_cyclic(&qn->socks, &qs->id, qs, xa_limit_32b,
+			      &qn->next_sock_id, GFP_KERNEL_ACCOUNT);
+	return err < 0 ? err : 0;
 }
 
 static void quic_net_sock_del(struct quic_sock *qs)
 {
-	struct quic_net *qn = quic_net(qs->net);
-
-	spin_lock_bh(&qn->socks_lock);
-	list_del(&qs->net_node);
-	spin_unlock_bh(&qn->socks_lock);
+	xa_erase(&quic_net(qs->net)->socks, qs->id);
 }
 
 /**
@@ -204,19 +199,19 @@ static void quic_net_sock_del(struct quic_sock *qs)
 struct quic_sock *quic_ulp_net_sock_get(struct net *net, u64 id)
 {
 	struct quic_net *qn = quic_net(net);
-	struct quic_sock *qs, *found = NULL;
+	unsigned long index = id;
+	struct quic_sock *qs;
 
-	spin_lock_bh(&qn->socks_lock);
-	list_for_each_entry(qs, &qn->socks, net_node) {
-		if (qs->id < id)
-			continue;
+	if (id > U32_MAX)
+		return NULL;
+	xa_lock(&qn->socks);
+	qs = xa_find(&qn->socks, &index, U32_MAX, XA_PRESENT);
+	if (qs) {
 		sock_hold(qs->sk);
 		quic_ulp_sock_hold(qs);
-		found = qs;
-		break;
 	}
-	spin_unlock_bh(&qn->socks_lock);
-	return found;
+	xa_unlock(&qn->socks);
+	return qs;
 }
 
 /**
@@ -375,12 +370,12 @@ static int __net_init quic_net_init(struct net *net)
 		qn->max_cids = quic_ulp_max_cids(&init_net);
 	}
 	atomic_set(&qn->conns, 0);
-	spin_lock_init(&qn->socks_lock);
-	INIT_LIST_HEAD(&qn->socks);
+	xa_init_flags(&qn->socks, XA_FLAGS_ALLOC);
 	qn->mib = alloc_percpu(struct quic_mib);
 	if (!qn->mib)
 		return -ENOMEM;
-	if (!proc_create_net_single("quic_ulp_stat", 0444, net->proc_net,
+	if (IS_ENABLED(CONFIG_PROC_FS) &&
+	    !proc_create_net_single("quic_ulp_stat", 0444, net->proc_net,
 				    quic_stat_show, NULL))
 		goto err_mib;
 	err = quic_sysctl_init(net, qn);
@@ -468,8 +463,14 @@ static void *quic_ulp_init(struct sock *sk)
 	qs->net = get_net(sock_net(sk));
 	refcount_set(&qs->refcnt, 1);
 	INIT_RCU_WORK(&qs->free_work, quic_sock_free_work);
+	err = quic_net_sock_add(qs);
+	if (err) {
+		put_net(qs->net);
+		quic_ulp_sock_free(qs);
+		kfree(qs);
+		return ERR_PTR(err);
+	}
 	__module_get(THIS_MODULE);
-	quic_net_sock_add(qs);
 	return qs;
 }
 
@@ -492,6 +493,8 @@ static int quic_ulp_get_info(struct sock *sk, void *state, struct sk_buff *skb)
 	struct quic_sock *qs = state;
 	struct nlattr *nest;
 
+	BUILD_BUG_ON(nla_total_size(0) + nla_total_size(sizeof(u32)) >
+		     UDP_ULP_DIAG_INFO_MAX);
 	nest = nla_nest_start_noflag(skb, INET_ULP_INFO_QUIC);
 	if (!nest)
 		return -EMSGSIZE;
@@ -501,11 +504,6 @@ static int quic_ulp_get_info(struct sock *sk, void *state, struct sk_buff *skb)
 	}
 	nla_nest_end(skb, nest);
 	return 0;
-}
-
-static size_t quic_ulp_get_info_size(const struct sock *sk)
-{
-	return nla_total_size(0) + nla_total_size(sizeof(u32));
 }
 
 static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
@@ -519,7 +517,6 @@ static struct udp_ulp_ops quic_ulp_ops __read_mostly = {
 	.rcv_skb	= quic_ulp_rcv_skb,
 	.recv_cmsg	= quic_ulp_recv_cmsg,
 	.get_info	= quic_ulp_get_info,
-	.get_info_size	= quic_ulp_get_info_size,
 };
 
 static int __init quic_init(void)

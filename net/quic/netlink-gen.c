@@ -10,7 +10,6 @@
 #include "netlink-gen.h"
 
 #include <uapi/linux/quic_ulp.h>
-#include <linux/quic.h>
 
 /* QUIC_ULP_CMD_CONN_GET - dump */
 static const struct nla_policy quic_ulp_conn_get_nl_policy[QUIC_ULP_A_CONN_SOCK_INO + 1] = {

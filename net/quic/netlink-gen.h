@@ -11,7 +11,6 @@
 #include <net/genetlink.h>
 
 #include <uapi/linux/quic_ulp.h>
-#include <linux/quic.h>
 
 int quic_ulp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info);
 int quic_ulp_nl_conn_get_dumpit(struct sk_buff *skb,

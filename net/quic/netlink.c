@@ -209,10 +209,16 @@ static int quic_nl_conn_fill(struct sk_buff *skb, struct netlink_callback *cb,
  * struct quic_nl_dump_ctx - where a dump of connections resumes
  * @sock_id: the id of the socket being dumped (quic_sock.id)
  * @handle: the next handle of that socket to dump
+ * @started: @admin and @uid are set
+ * @admin: the requester sees every socket
+ * @uid: else, the owner whose sockets it sees
  */
 struct quic_nl_dump_ctx {
 	u64	sock_id;
 	u64	handle;
+	bool	started;
+	bool	admin;
+	kuid_t	uid;
 };
 
 /* The connections of one socket from @ctx->handle on; they are freed an
@@ -241,17 +247,18 @@ static int quic_nl_dump_sock(struct sk_buff *skb, struct netlink_callback *cb,
 	return err;
 }
 
-/* The requester's credentials are those its netlink socket was opened
- * with, as for netlink_net_capable(), and as for listeners below
+/* Who the requester is, decided once for the whole dump: the credentials
+ * its netlink socket was opened with (and, for the capability, the task
+ * that asked), as for listeners below
  */
-static bool quic_nl_may_see(struct netlink_callback *cb, struct sock *sk)
+static void quic_nl_dump_start(struct netlink_callback *cb,
+			       struct quic_nl_dump_ctx *ctx)
 {
 	const struct sock *nlsk = NETLINK_CB(cb->skb).sk;
 
-	if (netlink_net_capable(cb->skb, CAP_NET_ADMIN))
-		return true;
-	return uid_eq(quic_nl_sock_owner(sk),
-		      nlsk->sk_socket->file->f_cred->euid);
+	ctx->uid = nlsk->sk_socket->file->f_cred->euid;
+	ctx->admin = netlink_net_capable(cb->skb, CAP_NET_ADMIN);
+	ctx->started = true;
 }
 
 int quic_ulp_nl_conn_get_dumpit(struct sk_buff *skb,
@@ -267,6 +274,8 @@ int quic_ulp_nl_conn_get_dumpit(struct sk_buff *skb,
 	int err = 0;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	if (!ctx->started)
+		quic_nl_dump_start(cb, ctx);
 	if (info->attrs[QUIC_ULP_A_CONN_SOCK_INO])
 		ino = nla_get_uint(info->attrs[QUIC_ULP_A_CONN_SOCK_INO]);
 
@@ -275,14 +284,19 @@ int quic_ulp_nl_conn_get_dumpit(struct sk_buff *skb,
 			ctx->sock_id = qs->id;
 			ctx->handle = 0;
 		}
-		quic_nl_sock_read(qs->sk, ns, &s);
-		if ((!ino || s.ino == ino) && quic_nl_may_see(cb, qs->sk))
-			err = quic_nl_dump_sock(skb, cb, qs, &s, ctx);
+		if (ctx->admin ||
+		    uid_eq(quic_nl_sock_owner(qs->sk), ctx->uid)) {
+			quic_nl_sock_read(qs->sk, ns, &s);
+			if (!ino || s.ino == ino)
+				err = quic_nl_dump_sock(skb, cb, qs, &s, ctx);
+		}
 		quic_ulp_net_sock_put(qs);
 		if (err)
 			break;
 		ctx->sock_id++;
 		ctx->handle = 0;
+		/* (a namespace may have many sockets, none of them shown) */
+		cond_resched();
 	}
 	/* Out of room: netlink calls again with what was filled sent */
 	if (err == -EMSGSIZE && skb->len)
@@ -312,9 +326,12 @@ static int quic_nl_filter(struct sock *dsk, struct sk_buff *skb, void *data)
 
 	if (!file)
 		return 1;
-	if (file_ns_capable(file, l->ns, CAP_NET_ADMIN))
+	/* The owner first: its own listener never costs a capability
+	 * check (nor an audit record)
+	 */
+	if (uid_eq(file->f_cred->euid, l->owner))
 		return 0;
-	return !uid_eq(file->f_cred->euid, l->owner);
+	return !file_ns_capable(file, l->ns, CAP_NET_ADMIN);
 }
 
 static void quic_nl_event(struct sock *sk, u8 cmd, const struct quic_conn *conn,
@@ -325,9 +342,11 @@ static void quic_nl_event(struct sock *sk, u8 cmd, const struct quic_conn *conn,
 	struct sk_buff *skb;
 	void *hdr;
 
+	/* (true when any namespace has a listener) */
 	if (!genl_has_listeners(&quic_ulp_nl_family, net, QUIC_ULP_NLGRP_EVENTS))
 		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	skb = genlmsg_new(3 * nla_total_size(sizeof(u64)) +
+			  3 * nla_total_size(sizeof(u32)), GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &quic_ulp_nl_family, 0, cmd);

@@ -268,8 +268,8 @@ struct quic_cid_entry {
  * @len_count: per length, how many receive IDs
  * @rx_async: bytes of received datagrams waiting for an asynchronous AEAD,
  *	counted against the socket's receive buffer
- * @net_node: entry in its namespace's list of sockets, until released
- * @id: its place in that list, which a netlink dump resumes from
+ * @id: its id among its namespace's sockets, until released, which a
+ *	netlink dump resumes from
  * @free_work: frees the state after the socket is gone
  */
 struct quic_sock {
@@ -284,8 +284,7 @@ struct quic_sock {
 	u32			rx_cid_seq;
 	u32			len_count[QUIC_ULP_MAX_CID_LEN + 1];
 	atomic_t		rx_async;
-	struct list_head	net_node;
-	u64			id;
+	u32			id;
 	struct rcu_work		free_work;
 };
 

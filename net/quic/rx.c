@@ -345,8 +345,12 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	if (!dir->have_pn || pkt->pn > dir->largest_pn) {
 		dir->largest_pn = pkt->pn;
 		dir->have_pn = true;
-		conn->peer_addr = rx->saddr;
-		conn->peer_port = rx->sport;
+		/* (mostly unchanged: a store would dirty its cache line) */
+		if (conn->peer_port != rx->sport ||
+		    !ipv6_addr_equal(&conn->peer_addr, &rx->saddr)) {
+			conn->peer_addr = rx->saddr;
+			conn->peer_port = rx->sport;
+		}
 	}
 	dir->packets++;
 	dir->bytes += pkt->len;
@@ -357,9 +361,9 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	QUIC_INC_STATS(net, QUIC_MIB_RX_PACKETS);
 	QUIC_ADD_STATS(net, QUIC_MIB_RX_BYTES, pkt->len);
 	if (rotated) {
-		trace_quic_ulp_key_update(rx->qs->sk, conn->handle,
+		/* (no socket once it is gone, after an async AEAD) */
+		trace_quic_ulp_key_update(rx->sk, conn->handle,
 					  QUIC_ULP_DIR_RX, gen->number, pkt->pn);
-		/* (not once the socket is gone, after an async AEAD) */
 		if (rx->sk)
 			quic_ulp_nl_key_update(rx->sk, conn, QUIC_ULP_DIR_RX,
 					       gen->number);
@@ -370,7 +374,7 @@ static void quic_rx_auth_failed(struct quic_rx *rx)
 {
 	struct quic_conn *conn = rx->pkt.conn;
 	struct quic_dir *dir = &conn->rx;
-	u32 number = rx->pkt.gen ? rx->pkt.gen->number : 0;
+	u32 tried = rx->pkt.gen ? rx->pkt.gen->number : 0, cur = 0;
 	bool limit = false;
 	u64 failures;
 
@@ -381,18 +385,19 @@ static void quic_rx_auth_failed(struct quic_rx *rx)
 	    dir->auth_failures >= conn->cipher->integrity_limit) {
 		WRITE_ONCE(dir->limit, true);
 		limit = true;
+		cur = dir->cur ? dir->cur->number : 0;
 	}
 	spin_unlock_bh(&dir->lock);
 	QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_AUTH_FAILURES);
-	trace_quic_ulp_rx_auth_failed(rx->qs->sk, conn->handle, rx->pkt.pn,
-				      number, failures);
+	trace_quic_ulp_rx_auth_failed(rx->sk, conn->handle, rx->pkt.pn, tried,
+				      failures);
 	if (limit) {
 		QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_LIMIT_REACHED);
 		quic_rx_report_limit(rx, conn);
-		trace_quic_ulp_limit_reached(rx->qs->sk, conn->handle,
-					     QUIC_ULP_DIR_RX, number, failures);
+		trace_quic_ulp_limit_reached(rx->sk, conn->handle,
+					     QUIC_ULP_DIR_RX, cur, failures);
 		if (rx->sk)
-			quic_ulp_nl_limit(rx->sk, conn, QUIC_ULP_DIR_RX, number,
+			quic_ulp_nl_limit(rx->sk, conn, QUIC_ULP_DIR_RX, cur,
 					  failures);
 	}
 }

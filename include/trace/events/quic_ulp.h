@@ -26,8 +26,8 @@ TRACE_EVENT(quic_ulp_tx_refused,
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
 		__field(u32, conn)
-		__field(bool, known)
 		__field(int, err)
+		__field(bool, known)
 	),
 
 	TP_fast_assign(
@@ -50,10 +50,10 @@ TRACE_EVENT(quic_ulp_rx_auth_failed,
 
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
-		__field(u32, conn)
-		__field(u32, key_updates)
 		__field(u64, pn)
 		__field(u64, failures)
+		__field(u32, conn)
+		__field(u32, key_updates)
 	),
 
 	TP_fast_assign(
@@ -78,10 +78,10 @@ TRACE_EVENT(quic_ulp_key_update,
 
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
-		__field(u32, conn)
-		__field(u8, dir)
-		__field(u32, key_updates)
 		__field(u64, pn)
+		__field(u32, conn)
+		__field(u32, key_updates)
+		__field(u8, dir)
 	),
 
 	TP_fast_assign(
@@ -106,8 +106,8 @@ TRACE_EVENT(quic_ulp_old_keys_discarded,
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
 		__field(u32, conn)
-		__field(u8, dir)
 		__field(u32, key_updates)
+		__field(u8, dir)
 	),
 
 	TP_fast_assign(
@@ -131,10 +131,10 @@ TRACE_EVENT(quic_ulp_limit_reached,
 
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
-		__field(u32, conn)
-		__field(u8, dir)
-		__field(u32, key_updates)
 		__field(u64, packets)
+		__field(u32, conn)
+		__field(u32, key_updates)
+		__field(u8, dir)
 	),
 
 	TP_fast_assign(
