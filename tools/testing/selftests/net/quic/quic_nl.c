@@ -59,12 +59,8 @@
 #ifndef SO_COOKIE
 #define SO_COOKIE	57
 #endif
-/* Format checks where kselftest.h has __printf (not 6.12's) */
-#ifdef __printf
-#define nl_printf(a, b)	__printf(a, b)
-#else
-#define nl_printf(a, b)
-#endif
+/* Format checks (6.12's kselftest.h has no __printf) */
+#define nl_printf(a, b)	__attribute__((format(printf, a, b)))
 
 #define NOBODY		65534U
 #define CID_LEN		8

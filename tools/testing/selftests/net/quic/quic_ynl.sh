@@ -65,7 +65,8 @@ find_ynl() {
 }
 
 if ! find_ynl; then
-	skip "no YNL cli.py and quic-ulp.yaml: set KSRC to the kernel's source tree${KSRC:+ (KSRC=$KSRC has not both)}"
+	skip "no YNL cli.py and quic-ulp.yaml: set KSRC to the kernel's" \
+		"source tree${KSRC:+ (KSRC=$KSRC has not both)}"
 fi
 command -v python3 >/dev/null || skip "no python3"
 python3 -c 'import yaml' 2>/dev/null || skip "python3 has no yaml module (python3-yaml)"
