@@ -28,7 +28,6 @@ OUT=$BUILD/iproute2
 TREE=$OUT/tree
 SS=$OUT/ss
 LOG=$OUT/build.log
-APT_SRC_SOURCES=/etc/apt/sources.list.d/quic-offload-src.sources
 
 [ -f "$PATCH" ] || die "${PATCH#"$TOP"/} missing"
 for t in gcc make bison patch; do
@@ -45,24 +44,6 @@ unpacked() {
 		fi
 	done
 	return 1
-}
-
-# deb-src for the bookworm suites of the mirrors apt uses for them now, in
-# the file and the form scripts/setup.sh --qemu-plugin-api writes
-add_deb_src() {
-	local m line
-	# shellcheck disable=SC2016 # apt's own $(...) fields
-	m=$(apt-get indextargets --format '$(REPO_URI) $(CODENAME) $(LABEL)' |
-		awk '($2 == "bookworm" || $2 == "bookworm-updates") && $3 == "Debian" { print $1 " " $2 }
-		     $2 == "bookworm-security" && $3 == "Debian-Security" { print $1 " " $2 }' | sort -u)
-	[ -n "$m" ] || die "cannot find the Debian bookworm mirror in the apt configuration"
-	note "iproute2: adding deb-src entries for bookworm"
-	while read -r line; do
-		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' \
-			"${line% *}" "${line#* }"
-	done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
-	as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1 ||
-		die "apt-get update failed; see $BUILD/apt-src-update.log"
 }
 
 fetch() {

@@ -149,3 +149,23 @@ deb_tarball() {	# pkg version out log
 	rm -rf "$tmp" "$3.tmp"
 	return "$rc"
 }
+
+# deb-src entries for the bookworm suites only, on the mirrors apt uses for
+# them now (the main archive and, where configured, the security one): for
+# apt-get source (qemu's plugin header, iproute2)
+APT_SRC_SOURCES=/etc/apt/sources.list.d/quic-offload-src.sources
+add_deb_src() {
+	local m line
+	# shellcheck disable=SC2016 # apt's own $(...) fields
+	m=$(apt-get indextargets --format '$(REPO_URI) $(CODENAME) $(LABEL)' |
+		awk '($2 == "bookworm" || $2 == "bookworm-updates") && $3 == "Debian" { print $1 " " $2 }
+		     $2 == "bookworm-security" && $3 == "Debian-Security" { print $1 " " $2 }' | sort -u)
+	[ -n "$m" ] || die "cannot find the Debian bookworm mirror in the apt configuration"
+	note "adding deb-src entries for bookworm"
+	while read -r line; do
+		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' \
+			"${line% *}" "${line#* }"
+	done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
+	as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1 ||
+		die "apt-get update failed; see $BUILD/apt-src-update.log"
+}

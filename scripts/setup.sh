@@ -50,7 +50,6 @@ PACKAGES=(
 )
 APT_SOURCES=/etc/apt/sources.list.d/quic-offload.sources
 APT_PREFS=/etc/apt/preferences.d/quic-offload
-APT_SRC_SOURCES=/etc/apt/sources.list.d/quic-offload-src.sources
 PLUGIN_API=$BUILD/qemu-plugin-api
 
 all_installed() {
@@ -134,7 +133,7 @@ EOF
 # header is taken out of the upstream tarball, rather than unpacking all
 # of QEMU; a Debian patch that changed it would stop this, saying so.
 qemu_plugin_api() {
-	local src ver want tmp m line p
+	local src ver want tmp p
 	src=$(dpkg-query -W -f='${source:Package} ${source:Version}' qemu-system-x86 2>/dev/null) ||
 		die "qemu-system-x86 is not installed; run $0 first"
 	read -r src ver <<<"$src"
@@ -143,21 +142,7 @@ qemu_plugin_api() {
 		note "set-up: qemu-plugin.h of $want present"
 		return 0
 	fi
-	# deb-src for the bookworm suites only, on the mirrors apt uses for
-	# them now (the main archive and, where configured, the security one)
-	if ! [ -f "$APT_SRC_SOURCES" ]; then
-		m=$(apt-get indextargets --format '$(REPO_URI) $(CODENAME) $(LABEL)' |
-			awk '($2 == "bookworm" || $2 == "bookworm-updates") && $3 == "Debian" { print $1 " " $2 }
-			     $2 == "bookworm-security" && $3 == "Debian-Security" { print $1 " " $2 }' | sort -u)
-		[ -n "$m" ] || die "cannot find the Debian bookworm mirror in the apt configuration"
-		note "set-up: adding deb-src entries for bookworm"
-		while read -r line; do
-			printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' \
-				"${line% *}" "${line#* }"
-		done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
-		as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1 ||
-			die "apt-get update failed; see $BUILD/apt-src-update.log"
-	fi
+	[ -f "$APT_SRC_SOURCES" ] || add_deb_src
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/qemu-src.XXXXXX")
 	note "set-up: apt-get source --download-only $src=$ver (for qemu-plugin.h)"
