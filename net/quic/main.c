@@ -5,7 +5,7 @@
  *
  * This file registers the ULP and keeps what belongs to a network
  * namespace: the counters (/proc/net/quic_ulp_stat), the limits on what one
- * socket may hold (sysctl net.quic_ulp.*) and the list of its sockets that
+ * socket may hold (sysctl net.quic_ulp.*) and the table of its sockets that
  * the netlink family dumps.
  */
 
