@@ -34,6 +34,11 @@
 # and sparse versions: a re-run skips it, and a change to one patch
 # rebuilds that prefix and the ones after it, incrementally.
 #
+# BISECT_PREFIXES=last checks the whole series only: the last prefix,
+# built from the base in one step (scripts/test.sh does so for a backport,
+# for time: the primary base's run checks every prefix, and a backport's
+# patches/ are regenerated only after a full run of this script on it).
+#
 # One line per prefix, "pass|fail series:bisect:NN-name", goes to
 # $RESULTS/series-bisect.lines; the series suite sums them with the lines
 # of `scripts/series.py check` ($RESULTS/series-check$TREE_SUFFIX.lines, from
@@ -67,6 +72,11 @@ SCOPE=${BISECT_SCOPE:-full}
 case $SCOPE in
 full|objects) ;;
 *) die "BISECT_SCOPE=$SCOPE: full or objects" ;;
+esac
+PREFIXES=${BISECT_PREFIXES:-all}
+case $PREFIXES in
+all|last) ;;
+*) die "BISECT_PREFIXES=$PREFIXES: all or last" ;;
 esac
 OURS='net/quic/|net/ipv4/udp_ulp\.c|net/ipv4/udp\.c|net/ipv6/udp\.c|include/net/udp_ulp\.h|include/uapi/linux/quic\.h'
 fragments=("$TOP/scripts/config/vm.config"
@@ -132,15 +142,15 @@ report_ours() {	# heading log
 	return 1
 }
 
-# Whether a commit changes what the kernel build reads (anything but
-# the documentation, the selftests and MAINTAINERS), and whether it
-# changes the net/quic selftests.
-touches_kernel() {	# commit
-	! git -C "$SRC" diff --quiet "$1^" "$1" -- . ':!Documentation' \
+# Whether the prefix checked before and this one differ in what the
+# kernel build reads (anything but the documentation, the selftests and
+# MAINTAINERS), and whether they differ in the net/quic selftests.
+touches_kernel() {	# commit-before commit
+	! git -C "$SRC" diff --quiet "$1" "$2" -- . ':!Documentation' \
 		':!tools/testing' ':!MAINTAINERS'
 }
-touches_selftests() {	# commit
-	! git -C "$SRC" diff --quiet "$1^" "$1" -- tools/testing/selftests/net/quic
+touches_selftests() {	# commit-before commit
+	! git -C "$SRC" diff --quiet "$1" "$2" -- tools/testing/selftests/net/quic
 }
 
 # The lean configuration, as the prefix's Kconfig takes it
@@ -239,14 +249,14 @@ check_built_in() {	# build-log
 # kernel_ok says whether the last prefix built passed: a prefix that does
 # not touch the kernel inherits it.
 kernel_ok=1
-check_prefix() {	# commit last
-	local c=$1 last=$2 found=0 docs=() out
+check_prefix() {	# commit-before commit last
+	local before=$1 c=$2 last=$3 found=0 docs=() out
 	local blog=$LOGS/current-build.log
 
 	make_config
 	git -C "$WT" checkout -q --force --detach "$c"
 	configure_prefix || return 1
-	if touches_kernel "$c"; then
+	if touches_kernel "$before" "$c"; then
 		kernel_ok=1
 		build_kernel "$blog" || kernel_ok=0
 	else
@@ -254,7 +264,7 @@ check_prefix() {	# commit last
 		[ "$kernel_ok" = 1 ] || echo "and the kernel failed at the prefix before"
 	fi
 	[ "$kernel_ok" = 1 ] || found=1
-	if touches_selftests "$c"; then
+	if touches_selftests "$before" "$c"; then
 		build_selftests "$LOGS/current-selftests.log" || found=1
 	fi
 
@@ -277,12 +287,16 @@ check_prefix() {	# commit last
 start=$(date +%s)
 failed=0
 tool_sum=$( { gcc --version | head -n 1; sparse --version; } | sha256sum | cut -d' ' -f1)
-for ((i = 0; i < n; i++)); do
+first=0
+[ "$PREFIXES" = all ] || first=$((n - 1))
+for ((i = first; i < n; i++)); do
 	name=${names[i]}
+	before=${commits[i]}^
+	[ "$i" != "$first" ] || before=base
 	test=series:bisect:$name
 	last=$((i == n - 1 ? 1 : 0))
 	key=$( { git -C "$SRC" rev-parse "${commits[i]}^{tree}"; echo "$last"
-		echo "$tool_sum $SCOPE"; hash_files "${fragments[@]}"
+		echo "$tool_sum $SCOPE $PREFIXES"; hash_files "${fragments[@]}"
 		grep -v '^[[:space:]]*#' "$TOP/scripts/check-bisect.sh"; } |
 		sha256sum | cut -d' ' -f1)
 	if stamp_ok "bisect$TREE_SUFFIX-$name" "$key"; then
@@ -293,7 +307,7 @@ for ((i = 0; i < n; i++)); do
 	fi
 	worktree
 	t0=$(date +%s)
-	if check_prefix "${commits[i]}" "$last" >"$LOGS/$name.log" 2>&1; then
+	if check_prefix "$before" "${commits[i]}" "$last" >"$LOGS/$name.log" 2>&1; then
 		note "bisect: $name: passed ($(($(date +%s) - t0)) s)"
 		echo "pass $test" >>"$LINES.tmp"
 		stamp_set "bisect$TREE_SUFFIX-$name" "$key"
@@ -310,5 +324,5 @@ mv "$LINES.tmp" "$LINES"
 lines=("$LINES")
 [ ! -f "$RESULTS/series-check$TREE_SUFFIX.lines" ] || lines=("$RESULTS/series-check$TREE_SUFFIX.lines" "$LINES")
 cat "${lines[@]}" | result_write "series$TREE_SUFFIX"
-note "bisect: $n prefixes, $failed failed, $(($(date +%s) - start)) s"
+note "bisect: $((n - first)) of $n prefixes, $failed failed, $(($(date +%s) - start)) s"
 [ "$failed" = 0 ]

@@ -147,7 +147,9 @@ observe_start() {	# NS NAME D
 		echo "observe_error=no tracefs" >>"$d/meta"
 	fi
 	if [ -f "$YNL_CLI" ] && [ -f "$YNL_SPEC" ]; then
-		ip netns exec "$ns" python3 "$HERE/interop-nl.py" "$YNL_CLI" \
+		# (ahead of the endpoints, so that a short connection is
+		# seen while it lasts)
+		ip netns exec "$ns" nice -n -5 python3 "$HERE/interop-nl.py" "$YNL_CLI" \
 			"$YNL_SPEC" "$d" $((TIMEOUT * 2 + 600)) >"$d/nl.log" 2>&1 &
 		OBS_PID=$!
 	else
