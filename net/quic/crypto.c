@@ -434,6 +434,24 @@ int quic_ulp_skb_make_writable(struct sk_buff *skb)
 	return skb_cow_data(skb, 0, &trailer) < 0 ? -ENOMEM : 0;
 }
 
+/* The first page fragment to look in for bytes at @off: where the last
+ * lookup ended, unless @off is before it. A zeroed position (start 0 in
+ * an skb with a linear part) is no position: no fragment starts before
+ * the linear part ends.
+ */
+static unsigned int quic_skb_first_frag(const struct sk_buff *skb,
+					unsigned int off,
+					const struct quic_skb_pos *pos,
+					unsigned int *start)
+{
+	*start = skb_headlen(skb);
+	if (!pos || pos->frag >= skb_shinfo(skb)->nr_frags ||
+	    pos->start < *start || off < pos->start)
+		return 0;
+	*start = pos->start;
+	return pos->frag;
+}
+
 /* Where @len bytes at @off of @skb lie contiguous and addressable in the
  * linear part or in one page fragment, else NULL. A highmem page may not
  * be mapped, and a fragment of several highmem pages is not contiguous in
@@ -441,28 +459,34 @@ int quic_ulp_skb_make_writable(struct sk_buff *skb)
  * frag_list, which a sent packet never has and GRO rarely builds.
  */
 static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
-			   unsigned int len)
+			   unsigned int len, struct quic_skb_pos *pos)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
-	unsigned int start = skb_headlen(skb), end, i;
+	unsigned int start, end, i;
 	const skb_frag_t *frag;
 	struct page *page;
 
-	if (off + len <= start)
+	if (off + len <= skb_headlen(skb))
 		return skb->data + off;
-	if (off < start || !skb_frags_readable(skb))
+	if (off < skb_headlen(skb) || !skb_frags_readable(skb))
 		return NULL;
-	for (i = 0; i < shinfo->nr_frags; i++, start = end) {
+	for (i = quic_skb_first_frag(skb, off, pos, &start);
+	     i < shinfo->nr_frags; i++, start = end) {
 		frag = &shinfo->frags[i];
 		end = start + skb_frag_size(frag);
 		if (off >= end)
 			continue;
+		if (pos) {
+			pos->frag = i;
+			pos->start = start;
+		}
 		if (off + len > end)
 			return NULL;
 		page = skb_frag_page(frag);
 		if (!page || PageHighMem(page))
 			return NULL;
-		return (u8 *)skb_frag_address(frag) + (off - start);
+		return (u8 *)page_address(page) + skb_frag_off(frag) +
+		       (off - start);
 	}
 	return NULL;
 }
@@ -473,6 +497,7 @@ static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
  * @off: where they start
  * @len: how many, at most the size of @buf
  * @buf: where they are copied when they are not contiguous in @skb
+ * @pos: where the last lookup in @skb ended, updated; or NULL
  *
  * The data path reads a packet's header and sample this way: most packets
  * have them in one piece of the skb, and a pointer into it saves copying
@@ -483,9 +508,9 @@ static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
  * the bytes are in memory the CPU may not read.
  */
 const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
-			    unsigned int len, u8 *buf)
+			    unsigned int len, u8 *buf, struct quic_skb_pos *pos)
 {
-	u8 *p = quic_skb_locate(skb, off, len);
+	u8 *p = quic_skb_locate(skb, off, len, pos);
 
 	if (p)
 		return p;
@@ -501,6 +526,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
  * @off: where they start
  * @len: how many, at most the size of @buf
  * @buf: where they are copied when they are not contiguous in @skb
+ * @pos: as for quic_ulp_skb_peek()
  *
  * What the caller changes through a pointer into @skb is in the datagram;
  * when the pointer is @buf, the caller writes it back (skb_store_bits()).
@@ -509,11 +535,11 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
  * Return: a pointer into @skb or to @buf, or NULL as quic_ulp_skb_peek().
  */
 u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
-			unsigned int len, u8 *buf)
+			unsigned int len, u8 *buf, struct quic_skb_pos *pos)
 {
 	DEBUG_NET_WARN_ON_ONCE(skb_cloned(skb) || skb_has_shared_frag(skb));
 	/* The bytes are the skb's own, or the copy in @buf */
-	return (u8 *)quic_ulp_skb_peek(skb, off, len, buf);
+	return (u8 *)quic_ulp_skb_peek(skb, off, len, buf, pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
 
@@ -524,14 +550,15 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
  * @off: where they go
  * @src: the bytes
  * @len: how many
+ * @pos: as for quic_ulp_skb_peek()
  *
  * Context: any.
  * Return: 0, or -EFAULT when @skb is shorter.
  */
 int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
-		       unsigned int len)
+		       unsigned int len, struct quic_skb_pos *pos)
 {
-	u8 *p = quic_skb_locate(skb, off, len);
+	u8 *p = quic_skb_locate(skb, off, len, pos);
 
 	/* No check of the shared-fragment flag here, unlike in
 	 * quic_ulp_skb_access(): skb_cow_data() leaves it set on a received
@@ -544,6 +571,52 @@ int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);
 
+/* The scatterlist of @len bytes at @off, from the linear part and the
+ * page fragments as skb_to_sgvec() would make it, the fragments searched
+ * from @pos, which is left at the first fragment of those bytes. Return: the number of entries; -ENOENT when some of the bytes
+ * are in the frag_list (or the fragments are not readable), left to
+ * skb_to_sgvec(); -EMSGSIZE past @nsg entries.
+ */
+static int quic_skb_to_sg(const struct sk_buff *skb, struct scatterlist *sg,
+			  unsigned int nsg, unsigned int off, unsigned int len,
+			  struct quic_skb_pos *pos)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int start, end, i, n = 0, chunk;
+	const skb_frag_t *frag;
+
+	if (!skb_frags_readable(skb))
+		return -ENOENT;
+	if (off < skb_headlen(skb)) {
+		chunk = min(len, skb_headlen(skb) - off);
+		sg_set_buf(&sg[n++], skb->data + off, chunk);
+		off += chunk;
+		len -= chunk;
+	}
+	for (i = quic_skb_first_frag(skb, off, pos, &start);
+	     len && i < shinfo->nr_frags; i++, start = end) {
+		frag = &shinfo->frags[i];
+		end = start + skb_frag_size(frag);
+		if (off >= end)
+			continue;
+		if (n == nsg)
+			return -EMSGSIZE;
+		chunk = min(len, end - off);
+		/* The fragment the packet starts in: what the caller reads
+		 * next is its header again, or a later packet
+		 */
+		if (pos && !n) {
+			pos->frag = i;
+			pos->start = start;
+		}
+		sg_set_page(&sg[n++], skb_frag_page(frag), chunk,
+			    skb_frag_off(frag) + off - start);
+		off += chunk;
+		len -= chunk;
+	}
+	return len ? -ENOENT : n;
+}
+
 /**
  * quic_ulp_crypt_prepare() - get a request and scatterlist ready for a packet
  * @c: the request block, from quic_ulp_crypt_alloc()
@@ -551,6 +624,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);
  * @off: offset of the packet
  * @len: its length, tag included
  * @gen: the generation of keys that will seal or open it
+ * @pos: where the last lookup in @skb ended, updated; or NULL
  *
  * Everything that can fail for other reasons than the packet's own
  * authentication, so that a caller can give up before touching the
@@ -561,7 +635,7 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);
  */
 int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 			   unsigned int off, unsigned int len,
-		       const struct quic_gen *gen)
+			   const struct quic_gen *gen, struct quic_skb_pos *pos)
 {
 	unsigned int size = sizeof(*c->req) + crypto_aead_reqsize(gen->aead);
 	int n;
@@ -576,14 +650,22 @@ int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 	/* Only the end mark of the last packet needs undoing, not the whole
 	 * table: filling an entry keeps its marks, and that one would cut
 	 * this packet's list short. Initialising all QUIC_MAX_SG entries for
-	 * every packet cost more than the rest of this function. The mark
-	 * on the table's last entry is skb_to_sgvec()'s only bound, so it is
-	 * put back whichever entry the last packet ended on.
+	 * every packet cost more than the rest of this function.
 	 */
 	if (c->nsg)
 		sg_unmark_end(&c->sg[c->nsg - 1]);
-	sg_mark_end(&c->sg[ARRAY_SIZE(c->sg) - 1]);
-	n = skb_to_sgvec(skb, c->sg, off, len);
+	c->nsg = 0;
+	n = quic_skb_to_sg(skb, c->sg, ARRAY_SIZE(c->sg), off, len, pos);
+	if (n == -ENOENT) {
+		/* The mark on the table's last entry is skb_to_sgvec()'s
+		 * only bound: put back whichever entry the last packet
+		 * ended on
+		 */
+		sg_mark_end(&c->sg[ARRAY_SIZE(c->sg) - 1]);
+		n = skb_to_sgvec(skb, c->sg, off, len);
+	} else if (n > 0) {
+		sg_mark_end(&c->sg[n - 1]);
+	}
 	c->nsg = max(n, 0);
 	return n < 0 ? n : 0;
 }

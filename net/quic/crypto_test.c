@@ -197,7 +197,8 @@ static int a5_aead(struct kunit *test, struct sk_buff *skb,
 	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len, gen), 0);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len, gen,
+						     NULL), 0);
 	crypto_init_wait(&c->wait);
 	err = quic_ulp_crypt(c, 4, 1, gen, conn->cipher, A5_PN, seal,
 			     CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
@@ -471,16 +472,25 @@ static void expect_bytes(struct kunit *test, const u8 *p, unsigned int from,
 		KUNIT_EXPECT_EQ(test, p[i], (u8)(from + i));
 }
 
-/* @len bytes at @off read in place at @at, or copied when @at is NULL */
-static void expect_peek(struct kunit *test, const struct sk_buff *skb,
-			unsigned int off, unsigned int len, const u8 *at)
+/* @len bytes at @off read in place at @at, or copied when @at is NULL;
+ * looked for from @pos if not NULL
+ */
+static void expect_peek_from(struct kunit *test, const struct sk_buff *skb,
+			     unsigned int off, unsigned int len, const u8 *at,
+			     struct quic_skb_pos *pos)
 {
 	u8 buf[16];
-	const u8 *p = quic_ulp_skb_peek(skb, off, len, buf);
+	const u8 *p = quic_ulp_skb_peek(skb, off, len, buf, pos);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_EQ(test, p, at ?: (const u8 *)buf);
 	expect_bytes(test, p, off, len);
+}
+
+static void expect_peek(struct kunit *test, const struct sk_buff *skb,
+			unsigned int off, unsigned int len, const u8 *at)
+{
+	expect_peek_from(test, skb, off, len, at, NULL);
 }
 
 /* Header and sample bytes are read in place when they are in one piece,
@@ -500,14 +510,87 @@ static void quic_test_skb_peek(struct kunit *test)
 	expect_peek(test, skb, 6, 4, NULL);
 	expect_peek(test, skb, 100, 16, NULL);
 	expect_peek(test, skb, 200, 8, page1 + 92);
-	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 201, 8, buf));
+	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 201, 8, buf, NULL));
 
 	/* 40 more bytes in the frag_list: read, but copied */
 	add_frag_list(test, skb, 40);
 	expect_peek(test, skb, 210, 16, NULL);
 	expect_peek(test, skb, 200, 16, NULL);
-	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 240, 16, buf));
+	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 240, 16, buf, NULL));
 	kfree_skb(skb);
+}
+
+/* A lookup from where the last one ended finds what a lookup from the
+ * start finds: forward in the same fragment and in a later one, and back
+ * before the fragment it ended in
+ */
+static void quic_test_skb_pos(struct kunit *test)
+{
+	struct sk_buff *skb = frag_skb(test);
+	u8 *page0 = page_address(skb_frag_page(&skb_shinfo(skb)->frags[0]));
+	u8 *page1 = page_address(skb_frag_page(&skb_shinfo(skb)->frags[1]));
+	struct quic_skb_pos pos = {};
+	u8 buf[16];
+
+	expect_peek_from(test, skb, 2, 4, skb->data + 2, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 0);
+	expect_peek_from(test, skb, 20, 8, page0 + 10 + 12, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 0);
+	KUNIT_EXPECT_EQ(test, pos.start, 8);
+	expect_peek_from(test, skb, 100, 16, NULL, &pos);
+	expect_peek_from(test, skb, 200, 8, page1 + 92, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 1);
+	KUNIT_EXPECT_EQ(test, pos.start, 108);
+	/* back: into the first fragment, then the linear part */
+	expect_peek_from(test, skb, 50, 8, page0 + 10 + 42, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 0);
+	expect_peek_from(test, skb, 200, 8, page1 + 92, &pos);
+	expect_peek_from(test, skb, 1, 4, skb->data + 1, &pos);
+	expect_peek_from(test, skb, 6, 4, NULL, &pos);
+	KUNIT_EXPECT_NULL(test, quic_ulp_skb_peek(skb, 201, 8, buf, &pos));
+	/* a position past the fragments the skb has is not used */
+	pos.frag = 7;
+	pos.start = 150;
+	expect_peek_from(test, skb, 160, 8, page1 + 52, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 1);
+	KUNIT_EXPECT_EQ(test, pos.start, 108);
+	kfree_skb(skb);
+}
+
+/* The scatterlist built from a position is skb_to_sgvec()'s, entry for
+ * entry, at every offset and length of the datagram
+ */
+static void quic_test_sg_pos(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
+	struct quic_crypt *c = quic_ulp_crypt_alloc(GFP_KERNEL);
+	struct sk_buff *skb = frag_skb(test);
+	struct scatterlist want[4], *a, *b;
+	struct quic_skb_pos pos = {};
+	unsigned int off, len;
+	int n, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	for (off = 0; off < skb->len; off += 3) {
+		for (len = 1; off + len <= skb->len; len += 7) {
+			sg_init_table(want, ARRAY_SIZE(want));
+			n = skb_to_sgvec(skb, want, off, len);
+			KUNIT_ASSERT_GT(test, n, 0);
+			KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, off, len,
+								     conn->tx.cur,
+								     &pos), 0);
+			KUNIT_ASSERT_EQ(test, sg_nents(c->sg), n);
+			for (i = 0, a = want, b = c->sg; i < n;
+			     i++, a = sg_next(a), b = sg_next(b)) {
+				KUNIT_EXPECT_PTR_EQ(test, sg_page(b), sg_page(a));
+				KUNIT_EXPECT_EQ(test, b->offset, a->offset);
+				KUNIT_EXPECT_EQ(test, b->length, a->length);
+			}
+		}
+	}
+	quic_ulp_crypt_free(c);
+	kfree_skb(skb);
+	test_conn_free(conn);
 }
 
 /* A fragment of a compound page is contiguous across its page boundary */
@@ -544,7 +627,7 @@ static void quic_test_skb_write(struct kunit *test)
 	for (i = 0; i < sizeof(src); i++)
 		src[i] = 0xa0 + i;
 	/* in place, modified through the pointer */
-	p = quic_ulp_skb_access(skb, 30, 4, buf);
+	p = quic_ulp_skb_access(skb, 30, 4, buf, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_NE(test, p, (u8 *)buf);
 	p[0] ^= 0xff;
@@ -553,19 +636,19 @@ static void quic_test_skb_write(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out[1], (u8)~30);
 	expect_bytes(test, out + 2, 31, 4);
 	/* copied out across the two fragments, changed, written back */
-	p = quic_ulp_skb_access(skb, 100, 16, buf);
+	p = quic_ulp_skb_access(skb, 100, 16, buf, NULL);
 	KUNIT_EXPECT_PTR_EQ(test, p, (u8 *)buf);
 	expect_bytes(test, p, 100, 16);
-	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 100, src, 16), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 100, src, 16, NULL), 0);
 	/* and within the linear part */
-	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 1, src, 4), 0);
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 1, src, 4, NULL), 0);
 	KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 99, out, sizeof(out)), 0);
 	KUNIT_EXPECT_EQ(test, out[0], 99);
 	KUNIT_EXPECT_MEMEQ(test, out + 1, src, 16);
 	KUNIT_EXPECT_EQ(test, out[17], 116);
 	KUNIT_EXPECT_MEMEQ(test, skb->data + 1, src, 4);
 	KUNIT_EXPECT_EQ(test, skb->data[5], 5);
-	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 205, src, 4), -EFAULT);
+	KUNIT_EXPECT_EQ(test, quic_ulp_skb_write(skb, 205, src, 4, NULL), -EFAULT);
 	kfree_skb(skb);
 }
 
@@ -611,31 +694,31 @@ static void quic_test_sg_reuse(struct kunit *test)
 	full = pieces_skb(test, QUIC_MAX_SG);
 	over = pieces_skb(test, QUIC_MAX_SG + 1);
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, linear, 0, linear->len,
-						     conn->tx.cur), 0);
+						     conn->tx.cur, NULL), 0);
 	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 1);
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len,
-						     conn->tx.cur), 0);
+						     conn->tx.cur, NULL), 0);
 	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 3);
 	KUNIT_EXPECT_EQ(test, c->nsg, 3);
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 20, 16,
-						     conn->tx.cur), 0);
+						     conn->tx.cur, NULL), 0);
 	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), 1);
 
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, full, 0, full->len,
-						     conn->tx.cur), 0);
+						     conn->tx.cur, NULL), 0);
 	KUNIT_EXPECT_EQ(test, c->nsg, QUIC_MAX_SG);
 	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), QUIC_MAX_SG);
 	/* what follows the table in the block must stay as it is */
 	memset(c->nonce, 0xa5, sizeof(c->nonce));
 	memcpy(canary, c->nonce, sizeof(canary));
 	KUNIT_EXPECT_EQ(test, quic_ulp_crypt_prepare(c, over, 0, over->len,
-						     conn->tx.cur), -EMSGSIZE);
+						     conn->tx.cur, NULL), -EMSGSIZE);
 	KUNIT_EXPECT_MEMEQ(test, c->nonce, canary, sizeof(canary));
 	KUNIT_EXPECT_EQ(test, quic_ulp_crypt_prepare(c, over, 0, over->len,
-						     conn->tx.cur), -EMSGSIZE);
+						     conn->tx.cur, NULL), -EMSGSIZE);
 	KUNIT_EXPECT_MEMEQ(test, c->nonce, canary, sizeof(canary));
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, full, 0, full->len,
-						     conn->tx.cur), 0);
+						     conn->tx.cur, NULL), 0);
 	KUNIT_EXPECT_EQ(test, sg_nents(c->sg), QUIC_MAX_SG);
 	quic_ulp_crypt_free(c);
 	kfree_skb(linear);
@@ -658,9 +741,11 @@ static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_v2_labels),
 	KUNIT_CASE(quic_test_ciphers),
 	KUNIT_CASE(quic_test_skb_peek),
+	KUNIT_CASE(quic_test_skb_pos),
 	KUNIT_CASE(quic_test_skb_peek_compound),
 	KUNIT_CASE(quic_test_skb_write),
 	KUNIT_CASE(quic_test_sg_reuse),
+	KUNIT_CASE(quic_test_sg_pos),
 	{}
 };
 

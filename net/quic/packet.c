@@ -7,9 +7,11 @@
  */
 
 #include <kunit/visibility.h>
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/string.h>
+#include <linux/unaligned.h>
 
 #include "packet.h"
 
@@ -77,8 +79,17 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_cid_check);
  */
 int quic_ulp_tx_info_check(const struct quic_ulp_tx_info *info)
 {
+	/* dcid_len and the seven reserved bytes in one load, rather than a
+	 * mem_is_zero() call per packet
+	 */
+	u64 tail = get_unaligned_le64(&info->dcid_len);
+
+	BUILD_BUG_ON(offsetof(struct quic_ulp_tx_info, reserved) !=
+		     offsetof(struct quic_ulp_tx_info, dcid_len) + 1 ||
+		     sizeof(info->reserved) != 7 ||
+		     sizeof(*info) != offsetof(struct quic_ulp_tx_info, dcid_len) + 8);
 	if (info->pn > QUIC_ULP_MAX_PN || info->dcid_len > QUIC_ULP_MAX_CID_LEN ||
-	    !mem_is_zero(info->reserved, sizeof(info->reserved)))
+	    tail >> 8)
 		return -EINVAL;
 	return 0;
 }
@@ -146,11 +157,10 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_tx_hdr_check);
 unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 				  u64 *truncated)
 {
-	unsigned int pn_len = quic_ulp_hdr_pn_len(hdr[0]), i;
+	unsigned int pn_len = quic_ulp_hdr_pn_len(hdr[0]);
 
-	*truncated = 0;
-	for (i = 0; i < pn_len; i++)
-		*truncated = *truncated << 8 | hdr[pn_off + i];
+	/* The four bytes are there whatever the length: one load */
+	*truncated = get_unaligned_be32(hdr + pn_off) >> (8 * (4 - pn_len));
 	return pn_len;
 }
 
@@ -167,11 +177,14 @@ unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 void quic_ulp_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 		       const u8 *mask)
 {
-	unsigned int i;
+	/* The mask's bytes 1 to @pn_len over the field, high bytes first;
+	 * the bytes after the field are XORed with zero
+	 */
+	u32 pn_mask = get_unaligned_be32(mask + 1) & (~0U << (8 * (4 - pn_len)));
 
 	hdr[0] ^= mask[0] & QUIC_HDR_SHORT_PROTECTED;
-	for (i = 0; i < pn_len; i++)
-		hdr[pn_off + i] ^= mask[1 + i];
+	put_unaligned_be32(get_unaligned_be32(hdr + pn_off) ^ pn_mask,
+			   hdr + pn_off);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_apply);
 

@@ -414,6 +414,23 @@ struct quic_rx_last {
 };
 
 /**
+ * struct quic_skb_pos - where in an skb's page fragments a lookup ended
+ * @frag: the fragment
+ * @start: its offset in the skb
+ *
+ * The data path reads and writes the packets of a datagram in order: a
+ * lookup that starts from where the last one ended, rather than from the
+ * first fragment, finds each packet without walking the fragments of
+ * those before it. Zeroed for each skb by the code that walks it, and
+ * valid while that skb's fragments do not change; a lookup before @start
+ * starts from the first fragment again.
+ */
+struct quic_skb_pos {
+	unsigned int		frag;
+	unsigned int		start;
+};
+
+/**
  * struct quic_rx - the state of one received datagram
  * @sk: the socket; held only while an AEAD is asynchronous (@sk_held)
  * @qs: its ULP state; held likewise
@@ -436,6 +453,7 @@ struct quic_rx_last {
  * @async_err: result of the asynchronous AEAD
  * @pkt: the packet in flight
  * @last: the connection of the last packet matched, for the next ones
+ * @pos: where in @skb the last packet was found
  * @work: continues the datagram after an asynchronous AEAD
  */
 struct quic_rx {
@@ -459,6 +477,7 @@ struct quic_rx {
 	int			async_err;
 	struct quic_rx_pkt	pkt;
 	struct quic_rx_last	last;
+	struct quic_skb_pos	pos;
 	struct work_struct	work;
 };
 
@@ -494,18 +513,18 @@ void quic_ulp_crypt_free(struct quic_crypt *c);
 void quic_ulp_crypt_free_all(void);
 int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 			   unsigned int off, unsigned int len,
-		       const struct quic_gen *gen);
+			   const struct quic_gen *gen, struct quic_skb_pos *pos);
 int quic_ulp_crypt(struct quic_crypt *c, unsigned int hdr_len,
 		   unsigned int text_len, const struct quic_gen *gen,
 	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
 	       crypto_completion_t done, void *data);
 int quic_ulp_skb_make_writable(struct sk_buff *skb);
 const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
-			    unsigned int len, u8 *buf);
+			    unsigned int len, u8 *buf, struct quic_skb_pos *pos);
 u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
-			unsigned int len, u8 *buf);
+			unsigned int len, u8 *buf, struct quic_skb_pos *pos);
 int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
-		       unsigned int len);
+		       unsigned int len, struct quic_skb_pos *pos);
 
 /* keys.c: generations of keys, installation, selection and rotation */
 void quic_ulp_dir_init(struct quic_dir *dir, struct quic_conn *conn);

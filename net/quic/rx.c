@@ -53,14 +53,19 @@ static void quic_rx_source(struct sk_buff *skb, struct in6_addr *addr,
 	*port = udp_hdr(skb)->source;
 }
 
-/* Pick and hold the generation for a packet; NULL when there is none yet */
+/* Pick and hold the generation for a packet; NULL when there is none yet.
+ * Bottom halves are off on the receive path (softirq, or the workqueue
+ * that finishes an asynchronous AEAD disables them): a plain spin_lock()
+ * here saves re-enabling them for every packet.
+ */
 static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 				       unsigned int pn_len, bool phase,
 				       u64 *pn, enum quic_key_choice *choice)
 {
 	struct quic_gen *gen;
 
-	spin_lock_bh(&dir->lock);
+	lockdep_assert_in_softirq();
+	spin_lock(&dir->lock);
 	*pn = quic_ulp_pn_decode(quic_dir_expected_pn(dir), truncated, pn_len);
 	*choice = quic_ulp_key_choose(quic_key_phase(dir->cur), dir->cur->first_pn,
 				      dir->old, phase, *pn);
@@ -72,7 +77,7 @@ static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 		gen = dir->next;
 	if (gen)
 		quic_ulp_gen_hold(gen);
-	spin_unlock_bh(&dir->lock);
+	spin_unlock(&dir->lock);
 	return gen;
 }
 
@@ -87,7 +92,7 @@ static bool quic_rx_is_reset(struct quic_rx *rx)
 	bool reset;
 
 	tail = quic_ulp_skb_peek(rx->skb, pkt->off + pkt->len - sizeof(buf),
-				 sizeof(buf), buf);
+				 sizeof(buf), buf, &rx->pos);
 	if (!tail)
 		return false;
 	rcu_read_lock();
@@ -251,8 +256,9 @@ static int quic_rx_start(struct quic_crypt *c)
 	unsigned int cid_len, pn_len, avail;
 	u8 mask[QUIC_HP_MASK_LEN];
 	struct quic_dir *dir;
-	const u8 *p;
 	u64 truncated;
+	const u8 *p;
+	u8 *at;
 	int err;
 
 	memset(pkt, 0, sizeof(*pkt));
@@ -260,9 +266,13 @@ static int quic_rx_start(struct quic_crypt *c)
 	pkt->len = min(rx->seg_size, rx->len - rx->in);
 	/* The header and the sample after it, in place if in one piece */
 	avail = min_t(unsigned int, pkt->len, sizeof(buf));
-	p = quic_ulp_skb_peek(rx->skb, pkt->off, avail, buf);
+	p = quic_ulp_skb_peek(rx->skb, pkt->off, avail, buf, &rx->pos);
 	if (!p)
 		return QUIC_RX_KEEP;
+	/* In place, the datagram's own bytes (quic_ulp_skb_make_writable()):
+	 * where the unprotected header goes
+	 */
+	at = p == buf ? NULL : (u8 *)p;
 	err = quic_rx_lookup(rx, p, avail, &cid_len);
 	if (err)
 		return err;
@@ -292,14 +302,20 @@ static int quic_rx_start(struct quic_crypt *c)
 	}
 
 	/* Whatever can fail but authentication, before the packet changes */
-	if (quic_ulp_crypt_prepare(c, rx->skb, pkt->off, pkt->len, pkt->gen)) {
+	if (quic_ulp_crypt_prepare(c, rx->skb, pkt->off, pkt->len, pkt->gen,
+				   &rx->pos)) {
 		QUIC_INC_STATS(net, QUIC_MIB_RX_ERR_NOMEM);
 		return QUIC_RX_KEEP;
 	}
 	/* The associated data is the unprotected header, in place */
-	err = quic_ulp_skb_write(rx->skb, pkt->off, pkt->hdr, pkt->hdr_len);
-	if (err)
-		return err;
+	if (at) {
+		memcpy(at, pkt->hdr, pkt->hdr_len);
+	} else {
+		err = quic_ulp_skb_write(rx->skb, pkt->off, pkt->hdr,
+					 pkt->hdr_len, &rx->pos);
+		if (err)
+			return err;
+	}
 	/* If it goes asynchronous: one share for the completion, one for
 	 * the caller's hand-over (quic_rx_handoff())
 	 */
@@ -432,7 +448,8 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 		quic_rx_authenticated(rx, &info);
 		if (quic_ulp_skb_write(rx->skb,
 				       pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
-				       (const u8 *)&info, sizeof(info)))
+				       (const u8 *)&info, sizeof(info),
+				       &rx->pos))
 			keep = false;
 		else
 			rx->decrypted |= BIT_ULL(rx->nkept);
@@ -635,12 +652,13 @@ static void quic_rx_crypt_done(void *data, int err)
 static bool quic_rx_has_short_hdr(const struct sk_buff *skb,
 				  unsigned int seg_size)
 {
+	struct quic_skb_pos pos = {};
 	const u8 *first;
 	unsigned int off;
 	u8 buf;
 
 	for (off = 0; off < skb->len; off += seg_size) {
-		first = quic_ulp_skb_peek(skb, off, 1, &buf);
+		first = quic_ulp_skb_peek(skb, off, 1, &buf, &pos);
 		if (first && !(*first & QUIC_HDR_LONG))
 			return true;
 	}
@@ -752,6 +770,8 @@ void quic_ulp_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb
 	u64 decrypted = UDP_ULP_SKB_CB(skb)->ulp;
 	struct quic_ulp_rx_info small[8], *info = small;
 	unsigned int seg_size, nseg, i, len;
+	struct quic_skb_pos pos = {};
+	const u8 *rec;
 
 	if (!decrypted)
 		return;
@@ -778,10 +798,14 @@ void quic_ulp_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb
 		if (!(decrypted & BIT_ULL(i)))
 			continue;
 		len = min(seg_size, skb->len - i * seg_size);
-		if (len < QUIC_ULP_TAG_LEN ||
-		    skb_copy_bits(skb, i * seg_size + len - QUIC_ULP_TAG_LEN,
-				  &info[i], sizeof(info[i])))
+		if (len < QUIC_ULP_TAG_LEN)
+			continue;
+		rec = quic_ulp_skb_peek(skb, i * seg_size + len - QUIC_ULP_TAG_LEN,
+					sizeof(info[i]), (u8 *)&info[i], &pos);
+		if (!rec)
 			memset(&info[i], 0, sizeof(info[i]));
+		else if (rec != (const u8 *)&info[i])
+			memcpy(&info[i], rec, sizeof(info[i]));
 	}
 	put_cmsg(msg, SOL_UDP, QUIC_ULP_RX_INFO, nseg * sizeof(*info), info);
 	if (info != small)

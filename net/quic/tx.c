@@ -38,6 +38,9 @@
  * @seg_size: segment size (the whole payload without UDP_SEGMENT)
  * @nseg: number of segments, and of records
  * @owned: the request block an asynchronous AEAD took, kept to the end
+ * @pos: where in @skb the last packet sealed was found
+ * @pn_len: the packet number length of each packet, as quic_tx_check()
+ *	read it from the packet's first byte
  */
 struct quic_tx {
 	struct sk_buff		*skb;
@@ -51,6 +54,8 @@ struct quic_tx {
 	unsigned int		seg_size;
 	unsigned int		nseg;
 	struct quic_crypt	*owned;
+	struct quic_skb_pos	pos;
+	u8			pn_len[UDP_MAX_SEGMENTS];
 };
 
 /* The record of segment @i, copied: control data is not aligned for it */
@@ -72,9 +77,10 @@ static unsigned int quic_tx_seg_len(const struct quic_tx *tx, unsigned int i)
 }
 
 /* Every record well formed, every packet what its record says */
-static int quic_tx_check(const struct quic_tx *tx)
+static int quic_tx_check(struct quic_tx *tx)
 {
 	u8 buf[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	struct quic_skb_pos pos = {};
 	struct quic_ulp_tx_info info;
 	unsigned int i, len;
 	const u8 *hdr;
@@ -88,12 +94,13 @@ static int quic_tx_check(const struct quic_tx *tx)
 		len = quic_tx_seg_len(tx, i);
 		hdr = quic_ulp_skb_peek(tx->skb, quic_tx_seg_off(tx, i),
 					min_t(unsigned int, len, sizeof(buf)),
-					buf);
+					buf, &pos);
 		if (!hdr)
 			return -EBADMSG;
 		err = quic_ulp_tx_hdr_check(hdr, len, &info);
 		if (err)
 			return err;
+		tx->pn_len[i] = quic_ulp_hdr_pn_len(hdr[0]);
 	}
 	return 0;
 }
@@ -265,35 +272,29 @@ struct quic_tx_pkt {
 	unsigned int		pn_len;
 };
 
-/* quic_tx_check() found the header as the record says: only the packet
- * number length is read again
+/* quic_tx_check() found the header as the record says, and its packet
+ * number length
  */
-static int quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
-			    struct quic_tx_pkt *pkt)
+static void quic_tx_pkt_read(const struct quic_tx *tx, unsigned int i,
+			     struct quic_tx_pkt *pkt)
 {
-	const u8 *first;
-	u8 buf;
-
 	quic_tx_info(tx, i, &pkt->info);
 	pkt->off = quic_tx_seg_off(tx, i);
 	pkt->len = quic_tx_seg_len(tx, i);
 	pkt->pn_off = 1 + pkt->info.dcid_len;
-	first = quic_ulp_skb_peek(tx->skb, pkt->off, 1, &buf);
-	if (!first)
-		return -EFAULT;
-	pkt->pn_len = quic_ulp_hdr_pn_len(*first);
-	return 0;
+	pkt->pn_len = tx->pn_len[i];
 }
 
 /* AEAD over the packet, the header as associated data */
-static int quic_tx_aead(const struct quic_tx *tx, struct quic_crypt *c,
+static int quic_tx_aead(struct quic_tx *tx, struct quic_crypt *c,
 			const struct quic_tx_pkt *pkt, struct quic_conn *conn,
 			const struct quic_gen *gen)
 {
 	unsigned int hdr_len = pkt->pn_off + pkt->pn_len;
 	int err;
 
-	err = quic_ulp_crypt_prepare(c, tx->skb, pkt->off, pkt->len, gen);
+	err = quic_ulp_crypt_prepare(c, tx->skb, pkt->off, pkt->len, gen,
+				     &tx->pos);
 	if (err)
 		return err;
 	crypto_init_wait(&c->wait);
@@ -305,7 +306,7 @@ static int quic_tx_aead(const struct quic_tx *tx, struct quic_crypt *c,
 /* Header protection, from a sample of the ciphertext: the header and the
  * sample after it are read together, in place when they are in one piece
  */
-static int quic_tx_protect_header(const struct quic_tx *tx,
+static int quic_tx_protect_header(struct quic_tx *tx,
 				  const struct quic_tx_pkt *pkt,
 				  const struct quic_conn *conn)
 {
@@ -315,7 +316,7 @@ static int quic_tx_protect_header(const struct quic_tx *tx,
 	u8 *hdr;
 
 	hdr = quic_ulp_skb_access(tx->skb, pkt->off,
-				  sample_off + QUIC_HP_SAMPLE_LEN, buf);
+				  sample_off + QUIC_HP_SAMPLE_LEN, buf, &tx->pos);
 	if (!hdr)
 		return -EFAULT;
 	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, hdr + sample_off, mask);
@@ -349,9 +350,8 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 		}
 	}
 	for (i = 0; i < n && !err; i++) {
-		err = quic_tx_pkt_read(tx, first + i, &pkt);
-		if (!err)
-			err = quic_tx_aead(tx, c, &pkt, conn, gens[i]);
+		quic_tx_pkt_read(tx, first + i, &pkt);
+		err = quic_tx_aead(tx, c, &pkt, conn, gens[i]);
 		if (err == -EINPROGRESS || err == -EBUSY) {
 			if (percpu) {
 				quic_ulp_crypt_detach(c);
@@ -518,10 +518,13 @@ int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 	tx.seg_size = gso_size ?: tx.len;
 	tx.nseg = tx.len ? DIV_ROUND_UP(tx.len, tx.seg_size) : 0;
 	err = -EINVAL;
-	/* UDP checked the message fits; the type is ours to check */
+	/* UDP checked the message fits, and that there are at most
+	 * UDP_MAX_SEGMENTS segments; the type is ours to check
+	 */
 	if (cmsg->cmsg_type != QUIC_ULP_TX_INFO ||
 	    rec_len % sizeof(struct quic_ulp_tx_info) ||
-	    rec_len / sizeof(struct quic_ulp_tx_info) != tx.nseg || !tx.nseg)
+	    rec_len / sizeof(struct quic_ulp_tx_info) != tx.nseg || !tx.nseg ||
+	    tx.nseg > ARRAY_SIZE(tx.pn_len))
 		goto refused;
 	/* QUIC packets fit the path MTU: a fragmented datagram is a bug */
 	err = -EMSGSIZE;
