@@ -72,8 +72,11 @@ def overhead_table(before, after, lb, la):
     """What the ULP adds beyond its crypto over plain UDP of the same run.
 
     Subtracting the plain path measured in the same boots cancels what
-    moves every path alike (at batch 1, wake-ups and timer work).
+    moves every path alike (at batch 1, wake-ups and timer work). Empty
+    when the runs have no plain case in common (a run of ULP cases only).
     """
+    if not any(k in before for k in after):
+        return ""
     rows = ["| dir | batch | cipher | plain UDP %s / %s | ULP over plain, "
             "beyond crypto, %s | %s | change |" % (lb, la, lb, la),
             "|" + " --- |" * 7]
@@ -117,8 +120,10 @@ def main():
     args = ap.parse_args()
     out = table(cases(args.before), cases(args.after), args.label_before,
                 args.label_after)
-    out += "\n" + overhead_table(derived(args.before), derived(args.after),
-                                 args.label_before, args.label_after)
+    over = overhead_table(derived(args.before), derived(args.after),
+                          args.label_before, args.label_after)
+    if over:
+        out += "\n" + over
     sys.stdout.write(out)
     if args.md:
         if not args.section:
