@@ -491,6 +491,17 @@ static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
 	return NULL;
 }
 
+/* @len bytes at @off: in place, or copied into @buf */
+static u8 *quic_skb_get(const struct sk_buff *skb, unsigned int off,
+			unsigned int len, u8 *buf, struct quic_skb_pos *pos)
+{
+	u8 *p = quic_skb_locate(skb, off, len, pos);
+
+	if (p)
+		return p;
+	return skb_copy_bits(skb, off, buf, len) ? NULL : buf;
+}
+
 /**
  * quic_ulp_skb_peek() - read @len bytes of a datagram, in place when possible
  * @skb: the datagram
@@ -510,11 +521,7 @@ static u8 *quic_skb_locate(const struct sk_buff *skb, unsigned int off,
 const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
 			    unsigned int len, u8 *buf, struct quic_skb_pos *pos)
 {
-	u8 *p = quic_skb_locate(skb, off, len, pos);
-
-	if (p)
-		return p;
-	return skb_copy_bits(skb, off, buf, len) ? NULL : buf;
+	return quic_skb_get(skb, off, len, buf, pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
 
@@ -539,9 +546,30 @@ u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
 {
 	DEBUG_NET_WARN_ON_ONCE(skb_cloned(skb) || skb_has_shared_frag(skb));
 	/* The bytes are the skb's own, or the copy in @buf */
-	return (u8 *)quic_ulp_skb_peek(skb, off, len, buf, pos);
+	return quic_skb_get(skb, off, len, buf, pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
+
+/**
+ * quic_ulp_skb_access_rx() - quic_ulp_skb_access() for a received datagram
+ * @skb: the datagram, after quic_ulp_skb_make_writable()
+ * @off: where the bytes start
+ * @len: how many, at most the size of @buf
+ * @buf: where they are copied when they are not contiguous in @skb
+ * @pos: as for quic_ulp_skb_peek()
+ *
+ * Without quic_ulp_skb_access()'s check of the shared-fragment flag:
+ * skb_cow_data() leaves it set on a received head whose fragments it made
+ * private.
+ *
+ * Context: any.
+ * Return: as quic_ulp_skb_access().
+ */
+u8 *quic_ulp_skb_access_rx(struct sk_buff *skb, unsigned int off,
+			   unsigned int len, u8 *buf, struct quic_skb_pos *pos)
+{
+	return quic_skb_get(skb, off, len, buf, pos);
+}
 
 /**
  * quic_ulp_skb_write() - write @len bytes into a datagram
@@ -573,9 +601,13 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_write);
 
 /* The scatterlist of @len bytes at @off, from the linear part and the
  * page fragments as skb_to_sgvec() would make it, the fragments searched
- * from @pos, which is left at the first fragment of those bytes. Return: the number of entries; -ENOENT when some of the bytes
- * are in the frag_list (or the fragments are not readable), left to
- * skb_to_sgvec(); -EMSGSIZE past @nsg entries.
+ * from @pos; @pos is left at the fragment the bytes start in, if they do
+ * not start in the linear part.
+ *
+ * Return: the number of entries; -ENOENT when some of the bytes are in
+ * the frag_list, left to skb_to_sgvec(); -EFAULT for fragments the CPU
+ * may not read (which neither path sends here); -EMSGSIZE past @nsg
+ * entries.
  */
 static int quic_skb_to_sg(const struct sk_buff *skb, struct scatterlist *sg,
 			  unsigned int nsg, unsigned int off, unsigned int len,
@@ -586,7 +618,7 @@ static int quic_skb_to_sg(const struct sk_buff *skb, struct scatterlist *sg,
 	const skb_frag_t *frag;
 
 	if (!skb_frags_readable(skb))
-		return -ENOENT;
+		return -EFAULT;
 	if (off < skb_headlen(skb)) {
 		chunk = min(len, skb_headlen(skb) - off);
 		sg_set_buf(&sg[n++], skb->data + off, chunk);
@@ -630,8 +662,9 @@ static int quic_skb_to_sg(const struct sk_buff *skb, struct scatterlist *sg,
  * authentication, so that a caller can give up before touching the
  * packet.
  *
- * Return: 0, -ENOMEM, or -EMSGSIZE for a packet spread over more pieces
- * of the skb than the scatterlist holds.
+ * Return: 0, -ENOMEM, -EMSGSIZE for a packet spread over more pieces of
+ * the skb than the scatterlist holds, or -EFAULT for fragments the CPU may
+ * not read.
  */
 int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 			   unsigned int off, unsigned int len,

@@ -557,37 +557,59 @@ static void quic_test_skb_pos(struct kunit *test)
 	kfree_skb(skb);
 }
 
-/* The scatterlist built from a position is skb_to_sgvec()'s, entry for
- * entry, at every offset and length of the datagram
+/* The scatterlist of @len bytes at @off, built from @pos, is
+ * skb_to_sgvec()'s entry for entry
+ */
+static void expect_sg(struct kunit *test, struct quic_crypt *c,
+		      struct sk_buff *skb, const struct quic_gen *gen,
+		      unsigned int off, unsigned int len,
+		      struct quic_skb_pos *pos)
+{
+	struct scatterlist want[6], *a, *b;
+	int n, i;
+
+	sg_init_table(want, ARRAY_SIZE(want));
+	n = skb_to_sgvec(skb, want, off, len);
+	KUNIT_ASSERT_GT(test, n, 0);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, off, len, gen, pos),
+			0);
+	KUNIT_ASSERT_EQ(test, sg_nents(c->sg), n);
+	for (i = 0, a = want, b = c->sg; i < n;
+	     i++, a = sg_next(a), b = sg_next(b)) {
+		KUNIT_EXPECT_PTR_EQ(test, sg_page(b), sg_page(a));
+		KUNIT_EXPECT_EQ(test, b->offset, a->offset);
+		KUNIT_EXPECT_EQ(test, b->length, a->length);
+	}
+}
+
+/* The scatterlist built from a position is skb_to_sgvec()'s at every
+ * offset and length of the datagram, from a position before the bytes or
+ * after them, and with bytes in the frag_list
  */
 static void quic_test_sg_pos(struct kunit *test)
 {
 	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
 	struct quic_crypt *c = quic_ulp_crypt_alloc(GFP_KERNEL);
 	struct sk_buff *skb = frag_skb(test);
-	struct scatterlist want[4], *a, *b;
+	const struct quic_gen *gen = conn->tx.cur;
 	struct quic_skb_pos pos = {};
 	unsigned int off, len;
-	int n, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	for (off = 0; off < skb->len; off += 3) {
-		for (len = 1; off + len <= skb->len; len += 7) {
-			sg_init_table(want, ARRAY_SIZE(want));
-			n = skb_to_sgvec(skb, want, off, len);
-			KUNIT_ASSERT_GT(test, n, 0);
-			KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, off, len,
-								     conn->tx.cur,
-								     &pos), 0);
-			KUNIT_ASSERT_EQ(test, sg_nents(c->sg), n);
-			for (i = 0, a = want, b = c->sg; i < n;
-			     i++, a = sg_next(a), b = sg_next(b)) {
-				KUNIT_EXPECT_PTR_EQ(test, sg_page(b), sg_page(a));
-				KUNIT_EXPECT_EQ(test, b->offset, a->offset);
-				KUNIT_EXPECT_EQ(test, b->length, a->length);
-			}
-		}
-	}
+	for (off = 0; off < skb->len; off += 3)
+		for (len = 1; off + len <= skb->len; len += 7)
+			expect_sg(test, c, skb, gen, off, len, &pos);
+	/* from a position past the bytes: the first fragment again */
+	pos.frag = 1;
+	pos.start = 108;
+	expect_sg(test, c, skb, gen, 20, 100, &pos);
+	KUNIT_EXPECT_EQ(test, pos.frag, 0);
+	KUNIT_EXPECT_EQ(test, pos.start, 8);
+	/* bytes in the frag_list: skb_to_sgvec() builds the list */
+	add_frag_list(test, skb, 40);
+	expect_sg(test, c, skb, gen, 200, 40, &pos);
+	expect_sg(test, c, skb, gen, 0, skb->len, &pos);
+	expect_sg(test, c, skb, gen, 10, 30, &pos);
 	quic_ulp_crypt_free(c);
 	kfree_skb(skb);
 	test_conn_free(conn);

@@ -82,7 +82,8 @@ int quic_ulp_tx_info_check(const struct quic_ulp_tx_info *info)
 	/* dcid_len and the seven reserved bytes in one load, rather than a
 	 * mem_is_zero() call per packet
 	 */
-	u64 tail = get_unaligned_le64(&info->dcid_len);
+	u64 tail = get_unaligned_le64((const u8 *)info +
+				      offsetof(struct quic_ulp_tx_info, dcid_len));
 
 	BUILD_BUG_ON(offsetof(struct quic_ulp_tx_info, reserved) !=
 		     offsetof(struct quic_ulp_tx_info, dcid_len) + 1 ||
@@ -166,13 +167,15 @@ unsigned int quic_ulp_hdr_read_pn(const u8 *hdr, unsigned int pn_off,
 
 /**
  * quic_ulp_hp_apply() - apply or remove header protection (RFC 9001, 5.4.1)
- * @hdr: the short header: first byte, DCID, packet number
+ * @hdr: the short header: first byte, DCID and QUIC_PN_MAX_LEN bytes
+ *	from the packet number field on, all writable
  * @pn_off: offset of the packet number
  * @pn_len: its length, from the unprotected first byte
  * @mask: the mask of the packet's sample
  *
  * XOR is its own inverse: the same call protects and unprotects, once the
- * caller knows the packet number length.
+ * caller knows the packet number length. The four bytes from @pn_off are
+ * written back whatever @pn_len: those after the field unchanged.
  */
 void quic_ulp_hp_apply(u8 *hdr, unsigned int pn_off, unsigned int pn_len,
 		       const u8 *mask)

@@ -54,9 +54,12 @@ static void quic_rx_source(struct sk_buff *skb, struct in6_addr *addr,
 }
 
 /* Pick and hold the generation for a packet; NULL when there is none yet.
- * Bottom halves are off on the receive path (softirq, or the workqueue
- * that finishes an asynchronous AEAD disables them): a plain spin_lock()
- * here saves re-enabling them for every packet.
+ *
+ * Bottom halves are off on the whole receive path (softirq, or the
+ * workqueue that finishes an asynchronous AEAD disables them): it takes
+ * a direction's lock with spin_lock(), here and below, and saves
+ * spin_unlock_bh()'s __local_bh_enable_ip() call for every packet.
+ * Process context takes the same locks with spin_lock_bh().
  */
 static struct quic_gen *quic_rx_choose(struct quic_dir *dir, u64 truncated,
 				       unsigned int pn_len, bool phase,
@@ -148,10 +151,11 @@ static void quic_rx_report_limit(struct quic_rx *rx, struct quic_conn *conn)
 	if (!rx->sk || READ_ONCE(dir->limit_reported) ||
 	    !quic_rx_recverr(rx->sk))
 		return;
-	spin_lock_bh(&dir->lock);
+	lockdep_assert_in_softirq();
+	spin_lock(&dir->lock);
 	if (!dir->limit_reported && quic_rx_limit_event(rx->sk, conn->handle))
 		WRITE_ONCE(dir->limit_reported, true);
-	spin_unlock_bh(&dir->lock);
+	spin_unlock(&dir->lock);
 }
 
 /* The connection of a packet whose bytes after the first are @id, @avail
@@ -257,22 +261,17 @@ static int quic_rx_start(struct quic_crypt *c)
 	u8 mask[QUIC_HP_MASK_LEN];
 	struct quic_dir *dir;
 	u64 truncated;
-	const u8 *p;
-	u8 *at;
 	int err;
+	u8 *p;
 
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->off = rx->in;
 	pkt->len = min(rx->seg_size, rx->len - rx->in);
 	/* The header and the sample after it, in place if in one piece */
 	avail = min_t(unsigned int, pkt->len, sizeof(buf));
-	p = quic_ulp_skb_peek(rx->skb, pkt->off, avail, buf, &rx->pos);
+	p = quic_ulp_skb_access_rx(rx->skb, pkt->off, avail, buf, &rx->pos);
 	if (!p)
 		return QUIC_RX_KEEP;
-	/* In place, the datagram's own bytes (quic_ulp_skb_make_writable()):
-	 * where the unprotected header goes
-	 */
-	at = p == buf ? NULL : (u8 *)p;
 	err = quic_rx_lookup(rx, p, avail, &cid_len);
 	if (err)
 		return err;
@@ -308,8 +307,8 @@ static int quic_rx_start(struct quic_crypt *c)
 		return QUIC_RX_KEEP;
 	}
 	/* The associated data is the unprotected header, in place */
-	if (at) {
-		memcpy(at, pkt->hdr, pkt->hdr_len);
+	if (p != buf) {
+		memcpy(p, pkt->hdr, pkt->hdr_len);
 	} else {
 		err = quic_ulp_skb_write(rx->skb, pkt->off, pkt->hdr,
 					 pkt->hdr_len, &rx->pos);
@@ -345,7 +344,8 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	if (pkt->hdr[0] & QUIC_HDR_KEY_PHASE)
 		info->flags |= QUIC_ULP_RX_KEY_PHASE;
 
-	spin_lock_bh(&dir->lock);
+	lockdep_assert_in_softirq();
+	spin_lock(&dir->lock);
 	if (pkt->choice == QUIC_KEY_NEXT && dir->next == gen) {
 		quic_ulp_dir_rotate(dir);
 		rotated = true;
@@ -372,7 +372,7 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	dir->bytes += pkt->len;
 	info->auth_failures = min_t(u32, dir->unreported, U16_MAX);
 	dir->unreported -= info->auth_failures;
-	spin_unlock_bh(&dir->lock);
+	spin_unlock(&dir->lock);
 
 	QUIC_INC_STATS(net, QUIC_MIB_RX_PACKETS);
 	QUIC_ADD_STATS(net, QUIC_MIB_RX_BYTES, pkt->len);
@@ -394,7 +394,8 @@ static void quic_rx_auth_failed(struct quic_rx *rx)
 	bool limit = false;
 	u64 failures;
 
-	spin_lock_bh(&dir->lock);
+	lockdep_assert_in_softirq();
+	spin_lock(&dir->lock);
 	failures = ++dir->auth_failures;
 	dir->unreported++;
 	if (!dir->limit &&
@@ -403,7 +404,7 @@ static void quic_rx_auth_failed(struct quic_rx *rx)
 		limit = true;
 		cur = dir->cur ? dir->cur->number : 0;
 	}
-	spin_unlock_bh(&dir->lock);
+	spin_unlock(&dir->lock);
 	QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_AUTH_FAILURES);
 	trace_quic_ulp_rx_auth_failed(rx->sk, conn->handle, rx->pkt.pn, tried,
 				      failures);
