@@ -528,15 +528,19 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
 /**
  * quic_ulp_skb_access() - @len bytes of a datagram to rewrite, in place when
  *	possible
- * @skb: the datagram, whose data is its own to write (not cloned, no
- *	shared fragment)
+ * @skb: the datagram, whose data is its own to write: a sent one that
+ *	quic_ulp_sendmsg_skb() checked (not cloned, no shared fragment, no
+ *	zerocopy), a received one after quic_ulp_skb_make_writable()
  * @off: where they start
  * @len: how many, at most the size of @buf
  * @buf: where they are copied when they are not contiguous in @skb
  * @pos: as for quic_ulp_skb_peek()
  *
  * What the caller changes through a pointer into @skb is in the datagram;
- * when the pointer is @buf, the caller writes it back (skb_store_bits()).
+ * when the pointer is @buf, the caller writes it back (quic_ulp_skb_write()).
+ * No check of the shared-fragment flag here: the send path refuses such a
+ * datagram with an errno before any of it is read, and skb_cow_data()
+ * leaves the flag set on a received head whose fragments it made private.
  *
  * Context: any.
  * Return: a pointer into @skb or to @buf, or NULL as quic_ulp_skb_peek().
@@ -544,32 +548,9 @@ EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_peek);
 u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
 			unsigned int len, u8 *buf, struct quic_skb_pos *pos)
 {
-	DEBUG_NET_WARN_ON_ONCE(skb_cloned(skb) || skb_has_shared_frag(skb));
-	/* The bytes are the skb's own, or the copy in @buf */
 	return quic_skb_get(skb, off, len, buf, pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_skb_access);
-
-/**
- * quic_ulp_skb_access_rx() - quic_ulp_skb_access() for a received datagram
- * @skb: the datagram, after quic_ulp_skb_make_writable()
- * @off: where the bytes start
- * @len: how many, at most the size of @buf
- * @buf: where they are copied when they are not contiguous in @skb
- * @pos: as for quic_ulp_skb_peek()
- *
- * Without quic_ulp_skb_access()'s check of the shared-fragment flag:
- * skb_cow_data() leaves it set on a received head whose fragments it made
- * private.
- *
- * Context: any.
- * Return: as quic_ulp_skb_access().
- */
-u8 *quic_ulp_skb_access_rx(struct sk_buff *skb, unsigned int off,
-			   unsigned int len, u8 *buf, struct quic_skb_pos *pos)
-{
-	return quic_skb_get(skb, off, len, buf, pos);
-}
 
 /**
  * quic_ulp_skb_write() - write @len bytes into a datagram
@@ -588,10 +569,6 @@ int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
 {
 	u8 *p = quic_skb_locate(skb, off, len, pos);
 
-	/* No check of the shared-fragment flag here, unlike in
-	 * quic_ulp_skb_access(): skb_cow_data() leaves it set on a received
-	 * head whose fragments it made private
-	 */
 	if (!p)
 		return skb_store_bits(skb, off, src, len);
 	memcpy(p, src, len);

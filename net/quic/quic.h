@@ -523,8 +523,6 @@ const u8 *quic_ulp_skb_peek(const struct sk_buff *skb, unsigned int off,
 			    unsigned int len, u8 *buf, struct quic_skb_pos *pos);
 u8 *quic_ulp_skb_access(struct sk_buff *skb, unsigned int off,
 			unsigned int len, u8 *buf, struct quic_skb_pos *pos);
-u8 *quic_ulp_skb_access_rx(struct sk_buff *skb, unsigned int off,
-			   unsigned int len, u8 *buf, struct quic_skb_pos *pos);
 int quic_ulp_skb_write(struct sk_buff *skb, unsigned int off, const u8 *src,
 		       unsigned int len, struct quic_skb_pos *pos);
 

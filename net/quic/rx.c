@@ -269,7 +269,7 @@ static int quic_rx_start(struct quic_crypt *c)
 	pkt->len = min(rx->seg_size, rx->len - rx->in);
 	/* The header and the sample after it, in place if in one piece */
 	avail = min_t(unsigned int, pkt->len, sizeof(buf));
-	p = quic_ulp_skb_access_rx(rx->skb, pkt->off, avail, buf, &rx->pos);
+	p = quic_ulp_skb_access(rx->skb, pkt->off, avail, buf, &rx->pos);
 	if (!p)
 		return QUIC_RX_KEEP;
 	err = quic_rx_lookup(rx, p, avail, &cid_len);
