@@ -132,9 +132,25 @@ class Patch:
             self.diffs += self.compat
 
 
-def load_series():
-    with open(os.path.join(SERIES, "series")) as f:
-        names = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+def read_list(path):
+    with open(path) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+def load_series(dropped=None):
+    """The patches, in order. A backport may carry a prefix of the series
+    only (series/<backport>/series): the patches it leaves out are
+    appended to @dropped when given."""
+    names = read_list(os.path.join(SERIES, "series"))
+    listing = os.path.join(OVERRIDES, "series") if OVERRIDES else None
+    if listing and os.path.exists(listing):
+        mine = read_list(listing)
+        if mine != names[:len(mine)]:
+            die("%s is not a prefix of series/series" %
+                os.path.relpath(listing, TOP))
+        if dropped is not None:
+            dropped.extend(Patch(n) for n in names[len(mine):])
+        names = mine
     return [Patch(n) for n in names]
 
 
@@ -176,10 +192,13 @@ def read_tree_dir(work, paths):
     return out
 
 
-def derive_trees(patches):
-    """Return [state_1, ..., state_n]: {path: bytes or None} per patch."""
+def derive_trees(patches, dropped=()):
+    """Return [state_1, ..., state_n]: {path: bytes or None} per patch.
+    @dropped: the patches after them a backport leaves out, whose edits
+    to our own files are undone first (their kernel fragments are not
+    the backport's)."""
     own = []
-    for p in patches:
+    for p in list(patches) + list(dropped):
         for f in p.files:
             if f in own:
                 die("%s is introduced twice" % f)
@@ -188,6 +207,11 @@ def derive_trees(patches):
     for p in patches:
         for d in p.diffs:
             touched.update(diff_paths(d))
+    for p in dropped:
+        touched.update(p.files)
+        for d in p.diffs:
+            if all(x in own for x in diff_paths(d)):
+                touched.update(diff_paths(d))
 
     work = tempfile.mkdtemp(prefix="series-")
     try:
@@ -224,6 +248,13 @@ def derive_trees(patches):
                     die("%s mixes kernel files and our own files" %
                         os.path.relpath(d, TOP))
             introduced.update(p.files)
+        # What a backport leaves out, undone from our files' final form
+        for p in reversed(list(dropped)):
+            for d in reversed(p.diffs):
+                if all(x in own for x in diff_paths(d)):
+                    apply_diff(work, d, reverse=True)
+            for f in p.files:
+                os.unlink(os.path.join(work, f))
         # A backport's compat fragments edit our files' final form
         for p in patches:
             for d in p.compat:
@@ -258,8 +289,9 @@ def build():
                GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE,
                GIT_INDEX_FILE=os.path.join(BUILD, "series%s.index" %
                                            ("-" + BACKPORT if BACKPORT else "")))
-    patches = load_series()
-    states = derive_trees(patches)
+    dropped = []
+    patches = load_series(dropped)
+    states = derive_trees(patches, dropped)
     parent = git("rev-parse", "base").decode().strip()
     git("read-tree", parent, env=env)
     for p, state in zip(patches, states):
