@@ -29,6 +29,8 @@ static const struct rhashtable_params quic_cid_params = {
 	.automatic_shrinking	= true,
 };
 
+static atomic64_t quic_conn_cookies;
+
 static struct quic_dir *quic_conn_dir(struct quic_conn *conn, u8 dir)
 {
 	return dir == QUIC_ULP_DIR_TX ? &conn->tx : &conn->rx;
@@ -40,6 +42,7 @@ static void quic_conn_key_work(struct work_struct *work)
 
 	quic_ulp_dir_derive_next(&conn->tx);
 	quic_ulp_dir_derive_next(&conn->rx);
+	quic_ulp_dev_sync(conn);
 	quic_ulp_conn_put(conn);
 }
 
@@ -50,6 +53,7 @@ static void quic_conn_free_work(struct work_struct *work)
 					      struct quic_conn, free_work);
 	struct quic_sock *qs = conn->qs;
 
+	quic_ulp_dev_conn_free(conn);
 	quic_ulp_dir_free(&conn->tx);
 	quic_ulp_dir_free(&conn->rx);
 	kfree_sensitive(rcu_dereference_protected(conn->reset_tokens, true));
@@ -159,6 +163,7 @@ struct quic_conn *quic_ulp_conn_create(struct quic_sock *qs, u32 handle,
 		return ERR_PTR(-ENOMEM);
 	}
 	conn->handle = handle;
+	conn->cookie = atomic64_inc_return(&quic_conn_cookies);
 	conn->qs = qs;
 	conn->cipher = cipher;
 	conn->labels = labels;
@@ -356,7 +361,10 @@ static void quic_cid_unlink(struct quic_sock *qs, struct quic_cid_entry *cid,
 				   qs->rx_lens & ~BIT(cid->key.len));
 		quic_rx_cid_changed(qs);
 	}
-	list_del(&cid->conn_node);
+	/* (read under RCU by the device's work item) */
+	list_del_rcu(&cid->conn_node);
+	if (cid->dir == QUIC_ULP_DIR_RX && quic_ulp_dev_allowed(&cid->conn->rx))
+		quic_ulp_conn_schedule_keys(cid->conn);
 	/* Out of memory: forget all tokens rather than keep this one */
 	if (tokens && cid->has_token && quic_conn_set_tokens(cid->conn))
 		quic_conn_drop_tokens(cid->conn);
@@ -438,8 +446,10 @@ int quic_ulp_cid_add(struct quic_sock *qs, struct quic_conn *conn, u8 dir,
 			return err;
 		}
 	}
-	list_add_tail(&cid->conn_node, &conn->cid_list);
+	list_add_tail_rcu(&cid->conn_node, &conn->cid_list);
 	d->cids++;
+	if (dir == QUIC_ULP_DIR_RX && quic_ulp_dev_allowed(&conn->rx))
+		quic_ulp_conn_schedule_keys(conn);
 	if (token && quic_conn_set_tokens(conn)) {
 		quic_cid_unlink(qs, cid, false);
 		return -ENOMEM;

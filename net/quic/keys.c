@@ -100,6 +100,8 @@ static int quic_gen_key(struct quic_gen *gen, const struct quic_conn *conn,
 	if (!err)
 		err = quic_ulp_hkdf_expand_label(cipher, secret, labels->iv,
 						 gen->iv, QUIC_IV_LEN);
+	if (!err)
+		quic_ulp_dev_gen_keyed(gen, key);
 	memzero_explicit(key, sizeof(key));
 	return err;
 }
@@ -118,7 +120,10 @@ static int quic_gen_alloc(struct quic_gen *gen)
 	struct crypto_aead *aead;
 	int err;
 
-	aead = crypto_alloc_aead(gen->dir->conn->cipher->aead, 0, 0);
+	/* A device's fallback at transmit cannot wait: synchronous only */
+	aead = crypto_alloc_aead(gen->dir->conn->cipher->aead, 0,
+				 quic_ulp_dev_allowed(gen->dir) ?
+				 CRYPTO_ALG_ASYNC : 0);
 	if (IS_ERR(aead))
 		return PTR_ERR(aead);
 	err = crypto_aead_setauthsize(aead, QUIC_ULP_TAG_LEN);
@@ -244,6 +249,7 @@ int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
 
 	if (dir->slot[0].aead)
 		return -EEXIST;
+	quic_ulp_dev_dir_init(dir, key);
 	err = quic_dir_alloc(dir, rx && key->key_updates ? QUIC_GENS : 2);
 	if (!err)
 		err = quic_dir_derive(dir, key, rx);
@@ -255,6 +261,7 @@ int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
 			dir->slot[i].dir = dir;
 		}
 		memzero_explicit(&dir->hp, sizeof(dir->hp));
+		quic_ulp_dev_dir_clear(dir);
 	}
 	return err;
 }

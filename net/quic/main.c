@@ -257,6 +257,23 @@ static const struct snmp_mib quic_mib_names[] = {
 	SNMP_MIB_ITEM("QuicRxAsyncDrops", QUIC_MIB_RX_ASYNC_DROPS),
 	SNMP_MIB_ITEM("QuicRxErrNoMem", QUIC_MIB_RX_ERR_NOMEM),
 	SNMP_MIB_ITEM("QuicRxErrCrypto", QUIC_MIB_RX_ERR_CRYPTO),
+	SNMP_MIB_ITEM("QuicTxDevice", QUIC_MIB_TX_DEVICE),
+	SNMP_MIB_ITEM("QuicTxDevFallback", QUIC_MIB_TX_DEV_FALLBACK),
+	SNMP_MIB_ITEM("QuicTxDevDrops", QUIC_MIB_TX_DEV_DROPS),
+	SNMP_MIB_ITEM("QuicTxSwNoCtx", QUIC_MIB_TX_SW_NO_CTX),
+	SNMP_MIB_ITEM("QuicTxSwRoute", QUIC_MIB_TX_SW_ROUTE),
+	SNMP_MIB_ITEM("QuicTxSwKey", QUIC_MIB_TX_SW_KEY),
+	SNMP_MIB_ITEM("QuicTxSwShape", QUIC_MIB_TX_SW_SHAPE),
+	SNMP_MIB_ITEM("QuicRxDevice", QUIC_MIB_RX_DEVICE),
+	SNMP_MIB_ITEM("QuicRxDevMismatch", QUIC_MIB_RX_DEV_MISMATCH),
+	SNMP_MIB_ITEM("QuicRxSwOffloaded", QUIC_MIB_RX_SW_OFFLOADED),
+	SNMP_MIB_ITEM("QuicDevCtxAdded", QUIC_MIB_DEV_CTX_ADDED),
+	SNMP_MIB_ITEM("QuicDevCtxFailed", QUIC_MIB_DEV_CTX_FAILED),
+	SNMP_MIB_ITEM("QuicDevCtxRemoved", QUIC_MIB_DEV_CTX_REMOVED),
+	SNMP_MIB_ITEM("QuicDevCtxCurr", QUIC_MIB_DEV_CTX_CURR),
+	SNMP_MIB_ITEM("QuicDevKeysAdded", QUIC_MIB_DEV_KEYS_ADDED),
+	SNMP_MIB_ITEM("QuicDevKeysFailed", QUIC_MIB_DEV_KEYS_FAILED),
+	SNMP_MIB_ITEM("QuicDevKeysRemoved", QUIC_MIB_DEV_KEYS_REMOVED),
 };
 
 static_assert(ARRAY_SIZE(quic_mib_names) == QUIC_MIB_MAX - 1);
@@ -471,6 +488,7 @@ static void *quic_ulp_init(struct sock *sk)
 		return ERR_PTR(err);
 	}
 	__module_get(THIS_MODULE);
+	quic_ulp_dev_sock_init(sk);
 	return qs;
 }
 
@@ -482,6 +500,7 @@ static void quic_ulp_release(struct sock *sk, void *state)
 {
 	struct quic_sock *qs = state;
 
+	quic_ulp_dev_sock_release(sk);
 	quic_net_sock_del(qs);
 	quic_ulp_sock_destroy(qs);
 	quic_ulp_sock_put(qs);
@@ -534,11 +553,16 @@ static int __init quic_init(void)
 	err = quic_ulp_nl_init();
 	if (err)
 		goto err_net;
-	err = udp_ulp_register(&quic_ulp_ops);
+	err = quic_ulp_dev_init();
 	if (err)
 		goto err_nl;
+	err = udp_ulp_register(&quic_ulp_ops);
+	if (err)
+		goto err_dev;
 	return 0;
 
+err_dev:
+	quic_ulp_dev_exit();
 err_nl:
 	quic_ulp_nl_exit();
 err_net:
@@ -551,6 +575,7 @@ err_wq:
 static void __exit quic_exit(void)
 {
 	udp_ulp_unregister(&quic_ulp_ops);
+	quic_ulp_dev_exit();
 	quic_ulp_nl_exit();
 	/* No socket state is left (each held the module): what remains
 	 * are callbacks queued after a grace period, and the work they

@@ -16,6 +16,17 @@ static const struct nla_policy quic_ulp_conn_get_nl_policy[QUIC_ULP_A_CONN_SOCK_
 	[QUIC_ULP_A_CONN_SOCK_INO] = { .type = NLA_UINT, },
 };
 
+/* QUIC_ULP_CMD_DEV_GET - do */
+static const struct nla_policy quic_ulp_dev_get_nl_policy[QUIC_ULP_A_DEV_IFINDEX + 1] = {
+	[QUIC_ULP_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* QUIC_ULP_CMD_DEV_SET - do */
+static const struct nla_policy quic_ulp_dev_set_nl_policy[QUIC_ULP_A_DEV_ENABLED + 1] = {
+	[QUIC_ULP_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[QUIC_ULP_A_DEV_ENABLED] = NLA_POLICY_MAX(NLA_U32, 3),
+};
+
 /* Ops table for quic_ulp */
 static const struct genl_split_ops quic_ulp_nl_ops[] = {
 	{
@@ -29,6 +40,25 @@ static const struct genl_split_ops quic_ulp_nl_ops[] = {
 		.policy		= quic_ulp_conn_get_nl_policy,
 		.maxattr	= QUIC_ULP_A_CONN_SOCK_INO,
 		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= QUIC_ULP_CMD_DEV_GET,
+		.doit		= quic_ulp_nl_dev_get_doit,
+		.policy		= quic_ulp_dev_get_nl_policy,
+		.maxattr	= QUIC_ULP_A_DEV_IFINDEX,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= QUIC_ULP_CMD_DEV_GET,
+		.dumpit	= quic_ulp_nl_dev_get_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= QUIC_ULP_CMD_DEV_SET,
+		.doit		= quic_ulp_nl_dev_set_doit,
+		.policy		= quic_ulp_dev_set_nl_policy,
+		.maxattr	= QUIC_ULP_A_DEV_ENABLED,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
 

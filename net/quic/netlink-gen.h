@@ -15,6 +15,10 @@
 int quic_ulp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info);
 int quic_ulp_nl_conn_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb);
+int quic_ulp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
+int quic_ulp_nl_dev_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb);
+int quic_ulp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	QUIC_ULP_NLGRP_EVENTS,

@@ -26,6 +26,25 @@
 static_assert((int)QUIC_ULP_A_STATS_CURR_CONNS == (int)QUIC_MIB_CURR_CONNS);
 static_assert((int)QUIC_ULP_A_STATS_MAX == (int)QUIC_MIB_MAX - 1);
 
+#if !IS_ENABLED(CONFIG_QUIC_ULP_DEVICE)
+/* Without device support, no device has QUIC packet protection */
+int quic_ulp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return -EOPNOTSUPP;
+}
+
+int quic_ulp_nl_dev_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	return 0;
+}
+
+int quic_ulp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 int quic_ulp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 stats[QUIC_MIB_MAX];
@@ -115,6 +134,27 @@ static void quic_nl_sock_read(struct sock *sk, struct user_namespace *ns,
 	}
 }
 
+/* Where the direction's packets are protected, and how many by a device */
+static int quic_nl_dev_fill(struct sk_buff *skb, struct quic_dir *dir)
+{
+	u32 path = QUIC_ULP_CRYPTO_PATH_SOFTWARE;
+	int ifindex = 0;
+	u64 packets;
+
+	if (quic_ulp_dev_dir_info(dir, &packets, &ifindex)) {
+		if (nla_put_uint(skb, QUIC_ULP_A_DIR_INFO_DEVICE_PACKETS,
+				 packets))
+			return -EMSGSIZE;
+	}
+	if (ifindex) {
+		path = QUIC_ULP_CRYPTO_PATH_DEVICE;
+		if (nla_put_u32(skb, QUIC_ULP_A_DIR_INFO_DEVICE_IFINDEX,
+				ifindex))
+			return -EMSGSIZE;
+	}
+	return nla_put_u32(skb, QUIC_ULP_A_DIR_INFO_CRYPTO_PATH, path);
+}
+
 static int quic_nl_dir_fill(struct sk_buff *skb, int type, struct quic_dir *dir)
 {
 	struct quic_ulp_dir_info info = {};
@@ -145,8 +185,7 @@ static int quic_nl_dir_fill(struct sk_buff *skb, int type, struct quic_dir *dir)
 	     nla_put_flag(skb, QUIC_ULP_A_DIR_INFO_NEXT_KEYS)) ||
 	    ((info.flags & QUIC_ULP_INFO_LIMIT) &&
 	     nla_put_flag(skb, QUIC_ULP_A_DIR_INFO_LIMIT)) ||
-	    nla_put_u32(skb, QUIC_ULP_A_DIR_INFO_CRYPTO_PATH,
-			QUIC_ULP_CRYPTO_PATH_SOFTWARE)) {
+	    quic_nl_dev_fill(skb, dir)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

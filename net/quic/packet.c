@@ -29,7 +29,8 @@
 int quic_ulp_key_check(const struct quic_ulp_key *key, unsigned int secret_len)
 {
 	if (key->secret_len != secret_len ||
-	    key->secret_len > sizeof(key->secret) || key->flags ||
+	    key->secret_len > sizeof(key->secret) ||
+	    key->flags & ~QUIC_ULP_KEY_DEVICE ||
 	    key->key_updates > QUIC_ULP_MAX_KEY_UPDATES ||
 	    key->next_pn > QUIC_ULP_MAX_PN ||
 	    !mem_is_zero(key->secret + key->secret_len,

@@ -103,6 +103,7 @@ struct quic_dir;
  *	generation, one per packet using it; at zero the slot is free and
  *	may be keyed for another generation
  * @dir: the direction it belongs to
+ * @key: the AEAD key, kept for a device only (QUIC_ULP_KEY_DEVICE)
  */
 struct quic_gen {
 	struct crypto_aead	*aead;
@@ -115,6 +116,68 @@ struct quic_gen {
 	u64			packets;
 	refcount_t		refcnt;
 	struct quic_dir		*dir;
+#if IS_ENABLED(CONFIG_QUIC_ULP_DEVICE)
+	u8			key[32];
+#endif
+};
+
+struct quic_ulp_dev_ctx;
+struct quic_cid_key;
+
+/**
+ * struct quic_dev_live - what the data path may hand a direction's device
+ * @rcu: freed a grace period after it is replaced
+ * @dev: the device
+ * @ctx_id: the context's id there
+ * @number: the generations on it
+ * @n: how many
+ */
+struct quic_dev_live {
+	struct rcu_head		rcu;
+	struct net_device	*dev;
+	u64			ctx_id;
+	u32			number[QUIC_GENS];
+	unsigned int		n;
+};
+
+/**
+ * struct quic_dev_dir - a direction's device offload (device.c)
+ * @allowed: its first key had QUIC_ULP_KEY_DEVICE
+ * @hp_key: the header protection key, for the device (when @allowed)
+ * @want_ifindex: a device the data path found able to take it, 0 if none
+ * @want_addr: Rx: the local address packets came to through it
+ * @want_port: Rx: the local port
+ * @retry_at: jiffies before which no new attempt is made after a failure
+ * @resync: Rx: software authenticated packets the device did not
+ * @resync_at: Rx: jiffies before which no resync is asked for (dir lock)
+ * @live: published for the data path; NULL when not on a device
+ * @ctx: the context on the device, NULL if none (device.c's lock)
+ * @dev: that device, held
+ * @nkeys: generations on it
+ * @tracker: the hold's tracker
+ * @node: entry in the list of directions on a device
+ * @cids: Rx: connection IDs the device was given (device.c's lock)
+ * @ncids: how many
+ * @packets: packets the device protected or authenticated
+ */
+struct quic_dev_dir {
+	bool			allowed;
+	u8			hp_key[32];
+	int			want_ifindex;
+	struct in6_addr		want_addr;
+	__be16			want_port;
+	unsigned long		retry_at;
+	bool			resync;
+	unsigned long		resync_at;
+	struct quic_dev_live __rcu *live;
+	struct quic_ulp_dev_ctx	*ctx;
+	struct net_device	*dev;
+	unsigned int		nkeys;
+	netdevice_tracker	tracker;
+	struct list_head	node;
+	struct quic_cid_key	*cids;
+	unsigned int		ncids;
+	u64			packets;
 };
 
 /**
@@ -140,6 +203,7 @@ struct quic_gen {
  * @old_key_packets: packets that used @old
  * @refused: sends refused (Tx)
  * @cids: connection IDs of this direction
+ * @dev: device offload
  */
 struct quic_dir {
 	spinlock_t		lock;	/* see above */
@@ -160,11 +224,16 @@ struct quic_dir {
 	u64			old_key_packets;
 	u64			refused;
 	u16			cids;
+#if IS_ENABLED(CONFIG_QUIC_ULP_DEVICE)
+	struct quic_dev_dir	dev;
+#endif
 };
 
 /**
  * struct quic_conn - a connection whose 1-RTT packets the kernel protects
  * @handle: the application's handle for it
+ * @cookie: never the same for two connections: what names it where the
+ *	application may have reused @handle since (device.c)
  * @refcnt: references from the socket and from packets and work in flight
  * @qs: the socket's state, held
  * @cipher: its cipher suite, for both directions and its whole life
@@ -185,6 +254,7 @@ struct quic_dir {
  */
 struct quic_conn {
 	u32			handle;
+	u64			cookie;
 	refcount_t		refcnt;
 	struct quic_sock	*qs;
 	const struct quic_cipher *cipher;
@@ -322,6 +392,23 @@ enum {
 	QUIC_MIB_RX_ASYNC_DROPS,	/* QuicRxAsyncDrops */
 	QUIC_MIB_RX_ERR_NOMEM,		/* QuicRxErrNoMem */
 	QUIC_MIB_RX_ERR_CRYPTO,		/* QuicRxErrCrypto */
+	QUIC_MIB_TX_DEVICE,		/* QuicTxDevice */
+	QUIC_MIB_TX_DEV_FALLBACK,	/* QuicTxDevFallback */
+	QUIC_MIB_TX_DEV_DROPS,		/* QuicTxDevDrops */
+	QUIC_MIB_TX_SW_NO_CTX,		/* QuicTxSwNoCtx */
+	QUIC_MIB_TX_SW_ROUTE,		/* QuicTxSwRoute */
+	QUIC_MIB_TX_SW_KEY,		/* QuicTxSwKey */
+	QUIC_MIB_TX_SW_SHAPE,		/* QuicTxSwShape */
+	QUIC_MIB_RX_DEVICE,		/* QuicRxDevice */
+	QUIC_MIB_RX_DEV_MISMATCH,	/* QuicRxDevMismatch */
+	QUIC_MIB_RX_SW_OFFLOADED,	/* QuicRxSwOffloaded */
+	QUIC_MIB_DEV_CTX_ADDED,		/* QuicDevCtxAdded */
+	QUIC_MIB_DEV_CTX_FAILED,	/* QuicDevCtxFailed */
+	QUIC_MIB_DEV_CTX_REMOVED,	/* QuicDevCtxRemoved */
+	QUIC_MIB_DEV_CTX_CURR,		/* QuicDevCtxCurr */
+	QUIC_MIB_DEV_KEYS_ADDED,	/* QuicDevKeysAdded */
+	QUIC_MIB_DEV_KEYS_FAILED,	/* QuicDevKeysFailed */
+	QUIC_MIB_DEV_KEYS_REMOVED,	/* QuicDevKeysRemoved */
 	QUIC_MIB_MAX
 };
 
@@ -385,6 +472,7 @@ void quic_ulp_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
  * @len: length
  * @hdr: its header, unprotected
  * @hdr_len: header length
+ * @device: a device authenticated and decrypted it
  */
 struct quic_rx_pkt {
 	struct quic_conn	*conn;
@@ -395,6 +483,7 @@ struct quic_rx_pkt {
 	unsigned int		len;
 	u8			hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
 	unsigned int		hdr_len;
+	bool			device;
 };
 
 /**
@@ -593,6 +682,83 @@ static inline struct quic_sock *quic_sk(struct sock *sk)
 	return (struct quic_sock *)((uintptr_t)data & SK_USER_DATA_PTRMASK);
 }
 
+/* device.c: packet protection in network devices */
+#if IS_ENABLED(CONFIG_QUIC_ULP_DEVICE)
+int quic_ulp_dev_init(void);
+void quic_ulp_dev_exit(void);
+void quic_ulp_dev_dir_init(struct quic_dir *dir, const struct quic_ulp_key *key);
+void quic_ulp_dev_dir_clear(struct quic_dir *dir);
+void quic_ulp_dev_gen_keyed(struct quic_gen *gen, const u8 *key);
+void quic_ulp_dev_sync(struct quic_conn *conn);
+void quic_ulp_dev_conn_free(struct quic_conn *conn);
+void quic_ulp_dev_sock_init(struct sock *sk);
+void quic_ulp_dev_sock_release(struct sock *sk);
+bool quic_ulp_dev_tx_take(struct sk_buff *skb, struct quic_conn *conn,
+			  const struct quic_ulp_tx_info *first,
+			  unsigned int nseg, bool uniform);
+int quic_ulp_dev_rx_check(struct sk_buff *skb, struct quic_conn *conn,
+			  u64 pn, u32 number);
+void quic_ulp_dev_rx_software(struct sk_buff *skb, struct quic_conn *conn);
+bool quic_ulp_dev_path(const struct quic_dir *dir);
+bool quic_ulp_dev_dir_info(struct quic_dir *dir, u64 *packets, int *ifindex);
+
+static inline bool quic_ulp_dev_allowed(const struct quic_dir *dir)
+{
+	return dir->dev.allowed;
+}
+
+/* A packet of @dir, locked, that its device authenticated */
+static inline void quic_dev_count(struct quic_dir *dir)
+{
+	dir->dev.packets++;
+}
+#else
+static inline int quic_ulp_dev_init(void) { return 0; }
+static inline void quic_ulp_dev_exit(void) {}
+static inline void quic_ulp_dev_dir_init(struct quic_dir *dir,
+					 const struct quic_ulp_key *key) {}
+static inline void quic_ulp_dev_dir_clear(struct quic_dir *dir) {}
+static inline void quic_ulp_dev_gen_keyed(struct quic_gen *gen, const u8 *key) {}
+static inline void quic_ulp_dev_sync(struct quic_conn *conn) {}
+static inline void quic_ulp_dev_conn_free(struct quic_conn *conn) {}
+static inline void quic_ulp_dev_sock_init(struct sock *sk) {}
+static inline void quic_ulp_dev_sock_release(struct sock *sk) {}
+static inline bool quic_ulp_dev_tx_take(struct sk_buff *skb,
+					struct quic_conn *conn,
+					const struct quic_ulp_tx_info *first,
+					unsigned int nseg, bool uniform)
+{
+	return false;
+}
+
+static inline int quic_ulp_dev_rx_check(struct sk_buff *skb,
+					struct quic_conn *conn, u64 pn,
+					u32 number)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void quic_ulp_dev_rx_software(struct sk_buff *skb,
+					    struct quic_conn *conn) {}
+static inline bool quic_ulp_dev_path(const struct quic_dir *dir)
+{
+	return false;
+}
+
+static inline bool quic_ulp_dev_dir_info(struct quic_dir *dir, u64 *packets,
+					 int *ifindex)
+{
+	return false;
+}
+
+static inline bool quic_ulp_dev_allowed(const struct quic_dir *dir)
+{
+	return false;
+}
+
+static inline void quic_dev_count(struct quic_dir *dir) {}
+#endif
+
 /* sockopt.c */
 int quic_ulp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen);
@@ -602,6 +768,9 @@ void quic_ulp_dir_info(struct quic_dir *dir, struct quic_ulp_dir_info *info);
 /* tx.c, rx.c: the data path */
 int quic_ulp_sendmsg_skb(struct sock *sk, struct sk_buff *skb,
 			 unsigned int gso_size, const struct udp_ulp_req *req);
+int quic_ulp_tx_seal_skb(struct sk_buff *skb, struct quic_conn *conn,
+			 u32 number, u64 pn, unsigned int dcid_len,
+			 unsigned int npkts, unsigned int *sealed);
 int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		     udp_ulp_deliver_t deliver);
 void quic_ulp_recv_cmsg(struct sock *sk, struct msghdr *msg, struct sk_buff *skb);

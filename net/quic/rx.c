@@ -30,6 +30,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
+#include <net/quic_ulp_device.h>
 #include <net/udp.h>
 
 #include "quic.h"
@@ -250,6 +251,32 @@ static int quic_rx_lookup(struct quic_rx *rx, const u8 *p, unsigned int avail,
 	return 0;
 }
 
+/* The first packet of a datagram a device says it decrypted: the header
+ * at @p is unprotected. The direction recovers the packet number and
+ * chooses the generation as it would for software; the device must have
+ * used the same, with the direction's context.
+ */
+static int quic_rx_device(struct quic_rx *rx, const u8 *p,
+			  unsigned int cid_len)
+{
+	struct quic_rx_pkt *pkt = &rx->pkt;
+	unsigned int i, pn_len = quic_ulp_hdr_pn_len(p[0]);
+	u64 truncated = 0;
+
+	for (i = 0; i < pn_len; i++)
+		truncated = truncated << 8 | p[1 + cid_len + i];
+	pkt->hdr_len = 1 + cid_len + pn_len;
+	memcpy(pkt->hdr, p, pkt->hdr_len);
+	pkt->gen = quic_rx_choose(&pkt->conn->rx, truncated, pn_len,
+				  p[0] & QUIC_HDR_KEY_PHASE, &pkt->pn,
+				  &pkt->choice);
+	if (!pkt->gen)
+		return -EPROTO;
+	pkt->device = true;
+	return quic_ulp_dev_rx_check(rx->skb, pkt->conn, pkt->pn,
+				     pkt->gen->number);
+}
+
 /* Look the packet at rx->in up and start its AEAD */
 static int quic_rx_start(struct quic_crypt *c)
 {
@@ -275,6 +302,8 @@ static int quic_rx_start(struct quic_crypt *c)
 	err = quic_rx_lookup(rx, p, avail, &cid_len);
 	if (err)
 		return err;
+	if (!pkt->off && quic_ulp_skb_decrypted(rx->skb))
+		return quic_rx_device(rx, p, cid_len);
 	dir = &pkt->conn->rx;
 
 	/* Header protection first: it hides the packet number length. The
@@ -370,6 +399,13 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	}
 	dir->packets++;
 	dir->bytes += pkt->len;
+	if (pkt->device)
+		quic_dev_count(dir);
+	else
+		/* (detached for an asynchronous AEAD, its device may be
+		 * gone)
+		 */
+		quic_ulp_dev_rx_software(rx->charged ? NULL : rx->skb, conn);
 	info->auth_failures = min_t(u32, dir->unreported, U16_MAX);
 	dir->unreported -= info->auth_failures;
 	spin_unlock(&dir->lock);
@@ -445,6 +481,12 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 	struct quic_ulp_rx_info info;
 	bool keep = true;
 
+	/* Changed by a device, and not what it says: never delivered */
+	if (result == QUIC_RX_KEEP && !pkt->off &&
+	    quic_ulp_skb_decrypted(rx->skb)) {
+		QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_DEV_MISMATCH);
+		result = -EPROTO;
+	}
 	if (!result) {
 		quic_rx_authenticated(rx, &info);
 		if (quic_ulp_skb_write(rx->skb,
@@ -464,6 +506,8 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 			rx->reason = SKB_DROP_REASON_QUIC_ULP_AUTH;
 		} else if (result == QUIC_RX_LIMITED) {
 			rx->reason = SKB_DROP_REASON_QUIC_ULP_AEAD_LIMIT;
+		} else if (result == -EPROTO) {
+			rx->reason = SKB_DROP_REASON_NOT_SPECIFIED;
 		} else {
 			/* The AEAD itself failed (a full cryptd queue) */
 			QUIC_INC_STATS(rx->qs->net, QUIC_MIB_RX_ERR_CRYPTO);
@@ -676,6 +720,21 @@ static bool quic_rx_over_budget(struct sock *sk, struct quic_sock *qs)
 	       READ_ONCE(sk->sk_rcvbuf);
 }
 
+/* Hand a datagram to the application as it arrived; one a device changed
+ * is no longer that, and only quic_rx_run() may deliver it
+ */
+static int quic_rx_pass(struct sock *sk, struct quic_sock *qs,
+			struct sk_buff *skb, udp_ulp_deliver_t deliver)
+{
+	if (likely(!quic_ulp_skb_decrypted(skb)))
+		return deliver(sk, skb);
+	if (qs)
+		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_DEV_MISMATCH);
+	quic_rx_count_drops(sk, skb, 1);
+	sk_skb_reason_drop(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
+	return -1;
+}
+
 /**
  * quic_ulp_rcv_skb() - unprotect the 1-RTT packets of a received datagram
  * @sk: the socket, found under RCU by UDP and not held
@@ -687,6 +746,7 @@ static bool quic_rx_over_budget(struct sock *sk, struct quic_sock *qs)
  *
  * Return: 0 when the datagram was queued (or will be), -1 when dropped.
  */
+
 int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		     udp_ulp_deliver_t deliver)
 {
@@ -701,10 +761,10 @@ int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 	 */
 	if (!qs || !READ_ONCE(qs->rx_lens) || !skb->len ||
 	    !skb_frags_readable(skb))
-		return deliver(sk, skb);
+		return quic_rx_pass(sk, qs, skb, deliver);
 	seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : skb->len;
 	if (!seg_size || !quic_rx_has_short_hdr(skb, seg_size))
-		return deliver(sk, skb);
+		return quic_rx_pass(sk, qs, skb, deliver);
 	BUILD_BUG_ON(BITS_PER_LONG_LONG < UDP_ULP_MAX_SEGS);
 	if (DIV_ROUND_UP(skb->len, seg_size) > UDP_ULP_MAX_SEGS) {
 		/* A loopback GSO datagram that UDP did not segment because
@@ -712,7 +772,7 @@ int quic_ulp_rcv_skb(struct sock *sk, struct sk_buff *skb,
 		 * gets it as it came.
 		 */
 		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_TOO_MANY_SEGS);
-		return deliver(sk, skb);
+		return quic_rx_pass(sk, qs, skb, deliver);
 	}
 	if (quic_rx_over_budget(sk, qs)) {
 		QUIC_INC_STATS(qs->net, QUIC_MIB_RX_ASYNC_DROPS);
@@ -752,7 +812,7 @@ nomem:
 	 * datagram, untouched, and does the work itself.
 	 */
 	QUIC_INC_STATS(qs->net, QUIC_MIB_RX_ERR_NOMEM);
-	return deliver(sk, skb);
+	return quic_rx_pass(sk, qs, skb, deliver);
 }
 
 /**

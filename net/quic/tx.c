@@ -440,13 +440,44 @@ static void quic_tx_refused(struct quic_tx *tx, struct quic_conn *conn,
 	}
 }
 
-/* Protect every segment, a run of one connection's segments at a time */
+/* The records name one connection, generation and Destination
+ * Connection ID length, and packet numbers one by one from @first's
+ */
+static bool quic_tx_uniform(const struct quic_tx *tx,
+			    const struct quic_ulp_tx_info *first)
+{
+	struct quic_ulp_tx_info info;
+	unsigned int i;
+
+	for (i = 1; i < tx->nseg; i++) {
+		quic_tx_info(tx, i, &info);
+		if (info.conn != first->conn || info.key_gen != first->key_gen ||
+		    info.dcid_len != first->dcid_len || info.pn != first->pn + i)
+			return false;
+	}
+	return true;
+}
+
+/* Whether a device seals the datagram, which names @conn first */
+static bool quic_tx_to_device(const struct quic_tx *tx, struct quic_conn *conn,
+			      const struct quic_ulp_tx_info *first)
+{
+	if (!quic_ulp_dev_allowed(&conn->tx))
+		return false;
+	return quic_ulp_dev_tx_take(tx->skb, conn, first, tx->nseg,
+				    quic_tx_uniform(tx, first));
+}
+
+/* Protect every segment, a run of one connection's segments at a time;
+ * or, when a device seals them, choose their generations only
+ */
 static int quic_tx_protect(struct quic_tx *tx)
 {
 	struct quic_gen *gens[QUIC_TX_RUN];
 	struct quic_conn *conn = NULL;
 	struct quic_ulp_tx_info info;
 	unsigned int i, n, k;
+	bool device = false;
 	int err = 0;
 
 	for (i = 0; i < tx->nseg && !err; i += n) {
@@ -462,10 +493,12 @@ static int quic_tx_protect(struct quic_tx *tx)
 				err = -ENOENT;
 				break;
 			}
+			if (!i)
+				device = quic_tx_to_device(tx, conn, &info);
 		}
 		memset(gens, 0, sizeof(gens));
 		err = quic_tx_choose_run(tx, conn, i, n, gens);
-		if (!err)
+		if (!err && !device)
 			err = quic_tx_seal_run(tx, conn, i, n, gens);
 		for (k = 0; k < n; k++)
 			quic_ulp_gen_put(gens[k]);
@@ -474,6 +507,126 @@ static int quic_tx_protect(struct quic_tx *tx)
 		quic_tx_refused(tx, conn, info.conn, err);
 	if (conn)
 		quic_ulp_conn_put(conn);
+	return err;
+}
+
+/* The generation @number of a direction, held, or NULL */
+static struct quic_gen *quic_tx_gen_find(struct quic_dir *dir, u32 number)
+{
+	struct quic_gen *gens[3], *gen = NULL;
+	unsigned int i;
+
+	spin_lock_bh(&dir->lock);
+	gens[0] = dir->cur;
+	gens[1] = dir->next;
+	gens[2] = dir->old;
+	for (i = 0; i < ARRAY_SIZE(gens); i++) {
+		if (gens[i] && gens[i]->number == number) {
+			gen = gens[i];
+			quic_ulp_gen_hold(gen);
+			break;
+		}
+	}
+	spin_unlock_bh(&dir->lock);
+	return gen;
+}
+
+/* The packet number of a packet the send numbered among @pn to
+ * @pn + @npkts - 1: the one whose low bits its header carries (the send
+ * checked they are there; fewer than 256 packets, so one matches)
+ */
+static int quic_tx_fallback_pn(const struct sk_buff *skb,
+			       struct quic_tx_pkt *pkt, u64 pn,
+			       unsigned int npkts)
+{
+	u8 hdr[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN];
+	u64 truncated = 0, mask;
+	unsigned int i;
+
+	BUILD_BUG_ON(UDP_MAX_SEGMENTS > 256);
+	if (pkt->pn_off + QUIC_PN_MAX_LEN > pkt->len ||
+	    skb_copy_bits(skb, pkt->off, hdr, pkt->pn_off + QUIC_PN_MAX_LEN))
+		return -EINVAL;
+	pkt->pn_len = quic_ulp_hdr_pn_len(hdr[0]);
+	for (i = 0; i < pkt->pn_len; i++)
+		truncated = truncated << 8 | hdr[pkt->pn_off + i];
+	mask = BIT_ULL(8 * pkt->pn_len) - 1;
+	for (i = 0; i < npkts; i++) {
+		if (((pn + i) & mask) == truncated) {
+			pkt->info.pn = pn + i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/**
+ * quic_ulp_tx_seal_skb() - seal in software what a device was to seal
+ * @skb: the datagram, writable, its packets as the send left them
+ * @conn: their connection, held
+ * @number: their generation
+ * @pn: the send's first packet number, the next ones following one by one
+ * @dcid_len: their Destination Connection ID length
+ * @npkts: how many packets the send had, one per segment
+ * @sealed: how many this skb had
+ *
+ * The send checked every packet against its record and chose its
+ * generation; the device that was to seal them cannot. The skb holds all
+ * of the send's segments, or some of them if the stack has segmented it
+ * since: each packet's number is the one of @pn to @pn + @npkts - 1 with
+ * the low bits its header carries, as for the device. Bottom halves
+ * disabled (at transmit); the direction's AEADs are synchronous, since
+ * it may have a device.
+ *
+ * Return: 0, or a negative errno: the datagram must not be sent.
+ */
+int quic_ulp_tx_seal_skb(struct sk_buff *skb, struct quic_conn *conn,
+			 u32 number, u64 pn, unsigned int dcid_len,
+			 unsigned int npkts, unsigned int *sealed)
+{
+	struct quic_tx tx = {
+		.skb	= skb,
+		.off	= skb_transport_offset(skb) + sizeof(struct udphdr),
+	};
+	struct quic_tx_pkt pkt = {};
+	struct quic_crypt *c;
+	struct quic_gen *gen;
+	unsigned int i;
+	int err = 0;
+
+	tx.len = skb->len - tx.off;
+	tx.seg_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : tx.len;
+	tx.nseg = tx.len ? DIV_ROUND_UP(tx.len, tx.seg_size) : 0;
+	if (!tx.nseg || tx.nseg > npkts)
+		return -EINVAL;
+	*sealed = tx.nseg;
+	gen = quic_tx_gen_find(&conn->tx, number);
+	if (!gen)
+		return -ENOKEY;
+
+	local_bh_disable();
+	c = quic_ulp_crypt_get();
+	if (!c)
+		err = -ENOMEM;
+	for (i = 0; i < tx.nseg && !err; i++) {
+		pkt.info.dcid_len = dcid_len;
+		pkt.off = quic_tx_seg_off(&tx, i);
+		pkt.len = quic_tx_seg_len(&tx, i);
+		pkt.pn_off = 1 + dcid_len;
+		err = quic_tx_fallback_pn(skb, &pkt, pn, npkts);
+		if (err)
+			break;
+		err = quic_tx_aead(&tx, c, &pkt, conn, gen);
+		/* Synchronous: a request that would wait is a failure */
+		if (err == -EINPROGRESS || err == -EBUSY)
+			err = -EAGAIN;
+		if (!err)
+			err = quic_tx_protect_header(&tx, &pkt, conn);
+	}
+	if (c)
+		quic_ulp_crypt_put();
+	local_bh_enable();
+	quic_ulp_gen_put(gen);
 	return err;
 }
 

@@ -60,7 +60,7 @@
  * @cipher: one of the QUIC_ULP_CIPHER_* suites; a connection keeps the one
  *	its first key gave, in both directions
  * @secret_len: length of @secret: 32 for SHA-256 suites, 48 for SHA-384
- * @flags: must be zero
+ * @flags: QUIC_ULP_KEY_DEVICE or zero
  * @key_updates: number of key updates (RFC 9001, section 6) that happened
  *	in this direction before this call: the key generation of the keys
  *	installed. The kernel derives that many generations from @secret
@@ -95,6 +95,13 @@ struct quic_ulp_key {
 };
 
 #define QUIC_ULP_MAX_KEY_UPDATES	65535
+
+/* The kernel may hand this direction's packet protection to a network
+ * device that offers it (Documentation/networking/quic-offload.rst); the
+ * software path remains for whatever the device cannot do. A flag of the
+ * first key of a direction; a kernel without device support ignores it.
+ */
+#define QUIC_ULP_KEY_DEVICE		0x01
 
 /**
  * struct quic_ulp_cid - a connection ID of a connection

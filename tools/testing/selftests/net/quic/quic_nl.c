@@ -605,6 +605,8 @@ static const struct attr_desc dir_desc[QUIC_ULP_A_DIR_INFO_MAX + 1] = {
 	[QUIC_ULP_A_DIR_INFO_NEXT_KEYS] = { "next-keys", "flag" },
 	[QUIC_ULP_A_DIR_INFO_LIMIT] = { "limit", "flag" },
 	[QUIC_ULP_A_DIR_INFO_CRYPTO_PATH] = { "crypto-path", "u32" },
+	[QUIC_ULP_A_DIR_INFO_DEVICE_PACKETS] = { "device-packets", "uint" },
+	[QUIC_ULP_A_DIR_INFO_DEVICE_IFINDEX] = { "device-ifindex", "u32" },
 };
 
 static const struct attr_desc conn_desc[QUIC_ULP_A_CONN_MAX + 1] = {
@@ -983,6 +985,23 @@ static const char *const stat_names[QUIC_ULP_A_STATS_MAX + 1] = {
 	[QUIC_ULP_A_STATS_RX_ASYNC_DROPS] = "QuicRxAsyncDrops",
 	[QUIC_ULP_A_STATS_RX_ERR_NOMEM] = "QuicRxErrNoMem",
 	[QUIC_ULP_A_STATS_RX_ERR_CRYPTO] = "QuicRxErrCrypto",
+	[QUIC_ULP_A_STATS_TX_DEVICE] = "QuicTxDevice",
+	[QUIC_ULP_A_STATS_TX_DEV_FALLBACK] = "QuicTxDevFallback",
+	[QUIC_ULP_A_STATS_TX_DEV_DROPS] = "QuicTxDevDrops",
+	[QUIC_ULP_A_STATS_TX_SW_NO_CTX] = "QuicTxSwNoCtx",
+	[QUIC_ULP_A_STATS_TX_SW_ROUTE] = "QuicTxSwRoute",
+	[QUIC_ULP_A_STATS_TX_SW_KEY] = "QuicTxSwKey",
+	[QUIC_ULP_A_STATS_TX_SW_SHAPE] = "QuicTxSwShape",
+	[QUIC_ULP_A_STATS_RX_DEVICE] = "QuicRxDevice",
+	[QUIC_ULP_A_STATS_RX_DEV_MISMATCH] = "QuicRxDevMismatch",
+	[QUIC_ULP_A_STATS_RX_SW_OFFLOADED] = "QuicRxSwOffloaded",
+	[QUIC_ULP_A_STATS_DEV_CTX_ADDED] = "QuicDevCtxAdded",
+	[QUIC_ULP_A_STATS_DEV_CTX_FAILED] = "QuicDevCtxFailed",
+	[QUIC_ULP_A_STATS_DEV_CTX_REMOVED] = "QuicDevCtxRemoved",
+	[QUIC_ULP_A_STATS_DEV_CTX_CURR] = "QuicDevCtxCurr",
+	[QUIC_ULP_A_STATS_DEV_KEYS_ADDED] = "QuicDevKeysAdded",
+	[QUIC_ULP_A_STATS_DEV_KEYS_FAILED] = "QuicDevKeysFailed",
+	[QUIC_ULP_A_STATS_DEV_KEYS_REMOVED] = "QuicDevKeysRemoved",
 };
 
 #define MAX_LINES	64
