@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 		{ "version", required_argument, NULL, 'V' },
 		{ "scid-len", required_argument, NULL, 'L' },
 		{ "offload", required_argument, NULL, 'x' },
+		{ "offload-device", required_argument, NULL, 'x' },
 		{ "keylog", required_argument, NULL, 'x' },
 		{ "ciphers", required_argument, NULL, 'x' },
 		{ "preferred-versions", required_argument, NULL, 'x' },

@@ -91,15 +91,24 @@ static int parse_versions(const char *arg)
 
 int common_opt(struct common_opts *o, const char *name, const char *arg)
 {
+	unsigned int dev = o->offload & QO_DEVICE;
+
 	if (!strcmp(name, "offload")) {
 		if (!strcmp(arg, "off"))
-			o->offload = 0;
+			o->offload = dev;
 		else if (!strcmp(arg, "tx"))
-			o->offload = QO_TX;
+			o->offload = dev | QO_TX;
 		else if (!strcmp(arg, "rx"))
-			o->offload = QO_RX;
+			o->offload = dev | QO_RX;
 		else if (!strcmp(arg, "both"))
-			o->offload = QO_TX | QO_RX;
+			o->offload = dev | QO_TX | QO_RX;
+		else
+			return -1;
+	} else if (!strcmp(name, "offload-device")) {
+		if (!strcmp(arg, "on"))
+			o->offload |= QO_DEVICE;
+		else if (!strcmp(arg, "off"))
+			o->offload &= ~QO_DEVICE;
 		else
 			return -1;
 	} else if (!strcmp(name, "keylog")) {

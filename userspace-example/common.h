@@ -25,7 +25,7 @@ extern bool quiet;
 
 /* Options both programs take. */
 struct common_opts {
-	unsigned int offload;	/* QO_TX | QO_RX */
+	unsigned int offload;	/* QO_TX | QO_RX, | QO_DEVICE */
 	const char *keylog;
 	const char *ciphers;	/* GnuTLS priority string for the ciphers */
 };
@@ -33,6 +33,8 @@ struct common_opts {
 int common_opt(struct common_opts *o, const char *name, const char *arg);
 #define COMMON_OPTS_HELP \
 	"  --offload=off|tx|rx|both  kernel packet protection (both)\n" \
+	"  --offload-device=on|off   let the kernel hand it to a network\n" \
+	"                            device that offers it (off)\n" \
 	"  --keylog=FILE             append TLS secrets (NSS key log format)\n" \
 	"  --ciphers=LIST            GnuTLS cipher list, e.g. +AES-128-GCM\n" \
 	"  --preferred-versions=HEX[,HEX]  QUIC versions to prefer in\n" \

@@ -131,7 +131,7 @@ unsigned int qo_attach(int fd, unsigned int want)
 	socklen_t len = sizeof(ss);
 	int one = 1;
 
-	if (!want)
+	if (!(want & (QO_TX | QO_RX)))	/* QO_DEVICE alone offloads nothing */
 		return 0;
 	if (!setsockopt(fd, SOL_UDP, UDP_ULP, QUIC_ULP_NAME,
 			sizeof(QUIC_ULP_NAME))) {
@@ -1023,11 +1023,12 @@ static void tx_cids_sync(struct qo_conn *qc)
  * Give the kernel one direction: the 1-RTT secret, the key updates so far
  * and the next packet number, once the handshake is confirmed and a 1-RTT
  * packet went that way (which tells us its number and generation). Keys
- * go in once per direction.
+ * go in once per direction. With QO_DEVICE they carry QUIC_ULP_KEY_DEVICE:
+ * the kernel may hand the direction to a network device that offers it.
  */
 static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 {
-	static bool said;
+	static bool said, said_dev;
 	struct quic_ulp_key k;
 	uint32_t version;
 	int rv;
@@ -1057,11 +1058,31 @@ static bool key_on(struct qo_conn *qc, struct qo_dir *d, unsigned int bit)
 	k.key_updates = d->gen;
 	k.version = version;
 	k.next_pn = d->largest + 1;
+	if (qc->mode & QO_DEVICE)
+		k.flags = QUIC_ULP_KEY_DEVICE;
 	memcpy(k.secret, d->secret, d->secret_len);
 	rv = setsockopt(qc->fd, SOL_UDP,
 			bit == QO_TX ? QUIC_ULP_TX_KEY : QUIC_ULP_RX_KEY, &k, sizeof(k));
 	if (rv)
 		rv = errno;
+	/* A kernel older than QUIC_ULP_KEY_DEVICE takes no flags: EINVAL,
+	 * and nothing changed (it checks every field first). Once more
+	 * without it; if that works, without it for the other direction too.
+	 */
+	if (rv == EINVAL && k.flags) {
+		k.flags = 0;
+		rv = setsockopt(qc->fd, SOL_UDP, bit == QO_TX ?
+				QUIC_ULP_TX_KEY : QUIC_ULP_RX_KEY, &k, sizeof(k));
+		if (rv) {
+			rv = errno;
+		} else {
+			qc->mode &= ~QO_DEVICE;
+			say_once(&said_dev, "%s (%s): the kernel keeps the "
+				 "packet protection to itself",
+				 "a key with QUIC_ULP_KEY_DEVICE refused",
+				 EINVAL);
+		}
+	}
 	explicit_bzero(&k, sizeof(k));
 	if (rv) {
 		qc->mode &= ~bit;
@@ -1286,7 +1307,7 @@ struct qo_conn *qo_conn_new(int fd, unsigned int mode)
 	if (!qc)
 		return NULL;
 	qc->fd = fd;
-	qc->mode = mode & (QO_TX | QO_RX);
+	qc->mode = mode & (QO_TX | QO_RX | QO_DEVICE);
 	qc->handle = __atomic_add_fetch(&next_handle, 1, __ATOMIC_RELAXED);
 	return qc;
 }
@@ -1458,7 +1479,7 @@ void qo_conn_tx_done(struct qo_conn *qc, uint8_t *pkt, size_t len, int err)
 
 void qo_conn_set_mode(struct qo_conn *qc, unsigned int mode)
 {
-	qc->mode = mode & (QO_TX | QO_RX);
+	qc->mode = mode & (QO_TX | QO_RX | QO_DEVICE);
 }
 
 int qo_conn_info(struct qo_conn *qc, struct quic_ulp_conn_info *info)

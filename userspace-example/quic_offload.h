@@ -85,6 +85,17 @@ extern "C" {
 
 #define QO_TX 1u	/* the kernel protects the packets we send */
 #define QO_RX 2u	/* the kernel unprotects the packets we receive */
+/*
+ * With QO_TX and/or QO_RX: the kernel may hand the packet protection it
+ * does to a network device that offers it (QUIC_ULP_KEY_DEVICE). Alone, it
+ * offloads nothing.
+ */
+#define QO_DEVICE 4u
+
+/* Older <linux/quic.h>: the flag of struct quic_ulp_key that QO_DEVICE sets */
+#ifndef QUIC_ULP_KEY_DEVICE
+#define QUIC_ULP_KEY_DEVICE 0x01
+#endif
 
 /* Records the kernel may attach to one datagram (UDP GRO segments). */
 #define QO_MAX_SEGS 64
@@ -99,10 +110,13 @@ extern "C" {
 /**
  * qo_attach() - attach the quic ULP to a UDP socket
  * @fd: the socket
- * @want: QO_TX and/or QO_RX
+ * @want: QO_TX and/or QO_RX, optionally with QO_DEVICE (the kernel may
+ *	hand the packet protection it does to a network device that offers
+ *	it, QUIC_ULP_KEY_DEVICE)
  *
- * Return: @want when the ULP is attached, 0 when it is not (the kernel
- * lacks it: said once on stderr). @want 0 attaches nothing.
+ * Return: @want (QO_DEVICE included) when the ULP is attached, 0 when it is
+ * not (the kernel lacks it: said once on stderr). A @want without QO_TX and
+ * QO_RX (0, or QO_DEVICE alone) attaches nothing and returns 0.
  */
 unsigned int qo_attach(int fd, unsigned int want);
 
@@ -253,7 +267,8 @@ bool qo_tx_plaintext(const uint8_t *pkt, size_t len);
  * @rx_gen: key generation of the largest packet number received
  * @tx_on_pn: next_pn given to the kernel at Tx switch-on
  * @rx_on_pn: next_pn given to the kernel at Rx switch-on
- * @mode: QO_TX / QO_RX: what the kernel does now
+ * @mode: QO_TX / QO_RX: what the kernel does now (never QO_DEVICE: whether
+ *	a device took a direction over, the kernel says, not the library)
  */
 struct qo_stats {
 	uint64_t tx_kernel, tx_user, tx_user_late, tx_user_close;
@@ -272,8 +287,13 @@ struct qo_conn;
 /**
  * qo_conn_new() - a connection on a socket
  * @fd: the socket
- * @mode: what qo_attach() gave it (QO_TX, QO_RX, or 0 for userspace crypto
- *	only)
+ * @mode: what qo_attach() gave it (QO_TX and/or QO_RX, possibly with
+ *	QO_DEVICE: the kernel may hand the packet protection it does to a
+ *	network device that offers it, QUIC_ULP_KEY_DEVICE; or 0 for userspace
+ *	crypto only, as is QO_DEVICE alone)
+ *
+ * A kernel that refuses QUIC_ULP_KEY_DEVICE (EINVAL: older than the flag)
+ * gets the key again without it, said once on stderr.
  *
  * Return: the connection, NULL when out of memory.
  */
@@ -423,10 +443,14 @@ void qo_conn_tx_done(struct qo_conn *qc, uint8_t *pkt, size_t len, int err);
 /**
  * qo_conn_set_mode() - change what the kernel may take over
  * @qc: the connection
- * @mode: QO_TX and/or QO_RX, a subset of what qo_attach() gave
+ * @mode: QO_TX and/or QO_RX, possibly with QO_DEVICE (the kernel may hand
+ *	the packet protection it does to a network device that offers it,
+ *	QUIC_ULP_KEY_DEVICE), a subset of what qo_attach() gave
  *
  * A direction not yet offloaded switches on at the next opportunity, even
- * in the middle of a connection. Switching off is not supported.
+ * in the middle of a connection; QO_DEVICE counts for the directions that
+ * switch on after it is set (a direction's key goes to the kernel once).
+ * Switching off is not supported.
  */
 void qo_conn_set_mode(struct qo_conn *qc, unsigned int mode);
 

@@ -476,6 +476,7 @@ int main(int argc, char **argv)
 		{ "key-update", required_argument, NULL, 'u' },
 		{ "key-update-after-peer", no_argument, NULL, 'P' },
 		{ "offload", required_argument, NULL, 'o' },
+		{ "offload-device", required_argument, NULL, 'o' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ciphers", required_argument, NULL, 'c' },
 		{ "preferred-versions", required_argument, NULL, 'c' },
@@ -553,10 +554,12 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!quiet)
-		fprintf(stderr, "listening, offload %s\n",
-			srv.offload == (QO_TX | QO_RX) ? "tx+rx" :
-			srv.offload == QO_TX ? "tx" :
-			srv.offload == QO_RX ? "rx" : "off");
+		fprintf(stderr, "listening, offload %s%s\n",
+			(srv.offload & (QO_TX | QO_RX)) == (QO_TX | QO_RX) ?
+			"tx+rx" : srv.offload & QO_TX ? "tx" :
+			srv.offload & QO_RX ? "rx" : "off",
+			srv.offload & (QO_TX | QO_RX) &&
+			srv.offload & QO_DEVICE ? "+device" : "");
 	run();
 	gnutls_certificate_free_credentials(srv.cred);
 	close(srv.fd);
