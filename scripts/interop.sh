@@ -61,6 +61,18 @@
 #             and version the case's flags ask for (TLS_AES_128_GCM_SHA256
 #             and version 1 without), protected in software both ways;
 #             stats-get at the end says what /proc/net/quic_ulp_stat says
+#   device    in the "nsim" case (the rtr-srv link a linked pair of
+#             netdevsim ports, qo-server with --offload-device=on), the
+#             srv namespace's /proc/net/quic_ulp_stat at the end: the
+#             device sealed (QuicTxDevice) and authenticated
+#             (QuicRxDevice) packets, the ULP dropped none for want of
+#             keys at xmit (QuicTxDevDrops) and believed every device
+#             verdict (QuicRxDevMismatch); conn-get shows both directions
+#             on the device. That the device sealed correctly is the
+#             crypto check's: the capture is taken on rtr's port, after
+#             srv's port sealed. The split between device and software
+#             each way, and the model's own debugfs counters (the case's
+#             nsim file), go to the verdict and the result line
 #
 # and, once for the whole run, "kernel-log": no report of the kernel's
 # (BUG, WARNING, KASAN, lockdep, ...; kmemleak on the debug kernel, DEBUG=1)
@@ -109,7 +121,7 @@ EX=$TOP/userspace-example
 OUT=$BUILD/interop$VARIANT
 GUEST_DIR=$BUILD/vm$VARIANT/out/interop
 
-# NAME:DIRECTION:FAMILY:SIZE:NET:KEYUPDATES[:san] (see interop-guest.sh)
+# NAME:DIRECTION:FAMILY:SIZE:NET:KEYUPDATES[:FLAG,...] (see interop-guest.sh)
 ALL_CASES=(
 	ipv4-clean-gtlsclient-qoserver:gtls-qo:4:$SIZE:clean:2
 	ipv4-clean-qoclient-gtlsserver:qo-gtls:4:$SIZE:clean:2
@@ -135,6 +147,7 @@ ALL_CASES=(
 	ipv6-resume-qoclient-gtlsserver:qo-gtls:6:$FLAG_SIZE:clean:2:resume
 	ipv4-multi-gtlsclient-qoserver:gtls-qo:4:$FLAG_SIZE:clean:2:multi
 	ipv4-clean-chromium-qoserver:chromium-qo:4:$CHROMIUM_SIZE:clean:2
+	ipv4-nsim-gtlsclient-qoserver:gtls-qo:4:$SIZE:clean:2:nsim
 )
 
 cases=()
@@ -405,9 +418,13 @@ except (OSError, ValueError):
 out['cn_count'] = len(conns)
 out['cn_cipher'] = ','.join(sorted({hexs(c.get('cipher')) for c in conns}))
 out['cn_version'] = ','.join(sorted({hexs(c.get('version')) for c in conns}))
-out['cn_path'] = ','.join(sorted({str({0: 'software'}.get(c.get(x, {}).get('crypto-path'),
-                                                       c.get(x, {}).get('crypto-path')))
+out['cn_path'] = ','.join(sorted({str({0: 'software', 1: 'device'}.get(
+                                      c.get(x, {}).get('crypto-path'),
+                                      c.get(x, {}).get('crypto-path')))
                                   for c in conns for x in ('tx', 'rx')}))
+# what a device protected, per connection: tx/rx (absent without a device)
+out['cn_dev'] = ' '.join(f"{c.get('tx', {}).get('device-packets', '-')}/"
+                         f"{c.get('rx', {}).get('device-packets', '-')}" for c in conns)
 out['cn_ku'] = ' '.join(f"{c.get('handle')}:{c.get('tx', {}).get('key-updates')}/"
                         f"{c.get('rx', {}).get('key-updates')}" for c in conns)
 
@@ -443,6 +460,7 @@ EOF
 # counters and flags say. Prints one reason per failure.
 check_observe() {	# DIR DIRECTION FLAGS ROLE
 	local d=$1 dir=$2 flags=,$3, role=$4 f k ev tr ci want_cipher=0x1301 want_version=0x1
+	local want_path=software
 	[ -z "$(meta "$d" observe_error)" ] || echo "observe: $(meta "$d" observe_error)"
 	for f in nl-events.json nl-conns.json nl-stats.json trace.txt; do
 		[ -s "$d/$f" ] || [ "$f" = nl-events.json ] || echo "observe: no $f"
@@ -476,6 +494,8 @@ check_observe() {	# DIR DIRECTION FLAGS ROLE
 		[[ $flags != *,${f%%:*},* ]] || want_cipher=${f#*:}
 	done
 	[[ $flags != *,v2,* ]] || want_version=0x6b3343cf
+	# (the last dump while the connection lived: its contexts were on)
+	[[ $flags != *,nsim,* ]] || want_path=device
 	if [ "${O[cn_count]}" = 0 ]; then
 		echo "observe: no connection in any conn-get dump (${O[nl_dumps]:-?} dumps)"
 	else
@@ -483,8 +503,8 @@ check_observe() {	# DIR DIRECTION FLAGS ROLE
 			echo "observe: conn-get cipher ${O[cn_cipher]}, not $want_cipher"
 		[ "${O[cn_version]}" = "$want_version" ] ||
 			echo "observe: conn-get version ${O[cn_version]}, not $want_version"
-		[ "${O[cn_path]}" = software ] ||
-			echo "observe: conn-get crypto-path ${O[cn_path]}, not software"
+		[ "${O[cn_path]}" = "$want_path" ] ||
+			echo "observe: conn-get crypto-path ${O[cn_path]}, not $want_path"
 	fi
 	[ -z "${O[st_diff]}" ] ||
 		echo "observe: stats-get differs from /proc/net/quic_ulp_stat: ${O[st_diff]}"
@@ -508,6 +528,48 @@ check_chromium() {	# DIR SIZE
 		echo "chromium: no screenshot"
 	[ "${N[k_tx_packets]:-0}" -gt 0 ] && [ "${N[k_rx_packets]:-0}" -gt 0 ] ||
 		echo "the kernel protected ${N[k_tx_packets]:-0} and unprotected ${N[k_rx_packets]:-0} 1-RTT packets"
+}
+
+# A "nsim" case's device figures, in DEV (judge_case): the srv namespace's
+# quic_ulp_stat at the end, without "Quic", and the netdevsim ports'
+# debugfs counters (interop-guest.sh's nsim file) as nsim_PORT_NAME, and
+# grease_out, grease_in (grease_count). Adds a reason per failure to
+# judge_case's fails, in its shell: a mistake here must not pass a case,
+# as a process substitution that died would.
+declare -A DEV
+check_device() {
+	local k
+	local -A why=([Tx]='' [Rx]='')
+	# netdevsim opens only short headers with the QUIC bit set; ngtcp2
+	# greases it (RFC 9287) on some connections, when the peer allows it
+	[ "${DEV[grease_in]:-0}" = 0 ] ||
+		why[Rx]=" (the client greased the QUIC bit of ${DEV[grease_in]} of its 1-RTT packets)"
+	for k in Tx Rx; do
+		[ "${DEV[${k}Device]:-0}" -gt 0 ] ||
+			fails+=("device: Quic${k}Device ${DEV[${k}Device]:-missing}: the device took no packet${why[$k]}")
+	done
+	for k in TxDevDrops RxDevMismatch; do
+		[ "${DEV[$k]:-}" = 0 ] || fails+=("device: Quic$k ${DEV[$k]:-missing}, not 0")
+	done
+	# what the model could not seal it dropped, never sent in the clear
+	[ "${DEV[nsim_srv_tx_drops]:-0}" = 0 ] ||
+		fails+=("device: srv's netdevsim port dropped ${DEV[nsim_srv_tx_drops]} datagrams it could not seal")
+	[ -n "${DEV[nsim_srv_tx_packets]:-}" ] ||
+		fails+=("device: no debugfs counters of srv's netdevsim port")
+}
+
+# 1-RTT packets whose QUIC bit is clear (greased, RFC 9287), per
+# direction: "out in" for the endpoint at ADDR (a datagram counts once)
+grease_count() {	# PCAP ADDR
+	tshark -r "$1" -n --disable-protocol http3 -d udp.port==4433,quic \
+		-Y 'udp && !icmp && !icmpv6 && quic.header_form == 0 && quic.fixed_bit == 0' \
+		-T fields -e ip.src -e ipv6.src 2>/dev/null |
+	awk -v me="$2" '{ if ($1 == me) o++; else i++ } END { print o + 0, i + 0 }'
+}
+
+# A / B as a percentage, or ? without B
+pct() {	# A B
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f%%", 100 * a / b; else print "?" }'
 }
 
 # /proc/net/quic_ulp_stat as our program printed it, right after the
@@ -544,6 +606,12 @@ wire_count() {	# PCAP ADDR CUTOFF
 		}'
 }
 
+# TX dropped in `ip -s link show` output; nothing (and false) without it
+tx_dropped() {	# FILE
+	[ -f "$1" ] && awk '/TX:/ { getline; print $4; found = 1; exit }
+		END { exit !found }' "$1"
+}
+
 within() {	# A B: |A - B| <= margin
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		d = a - b; if (d < 0) d = -d
@@ -564,6 +632,11 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	local dir fam size net ku src got cexit sexit
 	if [ ! -f "$d/meta" ]; then
 		echo "fail $name: did not run"
+		return
+	fi
+	# set up failed before the case started: nothing else to judge
+	if [ -n "$(meta "$d" setup)" ] && [ -z "$(meta "$d" case)" ]; then
+		echo "fail $name: set-up: $(meta "$d" setup)"
 		return
 	fi
 	dir=$(meta "$d" direction) fam=$(meta "$d" family) size=$(meta "$d" size)
@@ -621,10 +694,14 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 	# The capture is taken where rtr hands packets to the veth that faces
 	# our endpoint; what that veth then dropped (its peer's ring full
 	# while the namespace lagged under TCG: veth_xmit() counts it as the
-	# sender's TX drop) was captured, never received
-	local vdrop
-	vdrop=$(awk '/TX:/ { getline; print $4; exit }' \
-		"$d/link-rtr-$([ "$role" = client ] && echo c || echo s)" 2>/dev/null)
+	# sender's TX drop) was captured, never received. Counted from the
+	# capture's start (.start, where the guest took it): a netdevsim port
+	# (nsim) also counts what it sent while its peer was still down,
+	# IPv6's first packets as the topology came up, which nobody captured
+	local vdrop vif
+	vif=$d/link-rtr-$([ "$role" = client ] && echo c || echo s)
+	vdrop=$(tx_dropped "$vif") || vdrop=
+	[ -z "$vdrop" ] || vdrop=$((vdrop - $(tx_dropped "$vif.start" || echo 0)))
 	local k_in=$(( ${N[k_rx_packets]:-0} + ${N[k_rx_auth]:-0} + ${nonext:-0} + \
 		${N[lib_rx_user]:-0} + ${N[lib_rx_queued]:-0} + ${N[lib_rx_late]:-0} + \
 		${N[lib_rx_coalesced]:-0} + ${vdrop:-0} ))
@@ -689,6 +766,21 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 		[ -z "$why" ] || fails+=("$why")
 	done < <(check_observe "$d" "$dir" "$flags" "$role")
 
+	# the device's share, from the namespace's counters at the end
+	local devsplit=
+	DEV=()
+	if [[ ,$flags, == *,nsim,* ]]; then
+		[ ! -f "$d/quic_ulp_stat" ] || while read -r k v; do
+			[[ $k != Quic* ]] || DEV[${k#Quic}]=$v
+		done <"$d/quic_ulp_stat"
+		[ ! -f "$d/nsim" ] || while IFS='=' read -r k v; do
+			DEV[nsim_$k]=$v
+		done <"$d/nsim"
+		read -r "DEV[grease_out]" "DEV[grease_in]" < <(grease_count "$d/cap.pcap" "$addr")
+		check_device
+		devsplit="device sealed tx ${DEV[TxDevice]:-?} of ${DEV[TxPackets]:-?} ($(pct "${DEV[TxDevice]:-0}" "${DEV[TxPackets]:-0}")), authenticated rx ${DEV[RxDevice]:-?} of ${DEV[RxPackets]:-?} ($(pct "${DEV[RxDevice]:-0}" "${DEV[RxPackets]:-0}"))"
+	fi
+
 	# the namespace's counters against the connection's
 	local st=$d/our.log sp sr sa skt skr
 	sp=$(stat_value "$st" QuicTxPackets) sr=$(stat_value "$st" QuicRxPackets)
@@ -716,7 +808,7 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 		printf '  1-RTT out: wire %s = kernel %s + userspace before switch-on %s + after %s + coalesced after a long header %s\n' \
 			"$wire_out" "${N[k_tx_packets]:-?}" "${N[lib_tx_user]:-?}" "${N[lib_tx_late]:-?}" \
 			"${N[lib_tx_coalesced]:-?}"
-		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s + coalesced after a long header %s + dropped by the veth %s\n' \
+		printf '  1-RTT in:  wire %s = kernel %s + auth failures %s + no next key %s + userspace before switch-on %s + queued at switch-on %s + after %s + coalesced after a long header %s + dropped by rtr (after the capture) %s\n' \
 			"$wire_in" "${N[k_rx_packets]:-?}" "${N[k_rx_auth]:-?}" "${nonext:-?}" "${N[lib_rx_user]:-?}" \
 			"${N[lib_rx_queued]:-?}" "${N[lib_rx_late]:-?}" "${N[lib_rx_coalesced]:-?}" "${vdrop:-?}"
 		printf '  key generation tx %s rx %s (kernel rotations tx %s rx %s; old-key packets tx %s rx %s); initiated by us %s%s\n' \
@@ -736,6 +828,17 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 			"${O[nl_dumps]:-?}" "${O[nl_nonempty]:-?}" "${O[cn_count]}" "${O[cn_ku]}" \
 			"${O[cn_cipher]}" "${O[cn_version]}" "${O[cn_path]}" \
 			"$([ -z "${O[st_diff]}" ] && echo "= /proc/net/quic_ulp_stat (${O[st_fields]} counters)" || echo "differs")"
+		[ -z "$devsplit" ] ||
+			printf '  device (netdevsim; srv quic_ulp_stat at the end): %s; software for want of a context %s, on another route %s, generation not on the device %s, datagram shape %s; sealed in software at xmit %s, dropped there %s; rx software on an offloaded connection %s, mismatches %s; contexts added %s failed %s removed %s, keys added %s failed %s removed %s; conn-get device-packets tx/rx %s; the model (debugfs) srv port tx_packets %s rx_packets %s tx_drops %s rx_passed %s ctx_count %s, rtr port tx_packets %s rx_packets %s; QUIC bit greased on the wire out %s in %s\n' \
+				"$devsplit" "${DEV[TxSwNoCtx]:-?}" "${DEV[TxSwRoute]:-?}" \
+				"${DEV[TxSwKey]:-?}" "${DEV[TxSwShape]:-?}" "${DEV[TxDevFallback]:-?}" \
+				"${DEV[TxDevDrops]:-?}" "${DEV[RxSwOffloaded]:-?}" "${DEV[RxDevMismatch]:-?}" \
+				"${DEV[DevCtxAdded]:-?}" "${DEV[DevCtxFailed]:-?}" "${DEV[DevCtxRemoved]:-?}" \
+				"${DEV[DevKeysAdded]:-?}" "${DEV[DevKeysFailed]:-?}" "${DEV[DevKeysRemoved]:-?}" \
+				"${O[cn_dev]:-?}" "${DEV[nsim_srv_tx_packets]:-?}" "${DEV[nsim_srv_rx_packets]:-?}" \
+				"${DEV[nsim_srv_tx_drops]:-?}" "${DEV[nsim_srv_rx_passed]:-?}" \
+				"${DEV[nsim_srv_ctx_count]:-?}" "${DEV[nsim_rtr_tx_packets]:-?}" \
+				"${DEV[nsim_rtr_rx_packets]:-?}" "${DEV[grease_out]:-?}" "${DEV[grease_in]:-?}"
 		[ "$dir" != chromium-qo ] ||
 			printf '  chromium: %s, page over %s, file over %s in %s s; screenshot %s\n' \
 				"$(meta "$d" chromium_browser)" "$(meta "$d" chromium_page_protocol)" \
@@ -743,11 +846,11 @@ judge_case() {	# NAME -> stdout: pass|fail line; details to $d/verdict
 				"$d/screenshot.png"
 	} >"$d/verdict"
 	if [ ${#fails[@]} = 0 ]; then
-		echo "pass $name"
+		echo "pass $name${devsplit:+: $devsplit}"
 		[ -n "${KEEP_PCAP:-}" ] || rm -f "$d/cap.pcap"
 	else
 		local IFS=';'
-		echo "fail $name: ${fails[*]}"
+		echo "fail $name: ${fails[*]}${devsplit:+ ($devsplit)}"
 	fi
 }
 

@@ -43,6 +43,15 @@
 #			    the request goes in 0-RTT
 #		   multi    four gtlsclients download at once from one
 #			    qo-server socket
+#		   nsim     (gtls-qo) the rtr-srv link is a linked pair of
+#			    netdevsim ports instead of veth, and qo-server
+#			    lets the kernel hand packet protection to a
+#			    device (--offload-device=on): srv's port seals
+#			    what the ULP leaves to it and opens what rtr's
+#			    port forwards to it (drivers/net/netdevsim/
+#			    quic.c). The capture on rtr's port then holds
+#			    what the device sealed. No netdevsim module: the
+#			    case fails (setup=...), it is never skipped
 #
 # Every case gets a fresh topology of three network namespaces (so that the
 # per-namespace /proc/net/quic_ulp_stat starts at zero):
@@ -53,7 +62,8 @@
 # The endpoints send with UDP GSO, but segment in software
 # (tx-udp-segmentation off), so that rtr sees, and dumpcap on it records,
 # every QUIC packet on its own; they receive with veth GRO on, so that
-# their UDP_GRO sockets get batches of segments. dumpcap records on the rtr
+# their UDP_GRO sockets get batches of segments (netdevsim, in "nsim"
+# cases: see nsim_up). dumpcap records on the rtr
 # interface that faces our endpoint: packets it sends before any loss, and
 # packets it receives after loss, which is what its kernel handles.
 #
@@ -61,7 +71,9 @@
 # codes), our.log (qo-server's or qo-client's summary: the library's and
 # the kernel's counters), peer.log, quic_ulp_stat (the endpoint namespace's
 # counters at the end), cap.pcap, tc (netem statistics), dumpcap.log,
-# keylog (TLS secrets of our endpoint, to decrypt cap.pcap), and the
+# keylog (TLS secrets of our endpoint, to decrypt cap.pcap), in "nsim"
+# cases nsim (the model's debugfs counters of both ports, PORT_NAME=VALUE
+# lines), link-srv-eth0 and tc-srv, and the
 # kernel's own account of the case, taken in the namespace of the endpoint
 # that offloads (the server's in qo-qo) from before the server starts until
 # both programs ended: nl-events.json, nl-conns.json, nl-stats.json (the
@@ -107,6 +119,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 
 ADDR4_CLI=10.1.0.1 ADDR4_SRV=10.2.0.1
 ADDR6_CLI=fd00:1::1 ADDR6_SRV=fd00:2::1
+# netdevsim devices of "nsim" cases, one port each: rtr's "s", srv's "eth0"
+NSIM_BUS=/sys/bus/netdevsim
+NSIM_ID_RTR=4433 NSIM_ID_SRV=4434
 
 # tracefs: where the kernel mounts it, else under debugfs
 TRACEFS=
@@ -210,21 +225,74 @@ observe_stop() {	# D
 }
 
 topo_down() {
-	local ns
+	local ns id
+	# (before the namespaces go: their ports would move back to init_net)
+	for id in $NSIM_ID_RTR $NSIM_ID_SRV; do
+		[ ! -e "$NSIM_BUS/devices/netdevsim$id" ] ||
+			echo "$id" >"$NSIM_BUS/del_device"
+	done
 	for ns in cli rtr srv; do
 		ip netns del $ns 2>/dev/null
 	done
 	return 0
 }
 
-topo_up() {	# NET
+# The port of netdevsim device ID, once the device probed it
+nsim_port() {	# ID
+	local i p
+	for i in $(seq 50); do
+		for p in "$NSIM_BUS/devices/netdevsim$1"/net/*; do
+			[ -e "$p" ] && echo "${p##*/}" && return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+# rtr's "s" and srv's "eth0" as a linked netdevsim pair (tools/testing/
+# selftests/drivers/net/netdevsim/peer.sh): what one port sends the other
+# receives, through its NAPI and so GRO, which is on by default there.
+# netdevsim has no UDP segmentation offload (tx-udp-segmentation is off
+# and fixed), so software segments before the port's xmit, as on the
+# veths; it hands every received skb to GRO, so the veth's "tso off" on
+# rtr's side has no counterpart. MTU 1500 on both, as the veth's.
+nsim_up() {
+	local port id ns name dev fd_rtr fd_srv if_rtr if_srv rc
+	for port in $NSIM_ID_RTR:rtr:s $NSIM_ID_SRV:srv:eth0; do
+		IFS=: read -r id ns name <<<"$port"
+		echo "$id 1" >"$NSIM_BUS/new_device" || return 1
+		# The guest's udevd renames a new port (eth0 to eni4434np1):
+		# moving it by the name it had meanwhile would fail
+		! command -v udevadm >/dev/null || udevadm settle
+		dev=$(nsim_port "$id") || { echo "netdevsim$id has no port"; return 1; }
+		# (the port is down once moved, so it may be renamed)
+		ip link set dev "$dev" netns "$ns" &&
+			ip -n "$ns" link set dev "$dev" name "$name" || return 1
+	done
+	if_rtr=$(ip -n rtr -o link show dev s | cut -d: -f1)
+	if_srv=$(ip -n srv -o link show dev eth0 | cut -d: -f1)
+	# link_device takes "NETNSFD:IFINDEX NETNSFD:IFINDEX", descriptors of
+	# the writer's
+	exec {fd_rtr}</var/run/netns/rtr {fd_srv}</var/run/netns/srv
+	rc=0
+	echo "$fd_rtr:$if_rtr $fd_srv:$if_srv" >"$NSIM_BUS/link_device" || rc=1
+	exec {fd_rtr}<&- {fd_srv}<&-
+	return $rc
+}
+
+topo_up() {	# NET NSIM(0|1)
 	local ns
 	topo_down
 	for ns in cli rtr srv; do
 		ip netns add $ns && ip -n $ns link set lo up || return 1
 	done
-	ip link add eth0 netns cli type veth peer name c netns rtr &&
-	ip link add eth0 netns srv type veth peer name s netns rtr || return 1
+	ip link add eth0 netns cli type veth peer name c netns rtr || return 1
+	if [ "$2" = 1 ]; then
+		nsim_up || return 1
+	else
+		ip link add eth0 netns srv type veth peer name s netns rtr ||
+			return 1
+	fi
 	ip -n rtr addr add 10.1.0.254/24 dev c
 	ip -n rtr addr add 10.2.0.254/24 dev s
 	ip -n rtr addr add fd00:1::fe/64 dev c nodad
@@ -237,9 +305,16 @@ topo_up() {	# NET
 	# veth hands forwarded packets to the peer's GRO only when the
 	# sending side has no TSO (veth_skb_is_eligible_for_gro()).
 	ip netns exec rtr ethtool -K c tso off || return 1
-	ip netns exec rtr ethtool -K s tso off || return 1
+	[ "$2" = 1 ] || ip netns exec rtr ethtool -K s tso off || return 1
 	for ns in cli srv; do
 		ip -n $ns link set eth0 up
+		if [ "$2" = 1 ] && [ $ns = srv ]; then
+			# netdevsim cannot turn on what it lacks: check it
+			ip netns exec $ns ethtool -K eth0 gro on &&
+				ip netns exec $ns ethtool -k eth0 |
+				grep -q '^tx-udp-segmentation: off' || return 1
+			continue
+		fi
 		ip netns exec $ns ethtool -K eth0 tx-udp-segmentation off gro on ||
 			return 1
 	done
@@ -323,7 +398,7 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	local name=$1 dir=$2 fam=$3 size=$4 net=$5 ku=$6 flags=,${7:-}, QO=$QO
 	local d=$OUT/$name srv_addr cap_if obs_ns srv_pid cap_pid t0 t1 rc src got
 	local ku_every=$((size / (3 * ku + 1)))
-	local qo_ku=() gtls_ku=() f i
+	local qo_ku=() gtls_ku=() f i nsim=0 err
 	# options for: gtlsclient, gtlsserver, qo-server, qo-client
 	local srv_args=() qo_srv_args=() qo_cli_args=()
 	GTLS_ARGS=()
@@ -353,9 +428,24 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	[[ $flags != *,migrate,* ]] || GTLS_ARGS+=(--change-local-addr=2s)
 	[[ $flags != *,retry,* ]] || srv_args+=(-V)
 	log "case $name: $dir IPv$fam, $size bytes, $net, $ku key updates${7:+, $7}"
-	if ! topo_up "$net" >"$d/topo.log" 2>&1; then
-		log "case $name: network set-up failed"
-		echo "setup=failed" >"$d/meta"
+	if [[ $flags == *,nsim,* ]]; then
+		nsim=1
+		qo_srv_args+=(--offload-device=on)
+		# A kernel without netdevsim cannot run the case: say so in
+		# meta, which fails it (a missing module is not a pass)
+		if ! err=$(modprobe netdevsim 2>&1) || [ ! -d "$NSIM_BUS" ]; then
+			log "case $name: no netdevsim (modprobe netdevsim: ${err:-no $NSIM_BUS})"
+			echo "setup=no netdevsim: modprobe netdevsim failed: ${err:-no $NSIM_BUS}" >"$d/meta"
+			return
+		fi
+		# the ports' debugfs, for their counters at the end
+		[ -d /sys/kernel/debug/netdevsim ] ||
+			mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+	fi
+	if ! topo_up "$net" $nsim >"$d/topo.log" 2>&1; then
+		log "case $name: network set-up failed: $(tail -n1 "$d/topo.log")"
+		echo "setup=failed: $(tail -n1 "$d/topo.log")" >"$d/meta"
+		topo_down
 		return
 	fi
 	eval "srv_addr=\$ADDR${fam}_SRV"
@@ -392,6 +482,10 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 		[ "$dir" = gtls-qo ] && qo_ku+=(--key-update-after-peer)
 	fi
 
+	# What rtr's interfaces dropped before the capture (scripts/interop.sh
+	# counts the drops from here)
+	ip -n rtr -s link show c >"$d/link-rtr-c.start" 2>&1
+	ip -n rtr -s link show s >"$d/link-rtr-s.start" 2>&1
 	# To tmpfs: writing to 9p under TCG makes dumpcap fall seconds behind.
 	ip netns exec rtr dumpcap -q -P -B 64 -i "$cap_if" -w "$WORK/cap.pcap" \
 		>"$d/dumpcap.log" 2>&1 &
@@ -524,6 +618,17 @@ run_case() {	# NAME DIRECTION FAMILY SIZE NET KEYUPDATES [FLAGS]
 	# full while its namespace lagged under TCG): counted as their TX drops
 	ip -n rtr -s link show c >"$d/link-rtr-c" 2>&1
 	ip -n rtr -s link show s >"$d/link-rtr-s" 2>&1
+	if [ $nsim = 1 ]; then
+		# The model's own count of what it sealed and opened, beside
+		# the ULP's; and what srv's port could not send (its queue)
+		for f in rtr:$NSIM_ID_RTR srv:$NSIM_ID_SRV; do
+			for i in /sys/kernel/debug/netdevsim/netdevsim"${f#*:}"/ports/0/quic/*; do
+				[ -f "$i" ] && echo "${f%%:*}_${i##*/}=$(cat "$i")"
+			done
+		done >"$d/nsim" 2>&1
+		ip -n srv -s link show eth0 >"$d/link-srv-eth0" 2>&1
+		ip netns exec srv tc -s qdisc >"$d/tc-srv" 2>&1
+	fi
 	ip netns exec cli nstat -az >"$d/nstat-cli" 2>&1
 	ip netns exec srv nstat -az >"$d/nstat-srv" 2>&1
 	topo_down
