@@ -110,7 +110,8 @@ static void check_key(const struct quic_ulp_key *key)
 	/* The caller looked the suite up: unknown ones never get here */
 	if (!secret_len)
 		return;
-	valid = key->secret_len == secret_len && !key->flags &&
+	valid = key->secret_len == secret_len &&
+		!(key->flags & ~QUIC_ULP_KEY_DEVICE) &&
 		key->key_updates <= QUIC_ULP_MAX_KEY_UPDATES &&
 		key->next_pn <= QUIC_ULP_MAX_PN &&
 		model_zero(key->secret + secret_len,

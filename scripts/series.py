@@ -465,6 +465,28 @@ def series_checks():
         shutil.rmtree(root)
 
 
+RST_CHECK = """
+from docutils.core import publish_cmdline
+from docutils.parsers.rst import Directive, directives
+
+
+class KernelDoc(Directive):
+    required_arguments = 1
+    option_spec = {"identifiers": directives.unchanged,
+                   "internal": directives.flag,
+                   "export": directives.unchanged,
+                   "functions": directives.unchanged,
+                   "doc": directives.unchanged}
+
+    def run(self):
+        return []
+
+
+directives.register_directive("kernel-doc", KernelDoc)
+publish_cmdline(writer_name="null")
+"""
+
+
 def doc_checks(root):
     """kernel-doc, and the reStructuredText of our documentation."""
     kd = os.path.join(SRC, "scripts", "kernel-doc")
@@ -476,11 +498,13 @@ def doc_checks(root):
     out = (p.stdout + p.stderr).decode(errors="replace").strip()
     yield "kernel-doc", out.splitlines()[0] + " ..." if out else None
 
-    # The documentation is valid reStructuredText
+    # The documentation is valid reStructuredText. The kernel's Sphinx
+    # adds the kernel-doc directive, whose sources the check above reads:
+    # here it only has to be well formed.
     rst = [f for f in own_kernel_files() if f.endswith(".rst")]
     bad = []
     for f in rst:
-        p = run(["/usr/bin/python3", "-m", "docutils", "--halt=warning",
+        p = run(["/usr/bin/python3", "-c", RST_CHECK, "--halt=warning",
                  "--report=warning", os.path.join(root, f), "/dev/null"],
                 check=False)
         if p.returncode:

@@ -2,8 +2,8 @@
 /*
  * Packet protection in a network device (CONFIG_QUIC_ULP_DEVICE), on the
  * netdevsim model: a connection whose key carries QUIC_ULP_KEY_DEVICE may
- * have its 1-RTT packets sealed (Tx) and opened (Rx) by a device with the
- * quic-hw-offload feature, the software path keeping whatever the device
+ * have its 1-RTT packets sealed (Tx) and opened (Rx) by a device that
+ * offers it (net_device.quic_ulp), the software path keeping whatever the device
  * cannot do. Whatever path a packet takes, what reaches the other side
  * must be exactly what the OpenSSL reference makes of it: sealed once,
  * never in the clear, never twice.
@@ -25,7 +25,8 @@
  *   rx_key_updates      in flight across each one
  *   ctx_slots           max_ctx=1: the second connection waits in software
  *                       for the first one's slot
- *   feature_toggle,     ethtool -K a0 quic-hw-offload off/on under traffic
+ *   feature_toggle,     a0's directions disabled and enabled again under
+ *                       traffic (the quic-ulp family's dev-set)
  *   rx_feature_off
  *   device_removal      the netdevsim device goes away under a sender whose
  *                       route then moves to veth
@@ -92,7 +93,7 @@
 #define FEATURE		"quic-hw-offload"
 
 #define MAX_GEN		128	/* key generations a test goes through */
-#define ENT_CAP		(1U << 17)	/* packet numbers a connection uses */
+#define ENT_CAP		131072U	/* packet numbers a connection uses: 2^17 */
 #define MAX_CONN	3
 #define RECV_MS		3000
 #define DEVICE_MS	10000	/* for a context to come up */
@@ -426,7 +427,9 @@ static int topo_setup(struct topo *t, char *why, size_t len)
 	int i, err;
 
 	memset(t, 0, sizeof(*t));
-	t->nsfd[0] = t->nsfd[1] = t->init_fd = -1;
+	t->nsfd[0] = -1;
+	t->nsfd[1] = -1;
+	t->init_fd = -1;
 	if (access(NSIM_BUS "/new_device", W_OK)) {
 		snprintf(why, len, "no netdevsim (%s/new_device)", NSIM_BUS);
 		return 1;
@@ -631,12 +634,24 @@ out:
 	return err;
 }
 
-/* Call @fn on each attribute of the generic netlink message @m */
-#define for_each_attr(a, m) \
-	for (a = (struct nlattr *)(m)->attrs; \
-	     (char *)a + NLA_HDRLEN <= (char *)(m) + (m)->n.nlmsg_len && \
-	     a->nla_len >= NLA_HDRLEN; \
-	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+/* Walk the attributes of the generic netlink message @m:
+ * for (a = attr_first(m); attr_ok(a, m); a = attr_next(a))
+ */
+static inline struct nlattr *attr_first(struct nlbuf *m)
+{
+	return (struct nlattr *)m->attrs;
+}
+
+static inline bool attr_ok(const struct nlattr *a, const struct nlbuf *m)
+{
+	return (const char *)a + NLA_HDRLEN <= (const char *)m + m->n.nlmsg_len &&
+	       a->nla_len >= NLA_HDRLEN;
+}
+
+static inline struct nlattr *attr_next(struct nlattr *a)
+{
+	return (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+}
 
 static int quic_family(void)
 {
@@ -654,7 +669,7 @@ static int quic_family(void)
 		sizeof(QUIC_ULP_FAMILY_NAME));
 	if (genl_talk(&req, &rsp))
 		return -1;
-	for_each_attr(a, &rsp)
+	for (a = attr_first(&rsp); attr_ok(a, &rsp); a = attr_next(a))
 		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
 			memcpy(&id, (char *)a + NLA_HDRLEN, sizeof(uint16_t));
 	return id > 0 ? id : -1;
@@ -679,7 +694,7 @@ static int nl_dev_get(int ifindex, long long *enabled, long long *contexts)
 	if (err)
 		return err;
 	*enabled = *contexts = -1;
-	for_each_attr(a, &rsp) {
+	for (a = attr_first(&rsp); attr_ok(a, &rsp); a = attr_next(a)) {
 		uint64_t v = 0;
 
 		if (a->nla_len == NLA_HDRLEN + 4) {
@@ -1007,20 +1022,25 @@ static void check_tx_pkt(struct world *w, const uint8_t *pkt, size_t n,
 				      c->largest, &rx))
 		return ck_bad(w, "conn %u: a datagram of %zu bytes is no short-header packet",
 			      c->id, n);
-	if (rx.pn >= ENT_CAP ||
-	    !(st = __atomic_load_n(&c->ent[rx.pn].state, __ATOMIC_ACQUIRE)))
-		return ck_bad(w, "conn %u: %zu bytes with packet number %llu, never sent: not sealed (in the clear?) or sealed twice",
+	st = 0;
+	if (rx.pn < ENT_CAP)
+		st = __atomic_load_n(&c->ent[rx.pn].state, __ATOMIC_ACQUIRE);
+	if (!st)
+		return ck_bad(w,
+			      "conn %u: %zu bytes with packet number %llu, never sent: not sealed (in the clear?) or sealed twice",
 			      c->id, n, (unsigned long long)rx.pn);
 	e = &c->ent[rx.pn];
 	if (e->len != n || e->pn_len != rx.pn_len)
-		return ck_bad(w, "conn %u pn %llu: %zu bytes, pn field %u; sent %u bytes, pn field %u",
+		return ck_bad(w,
+			      "conn %u pn %llu: %zu bytes, pn field %u; sent %u bytes, pn field %u",
 			      c->id, (unsigned long long)rx.pn, n, rx.pn_len,
 			      e->len, e->pn_len);
 	kg = tx_key(w, c, e->gen);
 	if (!kg)
 		return ck_bad(w, "reference keys failed");
 	if (quic_ref_open_payload(kg, w->ck.tmp, &rx))
-		return ck_bad(w, "conn %u pn %llu (generation %u, %zu bytes) does not authenticate under the reference: in the clear, sealed twice or with other keys",
+		return ck_bad(w,
+			      "conn %u pn %llu (generation %u, %zu bytes) does not authenticate under the reference: in the clear, sealed twice or with other keys",
 			      c->id, (unsigned long long)rx.pn, e->gen, n);
 	quic_build(w->ck.exp, n, c->dcid, c->dcid_len, rx.pn, e->pn_len,
 		   e->gen & 1, (uint8_t)rx.pn);
@@ -1148,16 +1168,22 @@ static int tx_until_device(struct __test_metadata *_metadata,
 }
 
 #define ASSERT_CK(w) do { \
-	ASSERT_EQ(__atomic_load_n(&(w)->ck.bad, __ATOMIC_RELAXED), 0) \
-		TH_LOG("%s", (w)->ck.first); \
+	struct world *__ckw = (w); \
+	ASSERT_EQ(__atomic_load_n(&__ckw->ck.bad, __ATOMIC_RELAXED), 0) \
+		TH_LOG("%s", __ckw->ck.first); \
 } while (0)
 
+#define TX_DEVICE_FMT "no Tx packet of conn %u generation %u handed to the device in %d ms (%d sent):%s"
+
 #define ASSERT_TX_DEVICE(w, c, gen, before) do { \
-	int __n = tx_until_device(_metadata, w, c, gen, DEVICE_MS); \
-	ASSERT_CK(w); \
+	struct world *__txw = (w); \
+	struct txconn *__txc = (c); \
+	uint32_t __txg = (gen); \
+	int __n = tx_until_device(_metadata, __txw, __txc, __txg, DEVICE_MS); \
+	ASSERT_CK(__txw); \
 	ASSERT_GT(__n, 0) \
-		TH_LOG("no Tx packet of conn %u generation %u handed to the device in %d ms (%d sent):%s", \
-		       (c)->id, gen, DEVICE_MS, -__n, ctrs_diff(before)); \
+		TH_LOG(TX_DEVICE_FMT, __txc->id, __txg, DEVICE_MS, -__n, \
+		       ctrs_diff(before)); \
 } while (0)
 
 /* ---- threads ---- */
@@ -1184,7 +1210,7 @@ static void *sender(void *arg)
 			tr->fail++;
 			if (!tr->first_errno)
 				tr->first_errno = -err;
-			msleep(2);
+			usleep(2000);
 		} else {
 			tr->ok++;
 		}
@@ -1417,11 +1443,14 @@ static int rx_until_device(struct __test_metadata *_metadata,
 	return -sent;
 }
 
+#define RX_DEVICE_FMT "no Rx packet of conn %u generation %u authenticated by the device in %d ms (%d sent):%s"
+
 #define ASSERT_RX_DEVICE(w, c, before) do { \
-	int __n = rx_until_device(_metadata, w, c, DEVICE_MS); \
+	struct rxconn *__rxc = (c); \
+	int __n = rx_until_device(_metadata, w, __rxc, DEVICE_MS); \
 	ASSERT_GT(__n, 0) \
-		TH_LOG("no Rx packet of conn %u generation %u authenticated by the device in %d ms (%d sent):%s", \
-		       (c)->id, (c)->gen, DEVICE_MS, -__n, ctrs_diff(before)); \
+		TH_LOG(RX_DEVICE_FMT, __rxc->id, __rxc->gen, DEVICE_MS, -__n, \
+		       ctrs_diff(before)); \
 } while (0)
 
 /* The kernel derives the next Rx keys from a work item */
@@ -1435,7 +1464,7 @@ static void wait_next_key(struct __test_metadata *_metadata, struct world *w,
 		ASSERT_EQ(quic_conn_info(w->rulp, conn, &info), 0);
 		if ((info.rx.flags & QUIC_ULP_INFO_NEXT_KEY) || quic_now() > end)
 			break;
-		msleep(2);
+		usleep(2000);
 	}
 	ASSERT_TRUE(info.rx.flags & QUIC_ULP_INFO_NEXT_KEY);
 }
@@ -1475,12 +1504,24 @@ FIXTURE_VARIANT(dev)
 	int family;
 	bool connected;
 	uint8_t cid_len;
+	bool full;		/* every case by default, not only the suite's */
 };
+
+/* Cases of the device's machinery rather than of a suite run for two
+ * variants (an AES one on IPv4, ChaCha20 on IPv6) by default, for all
+ * with QUIC_SELFTEST_LONG=1: each takes ten seconds or more under
+ * emulation. Tx, Rx and key updates run for every suite.
+ * (struct _fixture_variant_dev is FIXTURE_VARIANT(dev).)
+ */
+static bool machinery_skip(const struct _fixture_variant_dev *variant)
+{
+	return !variant->full && !quic_long_run();
+}
 
 FIXTURE_VARIANT_ADD(dev, aes128gcm_v4)
 {
 	.cipher = QUIC_ULP_CIPHER_AES_128_GCM_SHA256, .cbit = 1 << 0,
-	.family = AF_INET, .connected = false, .cid_len = 8,
+	.family = AF_INET, .connected = false, .cid_len = 8, .full = true,
 };
 
 FIXTURE_VARIANT_ADD(dev, aes256gcm_v4)
@@ -1516,7 +1557,7 @@ FIXTURE_VARIANT_ADD(dev, aes256gcm_v6)
 FIXTURE_VARIANT_ADD(dev, chacha20_v6)
 {
 	.cipher = QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256, .cbit = 1 << 2,
-	.family = AF_INET6, .connected = true, .cid_len = 20,
+	.family = AF_INET6, .connected = true, .cid_len = 20, .full = true,
 };
 
 FIXTURE_VARIANT_ADD(dev, aes128ccm_v6)
@@ -1565,7 +1606,10 @@ FIXTURE_SETUP(dev)
 	int r;
 
 	ASSERT_NE(w, NULL);
-	w->ulp = w->sink = w->rulp = w->src = -1;
+	w->ulp = -1;
+	w->sink = -1;
+	w->rulp = -1;
+	w->src = -1;
 	w->cipher = variant->cipher;
 	w->cbit = variant->cbit;
 	w->family = variant->family;
@@ -1590,7 +1634,8 @@ FIXTURE_SETUP(dev)
 	if (c.v[C_TX_DEV] < 0 || c.v[C_KEYS_REMOVED] < 0) {
 		self->w = NULL;
 		world_free(w);
-		SKIP(return, "no device counters in /proc/net/quic_ulp_stat: kernel without CONFIG_QUIC_ULP_DEVICE");
+		SKIP(return,
+		     "no device counters in /proc/net/quic_ulp_stat: kernel without CONFIG_QUIC_ULP_DEVICE");
 	}
 	if (ciphers < 0 || !(ciphers & w->cbit)) {
 		self->w = NULL;
@@ -1740,6 +1785,9 @@ TEST_F_TIMEOUT(dev, checker, 120)
 	struct quic_ref_key *k1;
 	struct txconn *c;
 	uint64_t pn;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	c = tx_conn(_metadata, w, 1, 0);
 	ASSERT_NE(c, NULL);
@@ -2002,6 +2050,9 @@ TEST_F_TIMEOUT(dev, ctx_slots, 300)
 	double end;
 	int sent = 0;
 
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
+
 	ASSERT_EQ(dbg_set(w, A, "max_ctx", 1), 0);
 	ctrs_read(&s0);
 	c1 = tx_conn(_metadata, w, 1, QUIC_ULP_KEY_DEVICE);
@@ -2046,6 +2097,9 @@ TEST_F_TIMEOUT(dev, ctx_slots, 300)
  * out sealed, by software; on again, the offload comes back. Then the
  * same toggling under a sender that does not wait for anything.
  */
+#define TOGGLE_BACK_FMT "the offload did not come back under traffic in %d ms (offload %d, ctx_count %lld) since the last on:%s"
+#define TOGGLE_FMT "toggling: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost\n"
+
 TEST_F_TIMEOUT(dev, feature_toggle, 300)
 {
 	struct world *w = self->w;
@@ -2055,6 +2109,9 @@ TEST_F_TIMEOUT(dev, feature_toggle, 300)
 	long long dev, v;
 	uint64_t pn;
 	int i;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ASSERT_NE(w->sw_kind, SWITCH_NONE)
 		TH_LOG("neither ethtool's " FEATURE " nor quic-ulp dev-set on a0");
@@ -2111,12 +2168,12 @@ TEST_F_TIMEOUT(dev, feature_toggle, 300)
 	traffic_stop(w);
 	ASSERT_CK(w);
 	EXPECT_GT(v, dev)
-		TH_LOG("the offload did not come back under traffic in %d ms (offload %d, ctx_count %lld) since the last on:%s",
+		TH_LOG(TOGGLE_BACK_FMT,
 		       DEVICE_MS, feature_get(w), dbg_get(w, A, "ctx_count"),
 		       ctrs_diff(&s1));
 	EXPECT_GT(w->tr.ok, 0);
 	EXPECT_GT(ctr(C_CTX_REMOVED), s4.v[C_CTX_REMOVED]);
-	ksft_print_msg("toggling: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost\n",
+	ksft_print_msg(TOGGLE_FMT,
 		       w->tr.ok, w->tr.fail, w->tr.first_errno, tx_lost(c));
 }
 
@@ -2128,6 +2185,9 @@ TEST_F_TIMEOUT(dev, rx_feature_off, 300)
 	struct mstat m2, m3;
 	struct rxconn *c;
 	int i;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ctrs_read(&s0);
 	c = rx_conn(_metadata, w, 1, QUIC_ULP_KEY_DEVICE);
@@ -2162,6 +2222,9 @@ TEST_F_TIMEOUT(dev, rx_feature_off, 300)
  * sender; the route to B then goes through veth. Whatever arrives, on
  * either path, is sealed exactly once.
  */
+#define REMOVAL_VETH_FMT "the sender's packets did not come back over veth (%lld sent, %lld refused, errno %d)"
+#define REMOVAL_FMT "removal: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost, %lld on veth\n"
+
 TEST_F_TIMEOUT(dev, device_removal, 300)
 {
 	struct world *w = self->w;
@@ -2170,6 +2233,9 @@ TEST_F_TIMEOUT(dev, device_removal, 300)
 	long long dev_after, curr;
 	double end;
 	char id[16];
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ctrs_read(&s0);
 	c = tx_conn(_metadata, w, 1, QUIC_ULP_KEY_DEVICE);
@@ -2194,7 +2260,7 @@ TEST_F_TIMEOUT(dev, device_removal, 300)
 	ctrs_read(&s2);
 	ASSERT_CK(w);
 	EXPECT_GE(w->ck.on_veth, 50)
-		TH_LOG("the sender's packets did not come back over veth (%lld sent, %lld refused, errno %d)",
+		TH_LOG(REMOVAL_VETH_FMT,
 		       w->tr.ok, w->tr.fail, w->tr.first_errno);
 	EXPECT_EQ(s2.v[C_TX_DEV] - dev_after, 0)
 		TH_LOG("packets handed to a device that is gone");
@@ -2203,7 +2269,7 @@ TEST_F_TIMEOUT(dev, device_removal, 300)
 	while ((curr = ctr(C_CTX_CURR)) != 0 && quic_now() < end)
 		msleep(20);
 	EXPECT_EQ(curr, 0);
-	ksft_print_msg("removal: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost, %lld on veth\n",
+	ksft_print_msg(REMOVAL_FMT,
 		       w->tr.ok, w->tr.fail, w->tr.first_errno, tx_lost(c),
 		       w->ck.on_veth);
 }
@@ -2213,6 +2279,8 @@ TEST_F_TIMEOUT(dev, device_removal, 300)
  * seals what goes through veth, the device what goes through a0. Then
  * the route flaps under a sender that does not wait.
  */
+#define FLAP_FMT "flapping: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost\n"
+
 TEST_F_TIMEOUT(dev, route_change, 300)
 {
 	struct world *w = self->w;
@@ -2222,6 +2290,9 @@ TEST_F_TIMEOUT(dev, route_change, 300)
 	struct txconn *c;
 	uint64_t pn;
 	int i;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ctrs_read(&s0);
 	c = tx_conn(_metadata, w, 1, QUIC_ULP_KEY_DEVICE);
@@ -2276,7 +2347,7 @@ TEST_F_TIMEOUT(dev, route_change, 300)
 	ASSERT_CK(w);
 	EXPECT_GT(w->ck.on_nsim, on_nsim);
 	EXPECT_GT(w->ck.on_veth, on_veth);
-	ksft_print_msg("flapping: %lld datagrams sent, %lld refused (first errno %d), %lld packets lost\n",
+	ksft_print_msg(FLAP_FMT,
 		       w->tr.ok, w->tr.fail, w->tr.first_errno, tx_lost(c));
 }
 
@@ -2294,6 +2365,9 @@ TEST_F_TIMEOUT(dev, tx_fail_key_add, 300)
 	uint32_t g;
 	double end;
 	int sent = 0, i;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ASSERT_EQ(dbg_set(w, A, "fail_key_add", 1000000), 0);
 	ctrs_read(&s0);
@@ -2359,6 +2433,9 @@ TEST_F_TIMEOUT(dev, rx_fail_key_add, 300)
 	double end;
 	int sent = 0;
 
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
+
 	ASSERT_EQ(dbg_set(w, A, "fail_key_add", 1000000), 0);
 	ctrs_read(&s0);
 	mstat_read(w, &m0);
@@ -2419,6 +2496,9 @@ TEST_F_TIMEOUT(dev, cipher_not_claimed, 120)
 	struct txconn *c;
 	struct rxconn *r;
 
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
+
 	ASSERT_EQ(dbg_set(w, A, "ciphers", ciphers & ~(long long)w->cbit), 0);
 	ctrs_read(&s0);
 	mstat_read(w, &m0);
@@ -2447,6 +2527,9 @@ TEST_F_TIMEOUT(dev, no_device_flag, 120)
 	struct txconn *c;
 	struct rxconn *r;
 
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
+
 	ctrs_read(&s0);
 	mstat_read(w, &m0);
 	c = tx_conn(_metadata, w, 1, 0);
@@ -2472,6 +2555,9 @@ TEST_F_TIMEOUT(dev, dirs, 300)
 	struct ctrs s0, s1, s2, s3, s4;
 	struct txconn *c1, *c2;
 	struct rxconn *r1, *r2;
+
+	if (machinery_skip(variant))
+		SKIP(return, "QUIC_SELFTEST_LONG=1 runs it for this suite");
 
 	ASSERT_EQ(dbg_set(w, A, "dirs", QUIC_ULP_DIR_RX), 0);
 	ctrs_read(&s0);

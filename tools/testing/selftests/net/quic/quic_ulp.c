@@ -249,7 +249,7 @@ TEST_F(bad, key_fields)
 	key.cipher = AES256;	/* SHA-384: 48-byte secrets */
 	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
-	key.flags = 1;
+	key.flags = 0x80;	/* no such flag */
 	EXPECT_EQ(setopt(self->fd, QUIC_ULP_RX_KEY, &key, sizeof(key)), -EINVAL);
 	key = good_key(2);
 	key.version = 0;
