@@ -162,17 +162,6 @@ static bool quic_dev_live_has(const struct quic_dev_live *l, u32 number)
 	return quic_dev_in(l->number, l->n, number);
 }
 
-/**
- * quic_ulp_dev_path() - whether a direction is on a device now
- * @dir: the direction
- *
- * Return: true when it has a context on a device.
- */
-bool quic_ulp_dev_path(const struct quic_dir *dir)
-{
-	return rcu_access_pointer(dir->dev.live);
-}
-
 /* The data path found @dev able to take @dir: ask the work item */
 static void quic_dev_want(struct quic_conn *conn, struct quic_dir *dir,
 			  const struct net_device *dev)

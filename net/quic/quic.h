@@ -699,7 +699,6 @@ bool quic_ulp_dev_tx_take(struct sk_buff *skb, struct quic_conn *conn,
 int quic_ulp_dev_rx_check(struct sk_buff *skb, struct quic_conn *conn,
 			  u64 pn, u32 number);
 void quic_ulp_dev_rx_software(struct sk_buff *skb, struct quic_conn *conn);
-bool quic_ulp_dev_path(const struct quic_dir *dir);
 bool quic_ulp_dev_dir_info(struct quic_dir *dir, u64 *packets, int *ifindex);
 
 static inline bool quic_ulp_dev_allowed(const struct quic_dir *dir)
@@ -740,11 +739,6 @@ static inline int quic_ulp_dev_rx_check(struct sk_buff *skb,
 
 static inline void quic_ulp_dev_rx_software(struct sk_buff *skb,
 					    struct quic_conn *conn) {}
-static inline bool quic_ulp_dev_path(const struct quic_dir *dir)
-{
-	return false;
-}
-
 static inline bool quic_ulp_dev_dir_info(struct quic_dir *dir, u64 *packets,
 					 int *ifindex)
 {
