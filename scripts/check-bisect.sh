@@ -87,9 +87,9 @@ done
 
 python3 "$TOP/scripts/series.py" build >/dev/null
 mapfile -t commits < <(git -C "$SRC" rev-list --reverse base..series)
-mapfile -t names < <(grep -v '^#' "$TOP/series/series" | grep .)
+mapfile -t names < <(python3 "$TOP/scripts/series.py" names)
 if [ "${#commits[@]}" = 0 ] || [ "${#commits[@]}" != "${#names[@]}" ]; then
-	die "ref series has ${#commits[@]} commits, series/series ${#names[@]} patches"
+	die "ref series has ${#commits[@]} commits, the base's series ${#names[@]} patches"
 fi
 n=${#commits[@]}
 

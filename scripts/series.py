@@ -30,6 +30,7 @@ Commands:
            MAINTAINERS need updating?") on a patch that adds files without
            touching MAINTAINERS counts only if an added file has no F:
            entry in MAINTAINERS as the series leaves it at that patch
+  names    print the names of the patches this base carries, in order
   state P F   print file F as the series leaves it just before patch P
            (to write a fragment: edit a copy, then diff -u against it)
   import R write the series back from git commits base..R of $SRC, one per
@@ -650,9 +651,13 @@ def cmd_import(rev):
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
+    cmd = sys.argv[1]
+    if cmd == "names":
+        for p in load_series():
+            print(p.name)
+        return
     if not os.path.exists(os.path.join(SRC, ".git")):
         die("no base tree at %s; run scripts/prepare-tree.sh" % SRC)
-    cmd = sys.argv[1]
     if cmd == "build":
         tip, n = build()
         print("%s (%d patches on base)" % (tip, n))
