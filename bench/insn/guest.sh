@@ -51,9 +51,10 @@ cat /proc/kallsyms >"$OUT/kallsyms.txt"
 
 # Context ranges: every function of the quic_ulp module, up to the next
 # symbol (at most 64 KiB: the last one has no neighbour in its section),
-# header protection (quic_ulp_hp_mask) as context 1. Library code the plugin
-# sees while a vCPU's last module function was quic_ulp_hp_mask is header
-# protection; anything else crypto is the AEAD.
+# header protection (quic_ulp_hp_mask and the quic_hp_mask_* helpers it
+# calls) as context 1. Library code the plugin sees while a vCPU's last
+# module function was one of them is header protection; anything else
+# crypto is the AEAD.
 sort "$OUT/kallsyms.txt" | awk '
 	function hex(s,   i, c, v) {
 		v = 0
@@ -82,7 +83,7 @@ sort "$OUT/kallsyms.txt" | awk '
 			if (addr[i] == last)
 				continue
 			last = addr[i]
-			print addr[i], end, (name[i] == "quic_ulp_hp_mask" ? 1 : 0), name[i]
+			print addr[i], end, (name[i] ~ /^quic_(ulp_)?hp_mask/ ? 1 : 0), name[i]
 		}
 	}' >"$OUT/ctx-ranges.txt"
 grep -q ' 1 quic_ulp_hp_mask$' "$OUT/ctx-ranges.txt" ||

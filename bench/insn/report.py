@@ -33,9 +33,10 @@ GROUPS = [
      "drivers, GHASH, ChaCha20, Poly1305, the crypto API and its "
      "scatterlist walk) not called for header protection"),
     ("hp", "HP",
-     "header protection: the module's quic_ulp_hp_mask() and quic_ulp_hp_apply(), "
-     "and crypto library code (aes_encrypt(), chacha20_block(), ...) run "
-     "while the last quic function the vCPU was in is quic_ulp_hp_mask()"),
+     "header protection: the module's quic_ulp_hp_mask() (and its ChaCha20 "
+     "helper) and quic_ulp_hp_apply(), and crypto library code (aes_encrypt(), "
+     "hchacha_block(), ...) run while the last quic function the vCPU was in "
+     "is one of the first two"),
     ("ulp", "ULP",
      "the rest of the quic_ulp module (quic_ulp.ko) and the UDP ULP framework "
      "(net/ipv4/udp_ulp.c)"),
@@ -79,7 +80,7 @@ SCHED_DIRS = ("kernel/sched/", "kernel/time/", "kernel/futex/",
               "arch/x86/kernel/apic/")
 SCHED_FILES = ("kernel/smp.o", "arch/x86/kernel/process.o",
                "arch/x86/kernel/process_64.o", "arch/x86/kernel/smp.o")
-HP_FUNCS = ("quic_ulp_hp_mask", "quic_ulp_hp_apply")
+HP_FUNCS = ("quic_ulp_hp_mask", "quic_hp_mask_chacha", "quic_ulp_hp_apply")
 REP_KINDS = {1: "movs", 2: "stos", 3: "other"}
 REP_MASK = 0x3              # the plugin's flags: REP kind of the first insn
 SPIN = 0x4                  # and: the block holds a PAUSE

@@ -750,10 +750,43 @@ static void quic_test_sg_reuse(struct kunit *test)
 	test_conn_free(conn);
 }
 
+/* The ChaCha20 mask, taken from HChaCha20 plus the constants, is the first
+ * five bytes of the block's key stream: edge counters (how the sample is
+ * loaded), a sample of all ones, and random samples, whose additions to
+ * words 0 and 1 carry about half the time. UML runs the generic HChaCha20;
+ * the test VM's x86 kernel runs the SSSE3 one.
+ */
+static void quic_test_chacha_hp_stream(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, true, 0, A5_PN);
+	static const u32 counters[] = { 0, 1, 0x7fffffff, 0xfffffffe, 0xffffffff };
+	u8 sample[16], mask[QUIC_HP_MASK_LEN], ref[QUIC_HP_MASK_LEN];
+	static const u8 zero[QUIC_HP_MASK_LEN];
+	struct chacha_state state;
+	u32 x = 0x9e3779b9;
+	unsigned int i, j;
+
+	for (i = 0; i < 64; i++) {
+		for (j = 0; j < sizeof(sample); j++) {
+			x = x * 1664525 + 1013904223;
+			sample[j] = i == 63 ? 0xff : x >> 24;
+		}
+		if (i < ARRAY_SIZE(counters))
+			put_unaligned_le32(counters[i], sample);
+		quic_ulp_hp_mask(&conn->rx.hp, conn->cipher, sample, mask);
+		chacha_init(&state, conn->rx.hp.chacha, sample);
+		chacha20_crypt(&state, ref, zero, sizeof(ref));
+		KUNIT_EXPECT_MEMEQ(test, mask, ref, sizeof(ref));
+	}
+	chacha_zeroize_state(&state);
+	test_conn_free(conn);
+}
+
 static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_a1_derivation),
 	KUNIT_CASE(quic_test_aes_hp_mask),
 	KUNIT_CASE(quic_test_a5_keys),
+	KUNIT_CASE(quic_test_chacha_hp_stream),
 	KUNIT_CASE(quic_test_a5_seal),
 	KUNIT_CASE(quic_test_a5_open),
 	KUNIT_CASE(quic_test_nonce),
