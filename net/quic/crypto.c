@@ -10,6 +10,7 @@
 #include <crypto/aes.h>
 #include <crypto/chacha.h>
 #include <crypto/sha2.h>
+#include <crypto/skcipher.h>
 #include <kunit/visibility.h>
 #include <linux/kernel.h>
 #include <linux/local_lock.h>
@@ -213,18 +214,48 @@ int quic_ulp_hkdf_expand_label(const struct quic_cipher *cipher,
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hkdf_expand_label);
 
+/* AES-ECB on AES-NI, asked for by its driver name: one walk and one FPU
+ * section for the masks of a whole run (quic_ulp_hp_masks()), where the
+ * library takes an FPU section for every block. Without AES-NI, "ecb(aes)"
+ * would be the ECB template over the single-block cipher, no better than
+ * the library, which then serves alone. CRYPTO_NOLOAD: no module is
+ * aliased "crypto-ecb-aes-aesni", and asking for one would only run
+ * modprobe, for every key a user installs. Without it, for whatever
+ * reason, the library makes the masks one at a time.
+ */
+static void quic_hp_key_ecb(struct quic_hp_key *hp, const u8 *key,
+			    unsigned int len)
+{
+	struct crypto_sync_skcipher *tfm;
+
+	tfm = crypto_alloc_sync_skcipher("ecb-aes-aesni", 0, CRYPTO_NOLOAD);
+	if (IS_ERR(tfm))
+		return;
+	if (crypto_sync_skcipher_setkey(tfm, key, len)) {
+		crypto_free_sync_skcipher(tfm);
+		return;
+	}
+	hp->ecb = tfm;
+}
+
 /**
  * quic_ulp_hp_key_init() - derive the header protection key from a secret
- * @hp: where the key goes
+ * @hp: where the key goes, zeroed
  * @cipher: the suite
  * @labels: the QUIC version's labels
  * @secret: the first 1-RTT secret of the direction
+ * @batch: the direction makes the masks of several packets at once
+ *	(quic_ulp_hp_masks()): with AES, set up AES-ECB for that too
+ *
+ * Process context: it may allocate a transform, which
+ * quic_ulp_hp_key_free() frees, even when this fails.
  *
  * Return: 0 or a negative errno.
  */
 int quic_ulp_hp_key_init(struct quic_hp_key *hp,
 			 const struct quic_cipher *cipher,
-			 const struct quic_labels *labels, const u8 *secret)
+			 const struct quic_labels *labels, const u8 *secret,
+			 bool batch)
 {
 	u8 key[CHACHA_KEY_SIZE];
 	int err;
@@ -240,11 +271,27 @@ int quic_ulp_hp_key_init(struct quic_hp_key *hp,
 			hp->chacha[i] = get_unaligned_le32(key + 4 * i);
 	} else {
 		err = aes_prepareenckey(&hp->aes, key, cipher->key_len);
+		if (!err && batch)
+			quic_hp_key_ecb(hp, key, cipher->key_len);
 	}
 out:
 	memzero_explicit(key, sizeof(key));
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_key_init);
+
+/**
+ * quic_ulp_hp_key_free() - free and forget a header protection key
+ * @hp: the key, from quic_ulp_hp_key_init() (even a failed one) or zeroed
+ *
+ * Process context.
+ */
+void quic_ulp_hp_key_free(struct quic_hp_key *hp)
+{
+	crypto_free_sync_skcipher(hp->ecb);
+	memzero_explicit(hp, sizeof(*hp));
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_key_free);
 
 /* ChaCha20's mask: counter = sample[0..3] (little endian), nonce = the
  * rest, exactly ChaCha's 16-byte IV layout; the mask is the first five
@@ -297,6 +344,56 @@ void quic_ulp_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *ci
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_mask);
 
+/* All @n masks in one AES-ECB call, in place */
+static int quic_hp_masks_ecb(const struct quic_hp_key *hp, u8 *blocks,
+			     unsigned int n)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, hp->ecb);
+	unsigned int len = n * AES_BLOCK_SIZE;
+	struct scatterlist sg;
+	int err;
+
+	sg_init_one(&sg, blocks, len);
+	skcipher_request_set_sync_tfm(req, hp->ecb);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, &sg, &sg, len, NULL);
+	err = crypto_skcipher_encrypt(req);
+	skcipher_request_zero(req);
+	return err;
+}
+
+/**
+ * quic_ulp_hp_masks() - the header protection masks of several samples
+ * @hp: header protection key
+ * @cipher: the suite
+ * @blocks: @n samples of QUIC_HP_SAMPLE_LEN bytes, one after the other,
+ *	in memory a scatterlist may point to (not on the stack); each is
+ *	replaced by its mask, in its first QUIC_HP_MASK_LEN bytes (the rest
+ *	is scratch)
+ * @n: how many
+ *
+ * When quic_ulp_hp_batch() says so, one AES-ECB call (the mask is the
+ * first bytes of the sample's encryption), else one sample at a time.
+ *
+ * Context: as quic_ulp_hp_mask().
+ * Return: 0, or the AES-ECB call's errno: the masks are then unusable,
+ * and so are the samples.
+ */
+int quic_ulp_hp_masks(const struct quic_hp_key *hp,
+		      const struct quic_cipher *cipher, u8 *blocks,
+		      unsigned int n)
+{
+	unsigned int i;
+
+	if (quic_ulp_hp_batch(hp, n))
+		return quic_hp_masks_ecb(hp, blocks, n);
+	for (i = 0; i < n; i++)
+		quic_ulp_hp_mask(hp, cipher, blocks + i * QUIC_HP_SAMPLE_LEN,
+				 blocks + i * QUIC_HP_SAMPLE_LEN);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_hp_masks);
+
 /**
  * quic_ulp_nonce() - the AEAD nonce of a packet (RFC 9001, section 5.3)
  * @nonce: output, 16 bytes with @ccm, else QUIC_IV_LEN
@@ -337,7 +434,8 @@ static DEFINE_PER_CPU(struct quic_pcpu, quic_pcpu) = {
  * @gfp: allocation flags
  *
  * Its scatterlist is initialised here, once: quic_ulp_crypt_prepare()
- * relies on it.
+ * relies on it. So is its wait, which only an asynchronous AEAD uses:
+ * crypto_wait_req() leaves it ready for the next one.
  *
  * Return: the block, or NULL.
  */
@@ -345,8 +443,10 @@ struct quic_crypt *quic_ulp_crypt_alloc(gfp_t gfp)
 {
 	struct quic_crypt *c = kzalloc_obj(*c, gfp);
 
-	if (c)
+	if (c) {
 		sg_init_table(c->sg, ARRAY_SIZE(c->sg));
+		crypto_init_wait(&c->wait);
+	}
 	return c;
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_crypt_alloc);
@@ -667,6 +767,15 @@ int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 	unsigned int size = sizeof(*c->req) + crypto_aead_reqsize(gen->aead);
 	int n;
 
+	/* Only the end mark of the last packet needs undoing, not the whole
+	 * table: filling an entry keeps its marks, and that one would cut
+	 * this packet's list short. Initialising all QUIC_MAX_SG entries for
+	 * every packet cost more than the rest of this function. Undone
+	 * first: whatever fails below, the table describes no packet.
+	 */
+	if (c->nsg)
+		sg_unmark_end(&c->sg[c->nsg - 1]);
+	c->nsg = 0;
 	if (unlikely(c->req_size < size)) {
 		kfree_sensitive(c->req);
 		c->req = kmalloc(size, GFP_ATOMIC);
@@ -674,14 +783,6 @@ int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 		if (!c->req)
 			return -ENOMEM;
 	}
-	/* Only the end mark of the last packet needs undoing, not the whole
-	 * table: filling an entry keeps its marks, and that one would cut
-	 * this packet's list short. Initialising all QUIC_MAX_SG entries for
-	 * every packet cost more than the rest of this function.
-	 */
-	if (c->nsg)
-		sg_unmark_end(&c->sg[c->nsg - 1]);
-	c->nsg = 0;
 	n = quic_skb_to_sg(skb, c->sg, ARRAY_SIZE(c->sg), off, len, pos);
 	if (n == -ENOENT) {
 		/* The mark on the table's last entry is skb_to_sgvec()'s

@@ -199,7 +199,6 @@ static int a5_aead(struct kunit *test, struct sk_buff *skb,
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len, gen,
 						     NULL), 0);
-	crypto_init_wait(&c->wait);
 	err = quic_ulp_crypt(c, 4, 1, gen, conn->cipher, A5_PN, seal,
 			     CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 			 crypto_req_done, &c->wait);
@@ -615,6 +614,130 @@ static void quic_test_sg_pos(struct kunit *test)
 	test_conn_free(conn);
 }
 
+/* The first and last bytes of a prepared packet, in place only when the
+ * scatterlist's first or last entry holds them all
+ */
+static void quic_test_crypt_ends(struct kunit *test)
+{
+	struct quic_conn *conn = a5_conn(test, QUIC_ULP_VERSION_1, false, 0, 0);
+	struct quic_crypt *c = quic_ulp_crypt_alloc(GFP_KERNEL);
+	struct sk_buff *skb = frag_skb(test);
+	const struct quic_gen *gen = conn->tx.cur;
+	unsigned int i;
+	u8 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* nothing prepared yet */
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_head(c, 1));
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_tail(c, 1));
+
+	/* the linear part alone */
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, 8, gen, NULL), 0);
+	KUNIT_EXPECT_PTR_EQ(test, quic_ulp_crypt_head(c, 8), skb->data);
+	KUNIT_EXPECT_PTR_EQ(test, quic_ulp_crypt_tail(c, 8), skb->data);
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_head(c, 9));
+
+	/* bytes 20 to 119: 88 in the first fragment, 12 in the second */
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 20, 100, gen, NULL),
+			0);
+	p = quic_ulp_crypt_head(c, 88);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	expect_bytes(test, p, 20, 88);
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_head(c, 89));
+	p = quic_ulp_crypt_tail(c, 12);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	expect_bytes(test, p, 108, 12);
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_tail(c, 13));
+
+	/* a tail in the frag_list, from skb_to_sgvec()'s list */
+	add_frag_list(test, skb, 40);
+	KUNIT_ASSERT_EQ(test, quic_ulp_crypt_prepare(c, skb, 200, 40, gen, NULL),
+			0);
+	p = quic_ulp_crypt_head(c, 8);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	expect_bytes(test, p, 200, 8);
+	p = quic_ulp_crypt_tail(c, 16);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	expect_bytes(test, p, 224, 16);
+
+	/* a preparation that fails leaves nothing: here more pieces than
+	 * the table holds, in the frag_list
+	 */
+	for (i = 0; i < QUIC_MAX_SG; i++)
+		add_frag_list(test, skb, 1);
+	KUNIT_EXPECT_EQ(test, quic_ulp_crypt_prepare(c, skb, 0, skb->len, gen,
+						     NULL), -EMSGSIZE);
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_head(c, 1));
+	KUNIT_EXPECT_NULL(test, quic_ulp_crypt_tail(c, 1));
+
+	quic_ulp_crypt_free(c);
+	kfree_skb(skb);
+	test_conn_free(conn);
+}
+
+/* The masks of a run, made in one call where the kernel can (AES-ECB on
+ * AES-NI, from four samples on) or one at a time, are those of each
+ * sample alone
+ */
+static void quic_test_hp_masks(struct kunit *test)
+{
+	static const u16 suites[] = {
+		QUIC_ULP_CIPHER_AES_128_GCM_SHA256, QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
+		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
+		QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
+	};
+	static const unsigned int counts[] = { 1, 3, 4, 5, QUIC_TX_RUN };
+	const struct quic_labels *labels = quic_ulp_labels_find(QUIC_ULP_VERSION_1);
+	unsigned int size = QUIC_TX_RUN * QUIC_HP_SAMPLE_LEN, s, k, i;
+	u8 secret[QUIC_ULP_MAX_SECRET_LEN], want[QUIC_HP_MASK_LEN];
+	const struct quic_cipher *cipher;
+	struct quic_hp_key hp;
+	u8 *samples, *masks;
+	int err;
+
+	/* kmalloc'd: the ECB call's scatterlist points to the masks */
+	samples = kunit_kmalloc(test, size, GFP_KERNEL);
+	masks = kunit_kmalloc(test, size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, samples);
+	KUNIT_ASSERT_NOT_NULL(test, masks);
+	for (i = 0; i < size; i++)
+		samples[i] = i * 37 + 11;
+	for (i = 0; i < sizeof(secret); i++)
+		secret[i] = i * 13 + 5;
+
+	for (s = 0; s < ARRAY_SIZE(suites); s++) {
+		cipher = quic_ulp_cipher_find(suites[s]);
+		KUNIT_ASSERT_NOT_NULL(test, cipher);
+		memset(&hp, 0, sizeof(hp));
+		err = quic_ulp_hp_key_init(&hp, cipher, labels, secret, true);
+		if (err)
+			quic_ulp_hp_key_free(&hp);
+		KUNIT_ASSERT_EQ(test, err, 0);
+#ifdef CONFIG_X86
+		/* The one call is there where it can be */
+		if (!cipher->chacha_hp && IS_BUILTIN(CONFIG_CRYPTO_AES_NI_INTEL) &&
+		    boot_cpu_has(X86_FEATURE_AES))
+			KUNIT_EXPECT_NOT_NULL(test, hp.ecb);
+#endif
+		for (k = 0; k < ARRAY_SIZE(counts); k++) {
+			/* made in place, from a copy of the samples */
+			memcpy(masks, samples, size);
+			KUNIT_EXPECT_EQ(test, quic_ulp_hp_masks(&hp, cipher, masks,
+								counts[k]), 0);
+			for (i = 0; i < counts[k]; i++) {
+				quic_ulp_hp_mask(&hp, cipher,
+						 samples + i * QUIC_HP_SAMPLE_LEN,
+						 want);
+				KUNIT_EXPECT_MEMEQ(test,
+						   masks + i * QUIC_HP_SAMPLE_LEN,
+						   want, sizeof(want));
+			}
+		}
+		quic_ulp_hp_key_free(&hp);
+		KUNIT_EXPECT_NULL(test, hp.ecb);
+	}
+}
+
 /* A fragment of a compound page is contiguous across its page boundary */
 static void quic_test_skb_peek_compound(struct kunit *test)
 {
@@ -787,6 +910,7 @@ static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_aes_hp_mask),
 	KUNIT_CASE(quic_test_a5_keys),
 	KUNIT_CASE(quic_test_chacha_hp_stream),
+	KUNIT_CASE(quic_test_hp_masks),
 	KUNIT_CASE(quic_test_a5_seal),
 	KUNIT_CASE(quic_test_a5_open),
 	KUNIT_CASE(quic_test_nonce),
@@ -801,6 +925,7 @@ static struct kunit_case quic_crypto_cases[] = {
 	KUNIT_CASE(quic_test_skb_write),
 	KUNIT_CASE(quic_test_sg_reuse),
 	KUNIT_CASE(quic_test_sg_pos),
+	KUNIT_CASE(quic_test_crypt_ends),
 	{}
 };
 

@@ -49,33 +49,23 @@ void quic_ulp_dir_free(struct quic_dir *dir)
 	for (i = 0; i < QUIC_GENS; i++)
 		crypto_free_aead(dir->slot[i].aead);
 	memzero_explicit(dir->slot, sizeof(dir->slot));
-	memzero_explicit(&dir->hp, sizeof(dir->hp));
+	quic_ulp_hp_key_free(&dir->hp);
 }
 EXPORT_SYMBOL_IF_KUNIT(quic_ulp_dir_free);
 
 /**
- * quic_ulp_gen_hold() - take a reference to a generation for a packet
- * @gen: the generation, one of its direction's roles (its lock held)
- */
-void quic_ulp_gen_hold(struct quic_gen *gen)
-{
-	refcount_inc(&gen->refcnt);
-}
-EXPORT_SYMBOL_IF_KUNIT(quic_ulp_gen_hold);
-
-/**
- * quic_ulp_gen_put() - drop a reference to a generation
- * @gen: the generation, or NULL
+ * quic_ulp_gen_released() - the last reference to a generation is gone
+ * @gen: the generation, whose slot is free again
  *
- * The last one frees the slot; if the direction is waiting for a slot to
- * derive its next generation into, that is scheduled. Any context.
+ * If the direction is waiting for a slot to derive its next generation
+ * into, that is scheduled. Any context.
  */
-void quic_ulp_gen_put(struct quic_gen *gen)
+void quic_ulp_gen_released(struct quic_gen *gen)
 {
-	if (gen && refcount_dec_and_test(&gen->refcnt) &&
-	    !READ_ONCE(gen->dir->next))
+	if (!READ_ONCE(gen->dir->next))
 		quic_ulp_conn_schedule_keys(gen->dir->conn);
 }
+EXPORT_SYMBOL_IF_KUNIT(quic_ulp_gen_released);
 
 /* Key a slot for a generation whose traffic secret is @secret */
 static int quic_gen_key(struct quic_gen *gen, const struct quic_conn *conn,
@@ -166,9 +156,11 @@ static int quic_dir_derive(struct quic_dir *dir, const struct quic_ulp_key *key,
 
 	memcpy(secret, key->secret, len);
 
-	/* The header protection key comes from the first secret and stays */
+	/* The header protection key comes from the first secret and stays;
+	 * the send path makes the masks of a run of packets at once
+	 */
 	err = quic_ulp_hp_key_init(&dir->hp, conn->cipher, conn->labels,
-				   secret);
+				   secret, !rx);
 	for (i = 0; !err && i < key->key_updates; i++) {
 		memcpy(prev, secret, len);
 		err = quic_secret_next(conn, secret, secret);
@@ -260,7 +252,7 @@ int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
 			memzero_explicit(&dir->slot[i], sizeof(dir->slot[i]));
 			dir->slot[i].dir = dir;
 		}
-		memzero_explicit(&dir->hp, sizeof(dir->hp));
+		quic_ulp_hp_key_free(&dir->hp);
 		quic_ulp_dev_dir_clear(dir);
 	}
 	return err;

@@ -74,10 +74,14 @@ struct quic_labels {
 
 /**
  * struct quic_hp_key - header protection key of one direction
+ * @ecb: AES-ECB on AES-NI with the same key, for the masks of a run of
+ *	packets in one call (quic_ulp_hp_masks()); NULL for ChaCha20, without
+ *	AES-NI, and where the direction asked for none
  * @aes: AES key, prepared for encryption only
  * @chacha: ChaCha20 key
  */
 struct quic_hp_key {
+	struct crypto_sync_skcipher	*ecb;
 	union {
 		struct aes_enckey	aes;
 		u32			chacha[CHACHA_KEY_SIZE / sizeof(u32)];
@@ -454,19 +458,45 @@ int quic_ulp_hkdf_expand_label(const struct quic_cipher *cipher,
 			       unsigned int len);
 int quic_ulp_hp_key_init(struct quic_hp_key *hp,
 			 const struct quic_cipher *cipher,
-			 const struct quic_labels *labels, const u8 *secret);
+			 const struct quic_labels *labels, const u8 *secret,
+			 bool batch);
+void quic_ulp_hp_key_free(struct quic_hp_key *hp);
 void quic_ulp_hp_mask(const struct quic_hp_key *hp, const struct quic_cipher *cipher,
 		      const u8 *sample, u8 *mask);
+int quic_ulp_hp_masks(const struct quic_hp_key *hp,
+		      const struct quic_cipher *cipher, u8 *blocks,
+		      unsigned int n);
+
+/* The masks of a run take one AES-ECB call from this many packets on:
+ * below, its walk and FPU section cost more than one library call each
+ */
+#define QUIC_HP_ECB_MIN		4
+
+/* Whether the masks of @n packets take one call (quic_ulp_hp_masks()) */
+static inline bool quic_ulp_hp_batch(const struct quic_hp_key *hp,
+				     unsigned int n)
+{
+	return hp->ecb && n >= QUIC_HP_ECB_MIN;
+}
+
 void quic_ulp_nonce(u8 *nonce, const u8 *iv, u64 pn, bool ccm);
 
 /* An skb entry for each frag of a packet spread over the most frags */
 #define QUIC_MAX_SG		(MAX_SKB_FRAGS + 2)
+
+/* Segments sent in one run: their generations chosen under one hold of
+ * the direction's lock, their header protection masks made in one call
+ */
+#define QUIC_TX_RUN		16
 
 /**
  * struct quic_rx_pkt - the received packet being unprotected
  * @conn: its connection, held
  * @gen: the generation trying it, held
  * @choice: which generation that is
+ * @tag: where its tag is, when the scatterlist prepared for its AEAD has
+ *	the tag in one addressable piece; NULL otherwise, or when no AEAD was
+ *	prepared for it
  * @pn: full packet number
  * @off: offset in the skb
  * @len: length
@@ -478,6 +508,7 @@ struct quic_rx_pkt {
 	struct quic_conn	*conn;
 	struct quic_gen		*gen;
 	enum quic_key_choice	choice;
+	u8			*tag;
 	u64			pn;
 	unsigned int		off;
 	unsigned int		len;
@@ -535,6 +566,9 @@ struct quic_skb_pos {
  * @dropped: segments dropped
  * @reason: why the last one was
  * @decrypted: bit n set when kept segment n was decrypted
+ * @packets: packets authenticated, counted in the namespace's MIB when the
+ *	datagram is done
+ * @bytes: their bytes, likewise
  * @sk_held: an AEAD went asynchronous, and the socket was still alive
  *	then: it is held until the datagram is done
  * @charged: bytes counted in the socket's @rx_async meanwhile
@@ -560,6 +594,8 @@ struct quic_rx {
 	unsigned int		dropped;
 	enum skb_drop_reason	reason;
 	u64			decrypted;
+	unsigned int		packets;
+	unsigned int		bytes;
 	bool			sk_held;
 	unsigned int		charged;
 	atomic_t		handoff;
@@ -579,6 +615,10 @@ struct quic_rx {
  * @nonce: the nonce (or CCM counter block) of the packet
  * @wait: for a send whose AEAD completes asynchronously
  * @rx: the datagram being received, when one is
+ * @samples: on a send, the header protection samples of a run of
+ *	packets, one block each, which become their masks (memory a
+ *	scatterlist may point to: not on the stack). A block serves one
+ *	datagram at a time, received or sent: this shares @rx's space.
  *
  * Each CPU has one (quic_ulp_crypt_get()), used with bottom halves disabled:
  * nothing is allocated per packet. A request that goes asynchronous takes
@@ -591,7 +631,10 @@ struct quic_crypt {
 	unsigned int		nsg;
 	u8			nonce[16];
 	struct crypto_wait	wait;
-	struct quic_rx		rx;
+	union {
+		struct quic_rx	rx;
+		u8		samples[QUIC_TX_RUN][QUIC_HP_SAMPLE_LEN];
+	};
 };
 
 struct quic_crypt *quic_ulp_crypt_alloc(gfp_t gfp);
@@ -603,6 +646,59 @@ void quic_ulp_crypt_free_all(void);
 int quic_ulp_crypt_prepare(struct quic_crypt *c, struct sk_buff *skb,
 			   unsigned int off, unsigned int len,
 			   const struct quic_gen *gen, struct quic_skb_pos *pos);
+
+/* Where the CPU can address @sg's bytes: not in a highmem page */
+static inline u8 *quic_sg_virt(struct scatterlist *sg)
+{
+	if (PageHighMem(sg_page(sg)))
+		return NULL;
+	return sg_virt(sg);
+}
+
+/**
+ * quic_ulp_crypt_head() - the first bytes of the prepared packet, in place
+ * @c: the request block, prepared for the packet by quic_ulp_crypt_prepare()
+ * @len: how many bytes are wanted in one piece
+ *
+ * The scatterlist already says where the packet lies: when its first
+ * entry holds @len bytes the CPU can address, they are read and written
+ * there, without walking the skb again. A failed preparation leaves no
+ * entry.
+ *
+ * Return: a pointer to the packet's first byte, or NULL when the first
+ * @len bytes are not in one addressable piece.
+ */
+static inline u8 *quic_ulp_crypt_head(struct quic_crypt *c, unsigned int len)
+{
+	if (!c->nsg || c->sg[0].length < len)
+		return NULL;
+	return quic_sg_virt(&c->sg[0]);
+}
+
+/**
+ * quic_ulp_crypt_tail() - the last bytes of the prepared packet, in place
+ * @c: the request block, prepared for the packet by quic_ulp_crypt_prepare()
+ * @len: how many bytes are wanted in one piece
+ *
+ * As quic_ulp_crypt_head(), for the end of the packet (its tag).
+ *
+ * Return: a pointer to the first of the packet's last @len bytes, or NULL
+ * when they are not in one addressable piece.
+ */
+static inline u8 *quic_ulp_crypt_tail(struct quic_crypt *c, unsigned int len)
+{
+	struct scatterlist *sg;
+	u8 *p;
+
+	if (!c->nsg)
+		return NULL;
+	sg = &c->sg[c->nsg - 1];
+	if (sg->length < len)
+		return NULL;
+	p = quic_sg_virt(sg);
+	return p ? p + sg->length - len : NULL;
+}
+
 int quic_ulp_crypt(struct quic_crypt *c, unsigned int hdr_len,
 		   unsigned int text_len, const struct quic_gen *gen,
 	       const struct quic_cipher *cipher, u64 pn, bool seal, u32 flags,
@@ -623,8 +719,25 @@ int quic_ulp_dir_install(struct quic_dir *dir, const struct quic_ulp_key *key,
 void quic_ulp_dir_discard_old(struct quic_dir *dir);
 void quic_ulp_dir_rotate(struct quic_dir *dir);
 void quic_ulp_dir_derive_next(struct quic_dir *dir);
-void quic_ulp_gen_hold(struct quic_gen *gen);
-void quic_ulp_gen_put(struct quic_gen *gen);
+void quic_ulp_gen_released(struct quic_gen *gen);
+
+/* A reference to a generation for a packet: @gen is one of its
+ * direction's roles, the direction's lock held. Inline: the data path
+ * takes and drops one for every packet.
+ */
+static inline void quic_ulp_gen_hold(struct quic_gen *gen)
+{
+	refcount_inc(&gen->refcnt);
+}
+
+/* Drop a reference to @gen (or nothing for NULL); the last one frees its
+ * slot. Any context.
+ */
+static inline void quic_ulp_gen_put(struct quic_gen *gen)
+{
+	if (gen && refcount_dec_and_test(&gen->refcnt))
+		quic_ulp_gen_released(gen);
+}
 
 static inline bool quic_key_phase(const struct quic_gen *gen)
 {

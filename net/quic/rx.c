@@ -335,6 +335,7 @@ static int quic_rx_start(struct quic_crypt *c)
 		QUIC_INC_STATS(net, QUIC_MIB_RX_ERR_NOMEM);
 		return QUIC_RX_KEEP;
 	}
+	pkt->tag = quic_ulp_crypt_tail(c, QUIC_ULP_TAG_LEN);
 	/* The associated data is the unprotected header, in place */
 	if (p != buf) {
 		memcpy(p, pkt->hdr, pkt->hdr_len);
@@ -410,8 +411,8 @@ static void quic_rx_authenticated(struct quic_rx *rx, struct quic_ulp_rx_info *i
 	dir->unreported -= info->auth_failures;
 	spin_unlock(&dir->lock);
 
-	QUIC_INC_STATS(net, QUIC_MIB_RX_PACKETS);
-	QUIC_ADD_STATS(net, QUIC_MIB_RX_BYTES, pkt->len);
+	rx->packets++;
+	rx->bytes += pkt->len;
 	if (rotated) {
 		/* (no socket once it is gone, after an async AEAD) */
 		trace_quic_ulp_key_update(rx->sk, conn->handle,
@@ -489,12 +490,17 @@ static void quic_rx_end(struct quic_rx *rx, int result)
 	}
 	if (!result) {
 		quic_rx_authenticated(rx, &info);
-		if (quic_ulp_skb_write(rx->skb,
-				       pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
-				       (const u8 *)&info, sizeof(info),
-				       &rx->pos))
+		/* The record replaces the tag: where the AEAD's scatterlist
+		 * had it, or found again
+		 */
+		if (pkt->tag)
+			memcpy(pkt->tag, &info, sizeof(info));
+		else if (quic_ulp_skb_write(rx->skb,
+					    pkt->off + pkt->len - QUIC_ULP_TAG_LEN,
+					    (const u8 *)&info, sizeof(info),
+					    &rx->pos))
 			keep = false;
-		else
+		if (keep)
 			rx->decrypted |= BIT_ULL(rx->nkept);
 	} else if (result != QUIC_RX_KEEP) {
 		/* Failed authentication, its connection is past its limit,
@@ -592,6 +598,15 @@ static void quic_rx_finish(struct quic_rx *rx, struct quic_rx_verdict *v)
 	if (rx->last.conn) {
 		quic_ulp_conn_put(rx->last.conn);
 		rx->last.conn = NULL;
+	}
+	/* Once per datagram rather than per packet: the MIB is per CPU,
+	 * found through the namespace
+	 */
+	if (rx->packets) {
+		struct quic_mib __percpu *mib = quic_ulp_net_mib(rx->qs->net);
+
+		SNMP_ADD_STATS64(mib, QUIC_MIB_RX_PACKETS, rx->packets);
+		SNMP_ADD_STATS64(mib, QUIC_MIB_RX_BYTES, rx->bytes);
 	}
 	v->sk = rx->sk;
 	v->skb = skb;

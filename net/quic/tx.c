@@ -22,9 +22,6 @@
 #include "quic.h"
 #include <trace/events/quic_ulp.h>
 
-/* Segments whose generations are chosen under one hold of the lock */
-#define QUIC_TX_RUN	16
-
 /**
  * struct quic_tx - the state of one send
  * @skb: the datagram
@@ -297,26 +294,31 @@ static int quic_tx_aead(struct quic_tx *tx, struct quic_crypt *c,
 				     &tx->pos);
 	if (err)
 		return err;
-	crypto_init_wait(&c->wait);
 	return quic_ulp_crypt(c, hdr_len, pkt->len - hdr_len - QUIC_ULP_TAG_LEN, gen,
 			  conn->cipher, pkt->info.pn, true,
 			  CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &c->wait);
 }
 
 /* Header protection, from a sample of the ciphertext: the header and the
- * sample after it are read together, in place when they are in one piece
+ * sample after it are read together, in place when they are in one piece.
+ * @c is still prepared for this packet: where its scatterlist starts is
+ * where the packet does.
  */
 static int quic_tx_protect_header(struct quic_tx *tx,
+				  struct quic_crypt *c,
 				  const struct quic_tx_pkt *pkt,
 				  const struct quic_conn *conn)
 {
 	u8 buf[1 + QUIC_ULP_MAX_CID_LEN + QUIC_PN_MAX_LEN + QUIC_HP_SAMPLE_LEN];
 	unsigned int sample_off = pkt->pn_off + QUIC_PN_MAX_LEN;
+	unsigned int len = sample_off + QUIC_HP_SAMPLE_LEN;
 	u8 mask[QUIC_HP_MASK_LEN];
 	u8 *hdr;
 
-	hdr = quic_ulp_skb_access(tx->skb, pkt->off,
-				  sample_off + QUIC_HP_SAMPLE_LEN, buf, &tx->pos);
+	hdr = quic_ulp_crypt_head(c, len);
+	if (!hdr)
+		hdr = quic_ulp_skb_access(tx->skb, pkt->off, len, buf,
+					  &tx->pos);
 	if (!hdr)
 		return -EFAULT;
 	quic_ulp_hp_mask(&conn->tx.hp, conn->cipher, hdr + sample_off, mask);
@@ -327,20 +329,84 @@ static int quic_tx_protect_header(struct quic_tx *tx,
 	return skb_store_bits(tx->skb, pkt->off, hdr, pkt->pn_off + pkt->pn_len);
 }
 
+/**
+ * struct quic_tx_hdrs - the sealed packets of a run waiting for header
+ *	protection, their samples in the request block's @samples
+ * @hdr: where each packet starts, in the skb
+ * @pn_off: the offset of its packet number field
+ * @pn_len: the field's length
+ * @n: how many
+ */
+struct quic_tx_hdrs {
+	u8		*hdr[QUIC_TX_RUN];
+	u8		pn_off[QUIC_TX_RUN];
+	u8		pn_len[QUIC_TX_RUN];
+	unsigned int	n;
+};
+
+/* A sealed packet whose header and sample are in one piece waits for the
+ * run's masks, made in one call (quic_tx_mask_run()); any other gets its
+ * header protection now, alone. @c is still prepared for the packet.
+ * Only for runs whose masks quic_ulp_hp_batch() makes in one call.
+ */
+static int quic_tx_queue_header(struct quic_tx *tx, struct quic_crypt *c,
+				const struct quic_tx_pkt *pkt,
+				const struct quic_conn *conn,
+				struct quic_tx_hdrs *h)
+{
+	unsigned int sample_off = pkt->pn_off + QUIC_PN_MAX_LEN;
+	u8 *hdr = quic_ulp_crypt_head(c, sample_off + QUIC_HP_SAMPLE_LEN);
+
+	if (!hdr)
+		return quic_tx_protect_header(tx, c, pkt, conn);
+	memcpy(c->samples[h->n], hdr + sample_off, QUIC_HP_SAMPLE_LEN);
+	h->hdr[h->n] = hdr;
+	h->pn_off[h->n] = pkt->pn_off;
+	h->pn_len[h->n] = pkt->pn_len;
+	h->n++;
+	return 0;
+}
+
+/* Header protection for the packets quic_tx_queue_header() kept; if
+ * the masks cannot be made, the send fails
+ */
+static int quic_tx_mask_run(struct quic_crypt *c, const struct quic_conn *conn,
+			    const struct quic_tx_hdrs *h)
+{
+	unsigned int i;
+	int err;
+
+	err = quic_ulp_hp_masks(&conn->tx.hp, conn->cipher, c->samples[0],
+				h->n);
+	for (i = 0; !err && i < h->n; i++)
+		quic_ulp_hp_apply(h->hdr[i], h->pn_off[i], h->pn_len[i],
+				  c->samples[i]);
+	memzero_explicit(c->samples, h->n * sizeof(c->samples[0]));
+	return err;
+}
+
 /* Seal a run of segments with this CPU's request block, or with the one
  * an asynchronous AEAD took: that one is waited for, outside the bottom
- * half section, and kept for the rest of the send.
+ * half section, and kept for the rest of the send. Each packet's AEAD
+ * first, then, where quic_ulp_hp_batch() says so, the header protection
+ * of all of them: the masks of the run cost one call, the sample of each
+ * being its ciphertext. Nothing leaves
+ * before the whole send succeeded, so a failure part way through leaves
+ * no half-protected packet on the wire.
  */
 static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 			    unsigned int first, unsigned int n,
 			    struct quic_gen **gens)
 {
+	bool batch = quic_ulp_hp_batch(&conn->tx.hp, n);
 	struct quic_crypt *c = tx->owned;
+	struct quic_tx_hdrs hdrs;
 	bool percpu = !c;
 	struct quic_tx_pkt pkt;
 	unsigned int i;
 	int err = 0;
 
+	hdrs.n = 0;
 	if (percpu) {
 		local_bh_disable();
 		c = quic_ulp_crypt_get();
@@ -362,9 +428,15 @@ static int quic_tx_seal_run(struct quic_tx *tx, struct quic_conn *conn,
 			}
 			err = crypto_wait_req(err, &c->wait);
 		}
-		if (!err)
-			err = quic_tx_protect_header(tx, &pkt, conn);
+		if (err)
+			break;
+		if (batch)
+			err = quic_tx_queue_header(tx, c, &pkt, conn, &hdrs);
+		else
+			err = quic_tx_protect_header(tx, c, &pkt, conn);
 	}
+	if (!err && hdrs.n)
+		err = quic_tx_mask_run(c, conn, &hdrs);
 	if (percpu) {
 		quic_ulp_crypt_put();
 		local_bh_enable();
@@ -621,7 +693,7 @@ int quic_ulp_tx_seal_skb(struct sk_buff *skb, struct quic_conn *conn,
 		if (err == -EINPROGRESS || err == -EBUSY)
 			err = -EAGAIN;
 		if (!err)
-			err = quic_tx_protect_header(&tx, &pkt, conn);
+			err = quic_tx_protect_header(&tx, c, &pkt, conn);
 	}
 	if (c)
 		quic_ulp_crypt_put();
