@@ -55,6 +55,9 @@ enum bench_path { PATH_PLAIN, PATH_USER, PATH_USERZC, PATH_ULP };
  * @batch: packets per sendmsg() (UDP_SEGMENT), capped by BENCH_MAX_DGRAM;
  *	1 sends plain datagrams
  * @conns: connections on the socket, packets spread round-robin
+ * @per_dgram: with @conns > 1, a connection per datagram rather than per
+ *	packet: every packet of a sendmsg() (Tx) or of a GRO datagram (Rx)
+ *	belongs to one connection, as they do to one peer address on the wire
  * @seconds: measured time
  * @warmup: seconds run before measuring
  */
@@ -65,6 +68,7 @@ struct bench_case {
 	unsigned int size;
 	unsigned int batch;
 	unsigned int conns;
+	bool per_dgram;
 	double seconds;
 	double warmup;
 };
@@ -175,6 +179,9 @@ void bench_packet_set(uint8_t *pkt, uint32_t conn, uint64_t pn);
 /* The traffic secret every connection of the benchmark uses */
 void bench_secret(uint16_t cipher, uint8_t *secret);
 unsigned int bench_batch(const struct bench_case *c);
+/* Connections a per-datagram case sends to in turn, spread over all */
+#define BENCH_DGRAM_CONNS	64
+uint32_t bench_dgram_conn(const struct bench_case *c, unsigned int k);
 const char *bench_path_name(enum bench_path p);
 const char *bench_cipher_name(uint16_t cipher);
 

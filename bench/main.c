@@ -36,15 +36,20 @@
 
 static int parse_case(const char *spec, struct bench_case *c)
 {
-	char dir[8], path[8], cipher[8];
+	char dir[8], path[8], cipher[8], spread[8];
 	int n;
 
 	c->conns = 1;
-	n = sscanf(spec, "%7[^:]:%7[^:]:%u:%u:%7[^:]:%u", dir, path, &c->size,
-		   &c->batch, cipher, &c->conns);
+	n = sscanf(spec, "%7[^:]:%7[^:]:%u:%u:%7[^:]:%u:%7s", dir, path,
+		   &c->size, &c->batch, cipher, &c->conns, spread);
 	if (n < 5 || c->size < 64 || c->size > BENCH_MAX_PKT || !c->batch ||
 	    c->batch > BENCH_MAX_BATCH || !c->conns)
 		return -1;
+	if (n == 7) {
+		if (strcmp(spread, "dgram"))
+			return -1;
+		c->per_dgram = true;
+	}
 	if (!strcmp(dir, "tx"))
 		c->dir = BENCH_TX;
 	else if (!strcmp(dir, "rx"))
@@ -164,7 +169,9 @@ static void usage(void)
 	fprintf(stderr, "usage: quic_bench raw [SECONDS]\n"
 			"       quic_bench run [-t SECONDS] [-w WARMUP] [-x CMD] CASE...\n"
 			"       quic_bench insn [-n PACKETS] [-w PACKETS] [-m FILE] CASE...\n"
-			"       quic_bench mem [-n CONNS] [-c CIDS]\n");
+			"       quic_bench mem [-n CONNS] [-c CIDS]\n"
+			"CASE: tx|rx:plain|user|userzc|ulp:SIZE:BATCH:aes|chacha"
+			"[:CONNS[:dgram]]\n");
 	exit(2);
 }
 

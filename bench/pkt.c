@@ -50,6 +50,19 @@ unsigned int bench_batch(const struct bench_case *c)
 	return c->batch < max ? c->batch : max;
 }
 
+/* The connection of datagram @k of a per-datagram case: one of
+ * BENCH_DGRAM_CONNS in turn, spread evenly over all @c->conns installed,
+ * so that each datagram's first packet misses the receive path's
+ * last-connection shortcut and looks its connection up in the full table
+ */
+uint32_t bench_dgram_conn(const struct bench_case *c, unsigned int k)
+{
+	unsigned int n = c->conns < BENCH_DGRAM_CONNS ? c->conns :
+						       BENCH_DGRAM_CONNS;
+
+	return (uint32_t)((uint64_t)(k % n) * c->conns / n);
+}
+
 const char *bench_path_name(enum bench_path p)
 {
 	static const char *const names[] = {

@@ -22,10 +22,12 @@ void bench_print(FILE *f, const struct bench_case *c,
 	double busy = cpu_busy(d, -1), gb = r->bytes / 1e9;
 
 	fprintf(f, "{\"kind\":\"%s\",\"path\":\"%s\",\"cipher\":\"%s\","
-		"\"size\":%u,\"batch\":%u,\"segs\":%u,\"conns\":%u,",
+		"\"size\":%u,\"batch\":%u,\"segs\":%u,\"conns\":%u,"
+		"\"spread\":\"%s\",",
 		c->dir == BENCH_TX ? "tx" : "rx", bench_path_name(c->path),
 		c->path == PATH_PLAIN ? "none" : bench_cipher_name(c->cipher),
-		c->size, c->batch, bench_batch(c), c->conns);
+		c->size, c->batch, bench_batch(c), c->conns,
+		c->per_dgram ? "datagram" : "packet");
 	fprintf(f, "\"seconds\":%.3f,\"packets\":%llu,\"bytes\":%llu,"
 		"\"pps\":%.0f,\"gbps\":%.4f,",
 		r->secs, (unsigned long long)r->packets,
@@ -69,10 +71,12 @@ void bench_print_insn(FILE *f, const struct bench_case *c,
 		      const struct bench_result *r)
 {
 	fprintf(f, "{\"kind\":\"%s\",\"path\":\"%s\",\"cipher\":\"%s\","
-		"\"size\":%u,\"batch\":%u,\"segs\":%u,\"conns\":%u,",
+		"\"size\":%u,\"batch\":%u,\"segs\":%u,\"conns\":%u,"
+		"\"spread\":\"%s\",",
 		c->dir == BENCH_TX ? "tx" : "rx", bench_path_name(c->path),
 		c->path == PATH_PLAIN ? "none" : bench_cipher_name(c->cipher),
-		c->size, c->batch, bench_batch(c), c->conns);
+		c->size, c->batch, bench_batch(c), c->conns,
+		c->per_dgram ? "datagram" : "packet");
 	fprintf(f, "\"window\":%u,\"packets\":%llu,\"bytes\":%llu,"
 		"\"warmup_packets\":%llu,\"seconds\":%.3f,",
 		r->window, (unsigned long long)r->packets,

@@ -187,15 +187,22 @@ static long long rx_ulp_errors(void)
 	return sum;
 }
 
-/* The replayed set: packet j is connection j % conns's number j / conns */
+/* The replayed set: packet j is connection j % conns's number j / conns;
+ * per datagram, packet j of datagram k is number j of connection
+ * bench_dgram_conn(k)
+ */
 static int rx_prepare(struct rx_ctx *t, struct bench_result *res)
 {
 	unsigned int size = t->c->size, conns = t->c->conns, j;
 	uint8_t secret[QUIC_REF_MAX_SECRET_LEN];
 	unsigned int want = conns > 64 ? conns : 64;
+	uint32_t conn;
+	uint64_t pn;
 	uint8_t *p;
 
 	t->nb = bench_batch(t->c);
+	if (t->c->per_dgram)
+		want = BENCH_DGRAM_CONNS * t->nb;
 	t->nset = (want + t->nb - 1) / t->nb * t->nb;
 	t->largest = t->nset;
 	t->set = malloc((size_t)t->nset * size);
@@ -208,11 +215,14 @@ static int rx_prepare(struct rx_ctx *t, struct bench_result *res)
 		return -EINVAL;
 	for (j = 0; j < t->nset; j++) {
 		p = t->set + (size_t)j * size;
-		bench_packet(p, size, j % conns, j / conns);
+		conn = t->c->per_dgram ? bench_dgram_conn(t->c, j / t->nb) :
+					 j % conns;
+		pn = t->c->per_dgram ? j % t->nb : j / conns;
+		bench_packet(p, size, conn, pn);
 		if (!j)
 			memcpy(t->plain0, p, size);
 		if (t->c->path != PATH_PLAIN &&
-		    quic_ref_protect(&t->key, p, size, BENCH_CID_LEN, j / conns))
+		    quic_ref_protect(&t->key, p, size, BENCH_CID_LEN, pn))
 			return -EINVAL;
 	}
 	if (t->c->path == PATH_ULP)

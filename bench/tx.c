@@ -35,6 +35,7 @@ struct tx_ctx {
 	struct quic_ref_key key;
 	uint64_t *pn;			/* next packet number, per connection */
 	uint32_t rr;			/* next connection, round-robin */
+	uint32_t dgrams;		/* datagrams filled, per-datagram case */
 	uint32_t last_conn;
 	uint64_t last_pn;
 	struct quic_ulp_tx_info recs[BENCH_MAX_BATCH]; /* ulp: what to protect */
@@ -55,10 +56,15 @@ static int tx_fill(struct tx_ctx *t, uint8_t *buf, unsigned int nb)
 	for (i = 0; i < nb; i++) {
 		p = buf + (size_t)i * size;
 		memcpy(p, t->tmpl, size);
-		t->last_conn = t->rr;
-		t->last_pn = t->pn[t->rr]++;
-		if (++t->rr == t->c->conns)
-			t->rr = 0;
+		if (t->c->per_dgram) {
+			t->last_conn = bench_dgram_conn(t->c, t->dgrams);
+			t->dgrams += i == nb - 1;
+		} else {
+			t->last_conn = t->rr;
+			if (++t->rr == t->c->conns)
+				t->rr = 0;
+		}
+		t->last_pn = t->pn[t->last_conn]++;
 		bench_packet_set(p, t->last_conn, t->last_pn);
 		/* The kernel seals what the record says, as the stack
 		 * tells it: connection, packet number, generation

@@ -46,8 +46,9 @@ WRITE=${INSN_WRITE:-1}
 
 # The matrix: Tx and Rx; batches 1, 16, 64 (54 segments of 1200 bytes);
 # plain UDP once per batch; userspace OpenSSL and the ULP for both
-# ciphers; the ULP with 10,000 connections too (every packet of a batch
-# belongs to the next connection: a lookup per packet).
+# ciphers; the ULP with 10,000 connections too: every packet of a batch
+# for the next connection (a lookup per packet), and, from batch 16, a
+# connection per datagram (as one peer's packets come and go).
 default_cases() {
 	local dir batch cipher
 	for dir in tx rx; do
@@ -57,6 +58,8 @@ default_cases() {
 				echo "$dir:user:1200:$batch:$cipher"
 				echo "$dir:ulp:1200:$batch:$cipher"
 				echo "$dir:ulp:1200:$batch:$cipher:10000"
+				[ "$batch" = 1 ] ||
+					echo "$dir:ulp:1200:$batch:$cipher:10000:dgram"
 			done
 		done
 	done

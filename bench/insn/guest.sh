@@ -13,7 +13,7 @@
 #   kallsyms.txt     /proc/kallsyms with the quic_ulp module loaded: the report
 #                    names every block the plugin counted with it
 #   ctx-ranges.txt   the plugin's context ranges (insn.c): each function of
-#                    the quic_ulp module, quic_ulp_hp_mask with context 1
+#                    the quic_ulp module, the header protection mask functions with context 1
 #   maps.txt         quic_bench's /proc/self/maps (its userspace code)
 #   cases.jsonl      one line per case, with its window id and packets
 #   crypto.txt       /proc/crypto after the run (the AEAD drivers used)
@@ -51,8 +51,8 @@ cat /proc/kallsyms >"$OUT/kallsyms.txt"
 
 # Context ranges: every function of the quic_ulp module, up to the next
 # symbol (at most 64 KiB: the last one has no neighbour in its section),
-# header protection (quic_ulp_hp_mask and the quic_hp_mask_* helpers it
-# calls) as context 1. Library code the plugin sees while a vCPU's last
+# header protection (quic_ulp_hp_mask, quic_ulp_hp_masks and the
+# quic_hp_mask* helpers they call) as context 1. Library code the plugin sees while a vCPU's last
 # module function was one of them is header protection; anything else
 # crypto is the AEAD.
 sort "$OUT/kallsyms.txt" | awk '
