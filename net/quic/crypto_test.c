@@ -392,16 +392,19 @@ static void quic_test_v2_labels(struct kunit *test)
 	test_conn_free(v2);
 }
 
+/* Every suite QUIC allows */
+static const u16 quic_test_suites[] = {
+	QUIC_ULP_CIPHER_AES_128_GCM_SHA256, QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
+	QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
+	QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
+};
+
 static void quic_test_ciphers(struct kunit *test)
 {
-	static const u16 suites[] = {
-		QUIC_ULP_CIPHER_AES_128_GCM_SHA256, QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
-		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
-		QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
-	};
+	const u16 *suites = quic_test_suites;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(suites); i++)
+	for (i = 0; i < ARRAY_SIZE(quic_test_suites); i++)
 		KUNIT_EXPECT_NOT_NULL(test, quic_ulp_cipher_find(suites[i]));
 	/* TLS_AES_128_CCM_8_SHA256 is not allowed in QUIC */
 	KUNIT_EXPECT_NULL(test, quic_ulp_cipher_find(0x1305));
@@ -681,11 +684,6 @@ static void quic_test_crypt_ends(struct kunit *test)
  */
 static void quic_test_hp_masks(struct kunit *test)
 {
-	static const u16 suites[] = {
-		QUIC_ULP_CIPHER_AES_128_GCM_SHA256, QUIC_ULP_CIPHER_AES_256_GCM_SHA384,
-		QUIC_ULP_CIPHER_CHACHA20_POLY1305_SHA256,
-		QUIC_ULP_CIPHER_AES_128_CCM_SHA256,
-	};
 	static const unsigned int counts[] = { 1, 3, 4, 5, QUIC_TX_RUN };
 	const struct quic_labels *labels = quic_ulp_labels_find(QUIC_ULP_VERSION_1);
 	unsigned int size = QUIC_TX_RUN * QUIC_HP_SAMPLE_LEN, s, k, i;
@@ -705,8 +703,8 @@ static void quic_test_hp_masks(struct kunit *test)
 	for (i = 0; i < sizeof(secret); i++)
 		secret[i] = i * 13 + 5;
 
-	for (s = 0; s < ARRAY_SIZE(suites); s++) {
-		cipher = quic_ulp_cipher_find(suites[s]);
+	for (s = 0; s < ARRAY_SIZE(quic_test_suites); s++) {
+		cipher = quic_ulp_cipher_find(quic_test_suites[s]);
 		KUNIT_ASSERT_NOT_NULL(test, cipher);
 		memset(&hp, 0, sizeof(hp));
 		err = quic_ulp_hp_key_init(&hp, cipher, labels, secret, true);
