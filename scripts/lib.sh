@@ -166,6 +166,11 @@ add_deb_src() {
 		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' \
 			"${line% *}" "${line#* }"
 	done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
-	as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1 ||
+	mkdir -p "$BUILD"
+	# a failed update must not leave the entries behind: the next run
+	# would take them as done
+	if ! as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1; then
+		as_root rm -f "$APT_SRC_SOURCES"
 		die "apt-get update failed; see $BUILD/apt-src-update.log"
+	fi
 }
