@@ -23,9 +23,12 @@
 #
 # Variables: INSN_CHECK_CASE (default tx:ulp:1200:64:aes, a quic_bench
 # case spec), INSN_CHECK_LIMIT, INSN_CHECK_TRIES, and those of
-# scripts/bench-insn.sh (BUILD, OBJ). Prints "pass|fail insn:CASE ..." last.
+# scripts/bench-insn.sh (BUILD, OBJ). Prints "pass|fail insn:CASE ..." last,
+# and a check (not --update) writes it as the "insn" suite's result
+# (scripts/results.sh) for scripts/test.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results.sh"
 
 update=
 case ${1:-} in
@@ -36,26 +39,36 @@ esac
 CASE=${INSN_CHECK_CASE:-tx:ulp:1200:64:aes}
 LIMIT=${INSN_CHECK_LIMIT:-3}
 TRIES=${INSN_CHECK_TRIES:-2}
-RESULTS=$TOP/bench/insn-results.json
+INSN_RESULTS=$TOP/bench/insn-results.json
 FIGURE=$TOP/bench/insn-check.json
 CHECK=$TOP/bench/insn/check.py
 SUMMARY=$BUILD/check-insn/summary.json
 committed=
 if [ -z "$update" ]; then
-	for f in "$FIGURE" "$RESULTS"; do
+	for f in "$FIGURE" "$INSN_RESULTS"; do
 		[ -f "$f" ] && committed=$f && break
 	done
-	[ -n "$committed" ] || die "no committed figure ($FIGURE or $RESULTS); run $0 --update"
+	[ -n "$committed" ] || die "no committed figure ($FIGURE or $INSN_RESULTS); run $0 --update"
 fi
 
 # The window of the committed figure, or bench-insn.sh's defaults
-read -r packets warmup < <(python3 "$CHECK" window ${committed:+"$committed"} "$RESULTS")
+read -r packets warmup < <(python3 "$CHECK" window ${committed:+"$committed"} "$INSN_RESULTS")
+
+SUITE=insn
+# The suite's result: the verdict line (pass|fail insn:...), or a failure
+verdict() {	# line
+	printf '%s\n' "$1" | result_write "$SUITE"
+	result_print "$SUITE"
+}
 
 measure() {
 	local rc=0
 	INSN_CASES=$CASE INSN_REPEATS=1 INSN_WRITE=0 INSN_PACKETS=$packets \
 		INSN_WARMUP=$warmup INSN_TAG=check-insn "$TOP/scripts/bench-insn.sh" || rc=$?
-	[ "$rc" = 0 ] || die "the accounting run failed (exit $rc)"
+	if [ "$rc" != 0 ]; then
+		[ -n "$update" ] || verdict "fail insn:$CASE (the accounting run failed, exit $rc)"
+		die "the accounting run failed (exit $rc)"
+	fi
 }
 
 start=$(date +%s)
@@ -63,12 +76,17 @@ if [ -n "$update" ]; then
 	measure
 	exec python3 "$CHECK" record "$SUMMARY" "$CASE" "$FIGURE"
 fi
+result_reset "$SUITE"
 for ((t = 1; t <= TRIES; t++)); do
 	measure
 	rc=0
-	python3 "$CHECK" compare "$committed" "$SUMMARY" "$CASE" "$LIMIT" \
-		"$(($(date +%s) - start))" || rc=$?
-	[ "$rc" != 0 ] || exit 0
-	[ "$t" = "$TRIES" ] || note "check-insn: over the limit in boot $t of $TRIES; booting again"
+	out=$(python3 "$CHECK" compare "$committed" "$SUMMARY" "$CASE" "$LIMIT" \
+		"$(($(date +%s) - start))") || rc=$?
+	printf '%s\n' "$out"
+	if [ "$rc" = 0 ] || [ "$t" = "$TRIES" ]; then
+		verdict "$(printf '%s\n' "$out" | grep -E '^(pass|fail) ' | tail -n1 ||
+			echo "fail insn:$CASE (no verdict, exit $rc)")"
+		exit "$rc"
+	fi
+	note "check-insn: over the limit in boot $t of $TRIES; booting again"
 done
-exit 1

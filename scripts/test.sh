@@ -13,7 +13,10 @@
 # userspace-example/iproute2 against the kernel's sock_diag
 # (scripts/ss-check.sh, in the VM) and the userspace library as an installed
 # product (scripts/check-install.sh: install, pkg-config, an out-of-tree
-# consumer on this host's kernel, exports, man page; seconds). Then the
+# consumer on this host's kernel, exports, man page; seconds), and one
+# instruction-accounting case against its committed figure
+# (scripts/check-insn.sh, in the VM lane: fails when the ULP's
+# instructions per packet grew by more than 3%; under a minute). Then the
 # same for each backport in BACKPORTS (default: 6.12): its series checked
 # (fresh, git am, checkpatch, kernel-doc, the whole series builds; every
 # prefix with BISECT_PREFIXES_BACKPORT=all), its kernel
@@ -39,6 +42,7 @@ set -euo pipefail
 
 BACKPORTS=${BACKPORTS-6.12}
 SUITES=(series "kselftest$VARIANT" "kunit$VARIANT" ss interop fuzz install)
+[ -n "$VARIANT" ] || SUITES+=(insn)
 [ -n "$VARIANT" ] && BACKPORTS=
 for b in $BACKPORTS; do
 	SUITES+=("series-$b" "kselftest-$b" "kunit-$b")
@@ -114,6 +118,7 @@ vm_lane() {
 	local b
 	stage run-kselftests.sh || true
 	stage kunit.sh || true
+	[ -n "$VARIANT" ] || stage check-insn.sh || true
 	stage ss-check.sh || true
 	stage interop.sh || true
 	for b in $BACKPORTS; do
