@@ -52,9 +52,9 @@ fetch() {
 	want=$(dpkg-query -W -f='${source:Package}=${source:Version}' iproute2 2>/dev/null) ||
 		want=iproute2
 	if [ -z "$(apt-cache showsrc "${want%%=*}" 2>/dev/null)" ]; then
-		[ -f "$APT_SRC_SOURCES" ] &&
-			die "no source package ${want%%=*} although $APT_SRC_SOURCES is there: apt-get update?"
 		add_deb_src
+		[ -n "$(apt-cache showsrc "${want%%=*}" 2>/dev/null)" ] ||
+			die "no source package ${want%%=*} in $APT_SRC_SOURCES's suites"
 	fi
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/iproute2-src.XXXXXX")

@@ -167,8 +167,8 @@ add_deb_src() {
 			"${line% *}" "${line#* }"
 	done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
 	mkdir -p "$BUILD"
-	# a failed update must not leave the entries behind: the next run
-	# would take them as done
+	# a failed update takes the entries away again; callers ask apt
+	# whether it knows the source package, not whether the file is there
 	if ! as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1; then
 		as_root rm -f "$APT_SRC_SOURCES"
 		die "apt-get update failed; see $BUILD/apt-src-update.log"

@@ -170,18 +170,17 @@ plan_lanes() {
 		awk -v alone=" $KSFT_ALONE " -v defaults="$DURATIONS_DEFAULT" \
 			-v durations="$DURATIONS" '
 			BEGIN {
-				while ((getline l < defaults) > 0) {
-					split(l, f, " ")
-					if (f[1] !~ /^#/)
+				# (a line without a number of seconds, a comment
+				# among them, is not a duration)
+				while ((getline l < defaults) > 0)
+					if (split(l, f, " ") >= 2 && f[2] ~ /^[0-9]+$/)
 						d[f[1]] = f[2]
-				}
-				while ((getline l < durations) > 0) {
-					split(l, f, " ")
-					d[f[1]] = f[2]
-				}
+				while ((getline l < durations) > 0)
+					if (split(l, f, " ") >= 2 && f[2] ~ /^[0-9]+$/)
+						d[f[1]] = f[2]
 			}
 			index(alone, " " $1 " ") == 0 { print $1, ($1 in d) ? d[$1] : 60 }' |
-		sort -k2,2nr -k1,1 |
+		LC_ALL=C sort -k2,2nr -k1,1 |
 		awk -v n="$KSFT_LANES" '
 			{
 				k = 0

@@ -142,7 +142,9 @@ qemu_plugin_api() {
 		note "set-up: qemu-plugin.h of $want present"
 		return 0
 	fi
-	[ -f "$APT_SRC_SOURCES" ] || add_deb_src
+	# (whether apt knows the source package, not whether the entries are
+	# there: an update that was interrupted leaves entries without indexes)
+	[ -n "$(apt-cache showsrc "$src" 2>/dev/null)" ] || add_deb_src
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/qemu-src.XXXXXX")
 	note "set-up: apt-get source --download-only $src=$ver (for qemu-plugin.h)"
