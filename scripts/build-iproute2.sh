@@ -51,11 +51,7 @@ fetch() {
 	# the installed iproute2's source version; any version if none is
 	want=$(dpkg-query -W -f='${source:Package}=${source:Version}' iproute2 2>/dev/null) ||
 		want=iproute2
-	if [ -z "$(apt-cache showsrc "${want%%=*}" 2>/dev/null)" ]; then
-		add_deb_src
-		[ -n "$(apt-cache showsrc "${want%%=*}" 2>/dev/null)" ] ||
-			die "no source package ${want%%=*} in $APT_SRC_SOURCES's suites"
-	fi
+	deb_src_for "${want%%=*}"
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/iproute2-src.XXXXXX")
 	note "iproute2: apt-get source $want"

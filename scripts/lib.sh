@@ -167,10 +167,20 @@ add_deb_src() {
 			"${line% *}" "${line#* }"
 	done <<<"$m" | as_root tee "$APT_SRC_SOURCES" >/dev/null
 	mkdir -p "$BUILD"
-	# a failed update takes the entries away again; callers ask apt
-	# whether it knows the source package, not whether the file is there
+	# a failed update takes the entries away again (deb_src_for asks apt
+	# whether it knows the source package, not whether the file is there)
 	if ! as_root apt-get update -qq >"$BUILD/apt-src-update.log" 2>&1; then
 		as_root rm -f "$APT_SRC_SOURCES"
 		die "apt-get update failed; see $BUILD/apt-src-update.log"
 	fi
+}
+
+# Make apt know source package PKG: the deb-src entries added (again)
+# unless it does already, since an interrupted update leaves entries
+# without indexes
+deb_src_for() {	# PKG
+	[ -z "$(apt-cache showsrc "$1" 2>/dev/null)" ] || return 0
+	add_deb_src
+	[ -n "$(apt-cache showsrc "$1" 2>/dev/null)" ] ||
+		die "no source package $1 in $APT_SRC_SOURCES's suites"
 }

@@ -170,14 +170,14 @@ plan_lanes() {
 		awk -v alone=" $KSFT_ALONE " -v defaults="$DURATIONS_DEFAULT" \
 			-v durations="$DURATIONS" '
 			BEGIN {
-				# (a line without a number of seconds, a comment
-				# among them, is not a duration)
-				while ((getline l < defaults) > 0)
-					if (split(l, f, " ") >= 2 && f[2] ~ /^[0-9]+$/)
-						d[f[1]] = f[2]
-				while ((getline l < durations) > 0)
-					if (split(l, f, " ") >= 2 && f[2] ~ /^[0-9]+$/)
-						d[f[1]] = f[2]
+				# the last run after the defaults, so that it wins; a
+				# line without a number of seconds (a comment) is none
+				file[1] = defaults
+				file[2] = durations
+				for (i = 1; i <= 2; i++)
+					while ((getline l < file[i]) > 0)
+						if (split(l, f, " ") >= 2 && f[2] ~ /^[0-9]+$/)
+							d[f[1]] = f[2]
 			}
 			index(alone, " " $1 " ") == 0 { print $1, ($1 in d) ? d[$1] : 60 }' |
 		LC_ALL=C sort -k2,2nr -k1,1 |

@@ -142,9 +142,7 @@ qemu_plugin_api() {
 		note "set-up: qemu-plugin.h of $want present"
 		return 0
 	fi
-	# (whether apt knows the source package, not whether the entries are
-	# there: an update that was interrupted leaves entries without indexes)
-	[ -n "$(apt-cache showsrc "$src" 2>/dev/null)" ] || add_deb_src
+	deb_src_for "$src"
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/qemu-src.XXXXXX")
 	note "set-up: apt-get source --download-only $src=$ver (for qemu-plugin.h)"
